@@ -1,0 +1,118 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// Swift 6 language mode everywhere; existentials are spelled `any`, as in the
+// libraries we build on.
+let settings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+func service(_ name: String, _ path: String) -> Target {
+    .executableTarget(
+        name: name,
+        dependencies: ["HTTPKit"],
+        path: path,
+        swiftSettings: settings
+    )
+}
+
+let package = Package(
+    name: "lomash-wood-customer",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "profiles", targets: ["profiles"]),
+        .executable(name: "engagement", targets: ["engagement"]),
+        .executable(name: "support", targets: ["support"]),
+        .executable(name: "loyalty", targets: ["loyalty"]),
+        .executable(name: "lw-dev", targets: ["lw-dev"]),
+    ],
+    dependencies: [
+        // No traits: we need neither swift-configuration nor full Foundation from Hummingbird.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        // C libraries from Debian packages.
+        .systemLibrary(
+            name: "CRdKafka", path: "Shared/CSystem/CRdKafka", pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        .systemLibrary(
+            name: "CHiredis", path: "Shared/CSystem/CHiredis", pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+
+        .target(
+            name: "Auth",
+            dependencies: [.product(name: "JWTKit", package: "jwt-kit")],
+            path: "Shared/Auth",
+            swiftSettings: settings
+        ),
+        .target(
+            name: "Storage",
+            dependencies: [
+                "CHiredis",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/Storage",
+            swiftSettings: settings
+        ),
+        .target(
+            name: "HTTPKit",
+            dependencies: [
+                "Auth", "Storage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/HTTPKit",
+            swiftSettings: settings
+        ),
+
+        service("profiles", "Services/Profiles"),
+        service("engagement", "Services/Engagement"),
+        service("support", "Services/Support"),
+        service("loyalty", "Services/Loyalty"),
+
+        // Developer tool: mint tokens (scripts/token).
+        .executableTarget(
+            name: "lw-dev",
+            dependencies: ["Auth", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tools/DevTool",
+            swiftSettings: settings
+        ),
+
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "HTTPKit",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            path: "Tests/TestSupport",
+            swiftSettings: settings
+        ),
+        .testTarget(name: "AuthTests", dependencies: ["Auth"], path: "Tests/AuthTests", swiftSettings: settings),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"], path: "Tests/StorageTests", swiftSettings: settings),
+        .testTarget(name: "HTTPKitTests", dependencies: ["HTTPKit", "TestSupport"], path: "Tests/HTTPKitTests", swiftSettings: settings),
+        .testTarget(name: "StackTests", dependencies: ["TestSupport"], path: "Tests/StackTests", swiftSettings: settings),
+    ]
+)

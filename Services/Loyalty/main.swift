@@ -1,0 +1,3 @@
+import HTTPKit
+
+await ServiceCommand<LoyaltyService>.run()

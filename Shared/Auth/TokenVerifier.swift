@@ -1,0 +1,76 @@
+import Foundation
+import JWTKit
+
+/// Verifies HS256 tokens signed with the secret shared with the auth-service.
+public struct TokenVerifier: Sendable {
+    private let keys: JWTKeyCollection
+    private let issuer: String?
+    private let audience: String?
+    private let leeway: TimeInterval
+
+    /// - Parameters:
+    ///   - issuer: when set, `iss` must equal it.
+    ///   - audience: when set, `aud` must include it.
+    ///   - leeway: clock skew tolerated on `exp`.
+    public init(secret: String, issuer: String? = nil, audience: String? = nil, leeway: TimeInterval = 30) async {
+        let keys = JWTKeyCollection()
+        await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        self.keys = keys
+        self.issuer = issuer
+        self.audience = audience
+        self.leeway = leeway
+    }
+
+    /// Verifies a compact JWS and returns its principal, or the reason it is not acceptable.
+    public func verify(_ token: String, now: Date = Date()) async throws(AuthFailure) -> Principal {
+        // jwt-kit picks the key, not the header's `alg`; insist on HS256 so `alg: none`
+        // or an asymmetric algorithm can never be negotiated by the caller.
+        guard Self.headerDeclaresHS256(token) else { throw .unauthenticated("Invalid token") }
+        let claims: TokenClaims
+        do {
+            claims = try await keys.verify(token, as: TokenClaims.self)
+        } catch {
+            throw .unauthenticated("Invalid token")
+        }
+        do {
+            try claims.exp.verifyNotExpired(currentDate: now.addingTimeInterval(-leeway))
+        } catch {
+            throw .unauthenticated("Token expired")
+        }
+        if let issuer, claims.iss?.value != issuer { throw .unauthenticated("Invalid token issuer") }
+        if let audience {
+            guard let aud = claims.aud, aud.value.contains(audience) else {
+                throw .unauthenticated("Invalid token audience")
+            }
+        }
+        let subject = claims.sub.value
+        guard (1...128).contains(subject.count) else { throw .unauthenticated("Invalid token subject") }
+        let role: Role
+        if let raw = claims.role {
+            guard let parsed = Role(rawValue: raw) else { throw .unauthenticated("Invalid token role") }
+            role = parsed
+        } else {
+            role = .customer
+        }
+        return Principal(userId: subject, role: role, email: claims.email)
+    }
+
+    private static func headerDeclaresHS256(_ token: String) -> Bool {
+        guard let dot = token.firstIndex(of: "."),
+              let data = Data(base64URLEncoded: String(token[..<dot])),
+              let header = try? JSONDecoder().decode(Header.self, from: data)
+        else { return false }
+        return header.alg == "HS256"
+    }
+
+    private struct Header: Decodable { var alg: String }
+}
+
+extension Data {
+    /// Base64url (RFC 4648 §5) without padding, as JWTs use.
+    init?(base64URLEncoded string: String) {
+        var base64 = string.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        self.init(base64Encoded: base64)
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Metrics
+
+/// The outermost layer of every request: it gives the request its id, turns every error
+/// into the contract's envelope, and writes the access log and the request metrics.
+///
+/// Keeping the three together means each sees the final status and the same id, and no
+/// response (a 404 for an unknown route, a 413, an unexpected 500) can leave without them.
+public struct EdgeMiddleware: RouterMiddleware {
+    public typealias Context = AppContext
+
+    public init() {}
+
+    public func handle(_ request: Request, context: AppContext, next: (Request, AppContext) async throws -> Response) async -> Response {
+        var context = context
+        let requestId = Self.acceptedRequestId(request.headers[.requestId]) ?? UUID().uuidString.lowercased()
+        context.requestId = requestId
+        context.logger[metadataKey: "requestId"] = .string(requestId)
+        if let correlation = request.headers[.correlationId] {
+            context.logger[metadataKey: "correlationId"] = .string(correlation)
+        }
+        let started = ContinuousClock.now
+
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            response = errorResponse(error, request: request, context: context)
+        }
+        response.headers[.requestId] = requestId
+
+        let route = context.endpointPath ?? "NotFound"
+        let elapsed = ContinuousClock.now - started
+        let status = response.status.code
+        Counter(label: "http_requests_total", dimensions: [
+            ("method", request.method.rawValue), ("route", route), ("status", String(status)),
+        ]).increment()
+        Metrics.Timer(label: "http_request_duration_seconds", dimensions: [("method", request.method.rawValue), ("route", route)])
+            .recordNanoseconds(elapsed.nanoseconds)
+        context.logger.info("request", metadata: [
+            "method": .string(request.method.rawValue),
+            "path": .string(request.uri.path),
+            "status": .stringConvertible(status),
+            "durationMs": .stringConvertible(elapsed.milliseconds),
+        ])
+        return response
+    }
+
+    private func errorResponse(_ error: any Error, request: Request, context: AppContext) -> Response {
+        if let appError = AppError.mapping(error) {
+            return appError.response(requestId: context.requestId)
+        }
+        // Unexpected: the client gets a generic 500; the log gets the detail and the id.
+        context.logger.error("unhandled error", metadata: [
+            "error": .string(String(reflecting: error)),
+            "method": .string(request.method.rawValue),
+            "path": .string(request.uri.path),
+        ])
+        return AppError.internalError.response(requestId: context.requestId)
+    }
+
+    /// A caller's id is kept when it is short and plain; anything else is replaced.
+    static func acceptedRequestId(_ value: String?) -> String? {
+        guard let value, (1...128).contains(value.utf8.count),
+              value.utf8.allSatisfy({ $0 < 128 && (isalnum(Int32($0)) != 0 || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".")) })
+        else { return nil }
+        return value
+    }
+}
+
+extension HTTPField.Name {
+    public static let requestId = HTTPField.Name("X-Request-ID")!
+    public static let correlationId = HTTPField.Name("X-Correlation-ID")!
+    public static let realIP = HTTPField.Name("X-Real-IP")!
+    public static let retryAfter = HTTPField.Name("Retry-After")!
+    public static let rateLimitLimit = HTTPField.Name("RateLimit-Limit")!
+    public static let rateLimitRemaining = HTTPField.Name("RateLimit-Remaining")!
+    public static let rateLimitReset = HTTPField.Name("RateLimit-Reset")!
+    public static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
+    }
+    var milliseconds: Double { Double(nanoseconds) / 1_000_000 }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import Hummingbird
+
+/// `meta` of a list response (CONTRACT §1).
+public struct PageMeta: Sendable, Equatable, Codable {
+    public let page: Int
+    public let limit: Int
+    public let total: Int
+    public let totalPages: Int
+    public let hasNextPage: Bool
+    public let hasPreviousPage: Bool
+
+    public init(page: Int, limit: Int, total: Int) {
+        self.page = page
+        self.limit = limit
+        self.total = total
+        self.totalPages = total == 0 ? 0 : (total + limit - 1) / limit
+        self.hasNextPage = page < totalPages
+        self.hasPreviousPage = page > 1
+    }
+}
+
+/// A success response in the contract's envelope: `{"success": true, "data": …, "meta"?: …}`.
+public struct Reply<Payload: Encodable & Sendable>: ResponseGenerator, Sendable {
+    private struct Envelope: Encodable {
+        let success = true
+        let data: Payload
+        let meta: PageMeta?
+    }
+
+    public let status: HTTPResponse.Status
+    private let envelope: Envelope
+
+    public init(status: HTTPResponse.Status = .ok, _ data: Payload, meta: PageMeta? = nil) {
+        self.status = status
+        self.envelope = Envelope(data: data, meta: meta)
+    }
+
+    public static func ok(_ data: Payload) -> Reply { Reply(data) }
+    public static func created(_ data: Payload) -> Reply { Reply(status: .created, data) }
+    public static func page(_ data: Payload, _ meta: PageMeta) -> Reply { Reply(data, meta: meta) }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response.json(status: status, try JSONCoding.encoder.encode(envelope))
+    }
+}
+
+extension Response {
+    /// A JSON response with an exact `Content-Length`.
+    public static func json(status: HTTPResponse.Status, _ body: Data, headers: HTTPFields = [:]) -> Response {
+        var headers = headers
+        headers[.contentType] = "application/json; charset=utf-8"
+        headers[.contentLength] = String(body.count)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}

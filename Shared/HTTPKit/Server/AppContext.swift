@@ -1,0 +1,29 @@
+import Auth
+import Hummingbird
+import NIOCore
+
+/// The request context of every service: request id, authentication and client address.
+public struct AppContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The caller's `X-Request-ID`, or one minted for this request.
+    public var requestId: String = ""
+    /// What the bearer token (if any) proved. Routes ask with `customer()`, `staff()`, `admin()`.
+    public var auth: Authentication = .anonymous
+    /// The TCP peer; behind the gateway the client's address comes in `X-Real-IP`.
+    public let peerAddress: String?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.peerAddress = source.channel.remoteAddress?.ipAddress
+    }
+
+    /// Bodies are decoded up to 64 KiB; larger ones are a 413.
+    public var maxUploadSize: Int { JSONBody.maxBytes }
+
+    /// Any authenticated caller (401 otherwise).
+    public func customer() throws(AuthFailure) -> Principal { try auth.customer() }
+    /// `agent` or `admin` (401 / 403 otherwise).
+    public func staff() throws(AuthFailure) -> Principal { try auth.staff() }
+    /// `admin` (401 / 403 otherwise).
+    public func admin() throws(AuthFailure) -> Principal { try auth.admin() }
+}

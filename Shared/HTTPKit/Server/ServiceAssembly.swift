@@ -1,0 +1,94 @@
+import Auth
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import Storage
+
+/// A service ready to run: the Hummingbird application and the runtime its routes use.
+public struct ServiceApp: Sendable {
+    public let application: Application<RouterResponder<AppContext>>
+    public let runtime: Runtime
+}
+
+/// Assembles a service the one way every context is assembled: the middleware chain of
+/// ARCHITECTURE §4, the operational endpoints, the context's routes, and the lifecycle
+/// services (database pool, Redis) that shut down after the HTTP server has drained.
+public enum ServiceAssembly {
+    public static func make<S: ServiceDefinition>(
+        _ definition: S.Type, configuration: ServiceConfiguration, logger: Logger
+    ) async throws -> ServiceApp {
+        let database = Database(configuration.database, logger: logger)
+        let redis = RedisClient(configuration.redis, logger: logger)
+        let runtime = Runtime(
+            configuration: configuration,
+            database: database,
+            redis: redis,
+            cache: Cache(redis: redis, service: S.name, ttlSeconds: configuration.redisTTLSeconds, logger: logger),
+            logger: logger
+        )
+        let verifier = await TokenVerifier(
+            secret: configuration.jwtSecret, issuer: configuration.jwtIssuer, audience: configuration.jwtAudience)
+        let limiter = RateLimiter(
+            windowMs: configuration.rateLimitWindowMs, maxRequests: configuration.rateLimitMaxRequests,
+            redis: redis, service: S.name)
+
+        let router = Router(context: AppContext.self)
+        router.add(middleware: EdgeMiddleware())
+        router.add(middleware: CORSPolicyMiddleware(allowedOrigins: configuration.allowedOrigins))
+        router.add(middleware: BodyLimitMiddleware())
+        router.add(middleware: AuthenticationMiddleware(verifier: verifier))
+        router.add(middleware: RateLimitMiddleware(limiter: limiter))
+
+        _ = PrometheusMetrics.registry
+        OperationalRoutes(
+            service: configuration.service,
+            version: PlatformVersion.current,
+            checks: [
+                ReadinessCheck(name: "database", required: true) { await database.ping() ? .ok : .down },
+                ReadinessCheck(name: "redis", required: false) { await redis.ping() ? .ok : .down },
+                // The event bus registers its own check once a service has topics.
+                ReadinessCheck(name: "kafka", required: false) { .disabled },
+            ],
+            outboxLag: { nil }
+        ).register(on: router)
+        try await S.addRoutes(to: router.group("/v1/customers"), runtime: runtime)
+
+        var application = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            services: [database, RedisService(redis: redis)],
+            logger: logger
+        )
+        if configuration.migrateOnStart {
+            application.beforeServerStarts {
+                try await migrate(S.migrations, database: database, logger: logger)
+            }
+        }
+        return ServiceApp(application: application, runtime: runtime)
+    }
+
+    /// Applies migrations, waiting up to `attempts` seconds for the database to accept
+    /// connections (services may start before Postgres in a fresh stack).
+    public static func migrate(_ migrations: [Migration], database: Database, logger: Logger, attempts: Int = 30) async throws {
+        let runner = MigrationRunner(database: database, migrations: migrations, logger: logger)
+        for attempt in 1...attempts {
+            do {
+                try await runner.run()
+                return
+            } catch StorageError.unavailable where attempt < attempts {
+                logger.warning("database not reachable yet, retrying migrations", metadata: ["attempt": "\(attempt)"])
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+}
+
+/// Closes the Redis connection once graceful shutdown reaches it.
+struct RedisService: Service {
+    let redis: RedisClient
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        redis.shutdown()
+    }
+}

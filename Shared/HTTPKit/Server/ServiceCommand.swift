@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import Storage
+
+/// The command line of every service: `serve` (default) and `migrate`.
+///
+/// A service's `main.swift` is one line: `await ServiceCommand<ProfilesService>.run()`.
+public struct ServiceCommand<S: ServiceDefinition>: AsyncParsableCommand {
+    public static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: S.name,
+            abstract: "The Lomash Wood customer platform's \(S.name) service.",
+            subcommands: [Serve.self, Migrate.self],
+            defaultSubcommand: Serve.self
+        )
+    }
+
+    public init() {}
+
+    /// Parses the process arguments and runs the chosen subcommand (what `main()` of an
+    /// `@main` command does; a generic command cannot be `@main`).
+    public static func run() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    struct Serve: AsyncParsableCommand {
+        static var configuration: CommandConfiguration {
+            CommandConfiguration(abstract: "Apply pending migrations (unless MIGRATE_ON_START=false) and serve HTTP.")
+        }
+
+        func run() async throws {
+            let configuration = try ServiceCommand.loadConfiguration()
+            let logger = ServiceCommand.bootstrapLogging(configuration)
+            let app = try await ServiceAssembly.make(S.self, configuration: configuration, logger: logger)
+            logger.info("starting", metadata: ["port": "\(configuration.port)", "version": "\(PlatformVersion.current)"])
+            try await app.application.runService()
+        }
+    }
+
+    struct Migrate: AsyncParsableCommand {
+        static var configuration: CommandConfiguration {
+            CommandConfiguration(abstract: "Apply pending migrations and exit.")
+        }
+
+        func run() async throws {
+            let configuration = try ServiceCommand.loadConfiguration()
+            let logger = ServiceCommand.bootstrapLogging(configuration)
+            let database = Database(configuration.database, logger: logger)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await database.run() }
+                defer { group.cancelAll() }
+                try await ServiceAssembly.migrate(S.migrations, database: database, logger: logger, attempts: 5)
+            }
+        }
+    }
+
+    /// Reads the environment, or prints the one line that says what is wrong and exits 1.
+    static func loadConfiguration() throws -> ServiceConfiguration {
+        do {
+            return try ServiceConfiguration(service: S.name, defaultPort: S.defaultPort)
+        } catch {
+            FileHandle.standardError.write(Data("\(S.name): configuration error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    static func bootstrapLogging(_ configuration: ServiceConfiguration) -> Logger {
+        let level = configuration.logLevel
+        let service = configuration.service
+        switch configuration.logFormat {
+        case .json:
+            LoggingSystem.bootstrap { _ in JSONLogHandler(service: service, logLevel: level) }
+        case .text:
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardOutput(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        }
+        return Logger(label: service)
+    }
+}

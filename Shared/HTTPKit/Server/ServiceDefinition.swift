@@ -1,0 +1,29 @@
+import Hummingbird
+import Logging
+import Storage
+
+/// What a bounded context declares; `ServiceAssembly` and `ServiceCommand` do the rest.
+public protocol ServiceDefinition: Sendable {
+    /// Executable, schema and metric label: `profiles`, `engagement`, `support`, `loyalty`.
+    static var name: String { get }
+    /// The port the service listens on when `PORT` is not set.
+    static var defaultPort: Int { get }
+    /// The schema's migrations, in order.
+    static var migrations: [Migration] { get }
+    /// Adds the context's routes under `/v1/customers`.
+    static func addRoutes(to routes: RouterGroup<AppContext>, runtime: Runtime) async throws
+}
+
+/// What a running service's routes, stores and jobs share.
+public struct Runtime: Sendable {
+    public let configuration: ServiceConfiguration
+    public let database: Database
+    public let redis: RedisClient
+    public let cache: Cache
+    public let logger: Logger
+}
+
+/// The platform's version, reported by `/health`.
+public enum PlatformVersion {
+    public static let current = "0.1.0"
+}

@@ -1,0 +1,58 @@
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// A service's connection pool, confined to its own schema. Run it as a lifecycle service.
+public struct Database: Sendable, Service {
+    public let client: PostgresClient
+    public let schema: String
+    let logger: Logger
+
+    public init(_ configuration: DatabaseConfiguration, logger: Logger) {
+        self.client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger)
+        self.schema = configuration.schema
+        self.logger = logger
+    }
+
+    public func run() async {
+        await client.run()
+    }
+
+    /// Runs one statement; database errors come back classified (see `StorageError`).
+    @discardableResult
+    public func query(_ query: PostgresQuery, file: String = #fileID, line: Int = #line) async throws -> PostgresRowSequence {
+        do {
+            return try await client.query(query, logger: logger, file: file, line: line)
+        } catch {
+            throw StorageError.classify(error)
+        }
+    }
+
+    /// Runs `body` in one transaction: committed if it returns, rolled back if it throws.
+    /// Errors come back classified, so a unique violation inside the transaction is a
+    /// `StorageError.uniqueViolation`, not a wrapped transaction error.
+    public func transaction<Result>(
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (PostgresConnection) async throws -> sending Result
+    ) async throws -> sending Result {
+        do {
+            return try await client.withTransaction(logger: logger, isolation: isolation, body)
+        } catch {
+            throw StorageError.classify(error)
+        }
+    }
+
+    /// `SELECT 1` within `timeout`: the readiness probe.
+    public func ping(timeout: Duration = .seconds(1)) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { (try? await client.query("SELECT 1", logger: logger)) != nil }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import PostgresNIO
+
+/// Connection settings for one service's schema, parsed from `DATABASE_URL`.
+public struct DatabaseConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    public var username: String
+    public var password: String?
+    public var database: String
+    /// The schema this service owns; every connection's `search_path` is set to it,
+    /// so the service's SQL never names its schema.
+    public var schema: String
+    public var requireTLS: Bool
+    public var maxConnections: Int
+
+    /// Parses `postgres://user:password@host:port/database?sslmode=disable|prefer|require`.
+    /// Throws a message fit to follow the variable's name.
+    public init(url: String, schema: String, maxConnections: Int = 16) throws(InvalidSetting) {
+        guard let parts = URLComponents(string: url), let scheme = parts.scheme,
+              ["postgres", "postgresql"].contains(scheme)
+        else { throw InvalidSetting("must be a postgres:// URL") }
+        guard let host = parts.host, !host.isEmpty else { throw InvalidSetting("has no host") }
+        guard let user = parts.user, !user.isEmpty else { throw InvalidSetting("has no user name") }
+        let database = String(parts.path.drop(while: { $0 == "/" }))
+        guard !database.isEmpty else { throw InvalidSetting("has no database name") }
+        guard schema.range(of: "^[a-z_][a-z0-9_]{0,62}$", options: .regularExpression) != nil else {
+            throw InvalidSetting("schema '\(schema)' is not a lower-case SQL identifier")
+        }
+        let sslmode = parts.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? "disable"
+        guard ["disable", "prefer", "require"].contains(sslmode) else {
+            throw InvalidSetting("has an unsupported sslmode '\(sslmode)'")
+        }
+        self.host = host
+        self.port = parts.port ?? 5432
+        self.username = user.removingPercentEncoding ?? user
+        self.password = parts.password.map { $0.removingPercentEncoding ?? $0 }
+        self.database = database
+        self.schema = schema
+        self.requireTLS = sslmode == "require"
+        self.maxConnections = maxConnections
+    }
+
+    var clientConfiguration: PostgresClient.Configuration {
+        var config = PostgresClient.Configuration(
+            host: host, port: port, username: username, password: password, database: database,
+            tls: requireTLS ? .require(.makeClientConfiguration()) : .disable
+        )
+        config.options.additionalStartupParameters = [("search_path", schema)]
+        config.options.maximumConnections = maxConnections
+        config.options.connectTimeout = .seconds(3)
+        return config
+    }
+}
+
+/// A configuration value that cannot be used, with the reason.
+public struct InvalidSetting: Error, Sendable, CustomStringConvertible {
+    public let reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
+}

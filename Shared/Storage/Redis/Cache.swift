@@ -1,0 +1,62 @@
+import Foundation
+import Logging
+
+/// Cache-aside over Redis for JSON-encodable values, with keys under `cs:<service>:`.
+///
+/// Reads fall through to the loader whenever Redis is unavailable, and writes into the
+/// cache are best-effort: a cache outage never becomes an API outage.
+public struct Cache: Sendable {
+    public let redis: RedisClient
+    public let prefix: String
+    public let ttlSeconds: Int
+    let logger: Logger
+
+    public init(redis: RedisClient, service: String, ttlSeconds: Int, logger: Logger) {
+        self.redis = redis
+        self.prefix = "cs:\(service):"
+        self.ttlSeconds = ttlSeconds
+        self.logger = logger
+    }
+
+    public func key(_ parts: String...) -> String {
+        prefix + parts.joined(separator: ":")
+    }
+
+    /// Returns the cached value for `key`, or loads, stores and returns it.
+    /// `nil` from the loader is not cached.
+    public func fetch<Value: Codable & Sendable>(
+        _ key: String, as type: Value.Type = Value.self,
+        load: () async throws -> Value?
+    ) async throws -> Value? {
+        if let cached = try? await redis.get(key),
+           let value = try? Self.decoder.decode(Value.self, from: Data(cached.utf8)) {
+            return value
+        }
+        guard let value = try await load() else { return nil }
+        if let data = try? Self.encoder.encode(value) {
+            try? await redis.set(key, String(decoding: data, as: UTF8.self), ttlSeconds: ttlSeconds)
+        }
+        return value
+    }
+
+    /// Drops cached entries; call after the write that made them stale has committed.
+    public func invalidate(_ keys: String...) async {
+        do {
+            try await redis.delete(keys)
+        } catch {
+            // The TTL bounds how stale the entry can be; say so, loudly enough to notice.
+            logger.warning("cache invalidation failed", metadata: ["keys": "\(keys)", "error": "\(error)"])
+        }
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .millisecondsSince1970
+        return encoder
+    }()
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .millisecondsSince1970
+        return decoder
+    }()
+}

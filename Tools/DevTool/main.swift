@@ -1,0 +1,38 @@
+import ArgumentParser
+import Auth
+import Foundation
+
+/// Developer tools: `lw-dev token` mints a JWT the services accept (`scripts/token`).
+struct DevTool: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lw-dev",
+        abstract: "Developer tools for the Lomash Wood customer platform.",
+        subcommands: [Token.self]
+    )
+}
+
+struct Token: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print a signed HS256 token for trying the API.")
+
+    @Option(help: "The user id (the token's sub).") var sub: String
+    @Option(help: "customer, agent or admin.") var role: String = "customer"
+    @Option(help: "The token's email claim.") var email: String?
+    @Option(help: "Lifetime in seconds.") var expiresIn: Int = 3600
+    @Option(help: "Signing secret (default: $JWT_SECRET).") var secret: String?
+
+    func run() async throws {
+        guard let role = Role(rawValue: role) else {
+            throw ValidationError("role must be customer, agent or admin")
+        }
+        guard let secret = secret ?? ProcessInfo.processInfo.environment["JWT_SECRET"], secret.utf8.count >= 32 else {
+            throw ValidationError("pass --secret or set JWT_SECRET (at least 32 bytes)")
+        }
+        let env = ProcessInfo.processInfo.environment
+        let minter = await TokenMinter(secret: secret)
+        print(try await minter.mint(
+            sub: sub, role: role, email: email, expiresIn: TimeInterval(expiresIn),
+            issuer: env["JWT_ISSUER"], audience: env["JWT_AUDIENCE"]))
+    }
+}
+
+await DevTool.main()
