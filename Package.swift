@@ -110,9 +110,9 @@ let package = Package(
             path: "Tests/TestSupport",
             swiftSettings: settings
         ),
-        .testTarget(name: "AuthTests", dependencies: ["Auth"], path: "Tests/AuthTests", swiftSettings: settings),
-        .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"], path: "Tests/StorageTests", swiftSettings: settings),
+        .testTarget(name: "AuthTests", dependencies: ["Auth", .product(name: "JWTKit", package: "jwt-kit")], path: "Tests/AuthTests", swiftSettings: settings),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport", .product(name: "NIOPosix", package: "swift-nio")], path: "Tests/StorageTests", swiftSettings: settings),
         .testTarget(name: "HTTPKitTests", dependencies: ["HTTPKit", "TestSupport"], path: "Tests/HTTPKitTests", swiftSettings: settings),
-        .testTarget(name: "StackTests", dependencies: ["TestSupport"], path: "Tests/StackTests", swiftSettings: settings),
+        .testTarget(name: "StackTests", dependencies: ["TestSupport", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOHTTP1", package: "swift-nio")], path: "Tests/StackTests", swiftSettings: settings),
     ]
 )

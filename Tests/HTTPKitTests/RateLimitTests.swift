@@ -1,0 +1,73 @@
+import Foundation
+import HTTPKit
+import HummingbirdTesting
+import Testing
+import TestSupport
+
+@Suite struct RateLimitTests {
+    @Test func the4thRequestInAWindowOf3Is429WithHeaders() async throws {
+        try await withTestService(ProbeService.self, overrides: ["RATE_LIMIT_MAX_REQUESTS": "3", "RATE_LIMIT_WINDOW_MS": "60000"]) { client, _ in
+            let token = try await TestEnvironment.token(TestEnvironment.uniqueUser())
+            for remaining in [2, 1, 0] {
+                try await client.execute(uri: "/v1/customers/widgets", method: .get, headers: bearer(token)) { (response: TestResponse) async throws in
+                    #expect(response.status == .ok)
+                    #expect(response.headers[.rateLimitLimit] == "3")
+                    #expect(response.headers[.rateLimitRemaining] == String(remaining))
+                }
+            }
+            try await client.execute(uri: "/v1/customers/widgets", method: .get, headers: bearer(token)) { (response: TestResponse) async throws in
+                #expect(response.status == .tooManyRequests)
+                #expect(try response.errorCode() == "RATE_LIMIT_EXCEEDED")
+                let retryAfter = try #require(response.headers[.retryAfter].flatMap(Int.init))
+                #expect((1...60).contains(retryAfter))
+                #expect(response.headers[.rateLimitRemaining] == "0")
+            }
+            // Another caller has its own window; health checks are never limited.
+            let other = try await TestEnvironment.token(TestEnvironment.uniqueUser())
+            try await client.execute(uri: "/v1/customers/widgets", method: .get, headers: bearer(other)) { #expect($0.status == .ok) }
+            for _ in 0..<5 {
+                try await client.execute(uri: "/health", method: .get) { #expect($0.status == .ok) }
+            }
+        }
+    }
+
+    @Test func anonymousCallersAreLimitedByAddress() async throws {
+        try await withTestService(ProbeService.self, overrides: ["RATE_LIMIT_MAX_REQUESTS": "2"]) { client, _ in
+            let ip = "203.0.113.\(Int.random(in: 1...254))-\(UUID().uuidString.prefix(6))"
+            var statuses: [HTTPResponse.Status] = []
+            for _ in 0..<3 {
+                try await client.execute(uri: "/v1/customers/widgets", method: .get, headers: [.realIP: ip]) { statuses.append($0.status) }
+            }
+            #expect(statuses == [.unauthorized, .unauthorized, .tooManyRequests])
+        }
+    }
+
+    @Test func stillLimitsInProcessWhenRedisStops() async throws {
+        let redis = try await ChildProcess.redis()
+        try await withTestService(ProbeService.self, overrides: ["REDIS_URL": redis.url, "RATE_LIMIT_MAX_REQUESTS": "3"]) { client, _ in
+            let token = try await TestEnvironment.token(TestEnvironment.uniqueUser())
+            try await client.execute(uri: "/v1/customers/widgets", method: .get, headers: bearer(token)) { #expect($0.status == .ok) }
+            redis.stop()
+            var statuses: [HTTPResponse.Status] = []
+            let started = ContinuousClock.now
+            for _ in 0..<4 {
+                try await client.execute(uri: "/v1/customers/widgets", method: .get, headers: bearer(token)) { statuses.append($0.status) }
+            }
+            // The in-process window starts counting when Redis goes away.
+            #expect(statuses == [.ok, .ok, .ok, .tooManyRequests])
+            #expect(ContinuousClock.now - started < .seconds(2))
+        }
+    }
+
+    @Test func zeroDisablesLimiting() async throws {
+        try await withTestService(ProbeService.self, overrides: ["RATE_LIMIT_MAX_REQUESTS": "0"]) { client, _ in
+            let token = try await TestEnvironment.token(TestEnvironment.uniqueUser())
+            for _ in 0..<30 {
+                try await client.execute(uri: "/v1/customers/widgets", method: .get, headers: bearer(token)) { (response: TestResponse) async throws in
+                    #expect(response.status == .ok)
+                    #expect(response.headers[.rateLimitLimit] == nil)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import HTTPKit
+import Testing
+import TestSupport
+
+@Suite struct MigrationRunnerTests {
+    // Neither migration may run twice: the table would already exist, the row would double.
+    let migrations = [
+        Migration(1, "create things", "CREATE TABLE things (id int PRIMARY KEY, name text NOT NULL)"),
+        Migration(2, "seed", "INSERT INTO things VALUES (1, 'first')"),
+    ]
+
+    @Test func twoRunnersStartingTogetherApplyEachMigrationOnce() async throws {
+        let schema = TestEnvironment.uniqueSchema("migrate")
+        let migrations = self.migrations
+        let applied = try await withDatabase(schema: schema) { first in
+            try await withDatabase(schema: schema) { second in
+                async let a = MigrationRunner(database: first, migrations: migrations, logger: TestEnvironment.quietLogger).run()
+                async let b = MigrationRunner(database: second, migrations: migrations, logger: TestEnvironment.quietLogger).run()
+                return try await (a + b).sorted()
+            }
+        }
+        #expect(applied == [1, 2])
+        try await withDatabase(schema: schema) { database in
+            #expect(try await database.scalar("SELECT count(*)::int FROM things") == 1)
+            #expect(try await database.scalar("SELECT count(*)::int FROM schema_migrations") == 2)
+            // Running again later is a no-op.
+            let again = try await MigrationRunner(database: database, migrations: migrations, logger: TestEnvironment.quietLogger).run()
+            #expect(again.isEmpty)
+        }
+    }
+
+    @Test func aFailingMigrationLeavesNothingBehind() async throws {
+        let schema = TestEnvironment.uniqueSchema("migrate")
+        let broken = migrations + [Migration(3, "broken", "CREATE TABLE half (id int)", "SELECT no_such_column FROM things")]
+        try await withDatabase(schema: schema) { (database: Database) async throws -> Void in
+            await #expect(throws: (any Error).self) {
+                try await MigrationRunner(database: database, migrations: broken, logger: TestEnvironment.quietLogger).run()
+            }
+            #expect(try await database.scalar("SELECT max(version)::int FROM schema_migrations") == 2)
+            #expect(try await database.scalar("SELECT count(*)::int FROM pg_tables WHERE schemaname = \(schema) AND tablename = 'half'") == 0)
+        }
+    }
+}
+
+@Suite struct TransactionTests {
+    @Test func aUniqueViolationInsideATransactionIsClassifiedAndRollsBackEverything() async throws {
+        let schema = TestEnvironment.uniqueSchema("tx")
+        try await withDatabase(schema: schema) { (database: Database) async throws -> Void in
+            _ = try await MigrationRunner(database: database, migrations: [
+                Migration(1, "items", "CREATE TABLE items (id int PRIMARY KEY, note text)"),
+            ], logger: TestEnvironment.quietLogger).run()
+
+            await #expect(throws: StorageError.uniqueViolation(constraint: "items_pkey")) {
+                try await database.transaction { connection in
+                    try await connection.query("INSERT INTO items VALUES (1, 'a')", logger: TestEnvironment.quietLogger)
+                    try await connection.query("INSERT INTO items VALUES (2, 'b')", logger: TestEnvironment.quietLogger)
+                    try await connection.query("INSERT INTO items VALUES (1, 'again')", logger: TestEnvironment.quietLogger)
+                }
+            }
+            #expect(try await database.scalar("SELECT count(*)::int FROM items") == 0)
+            #expect(AppError.mapping(StorageError.uniqueViolation(constraint: "items_pkey"))?.status == .conflict)
+        }
+    }
+}

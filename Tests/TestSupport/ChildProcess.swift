@@ -1,0 +1,134 @@
+import Foundation
+
+/// A server a test starts itself (e.g. a Redis it can stop), bound to 127.0.0.1 on a port
+/// the test chose, and stopped by its pid.
+///
+/// Spawned with posix_spawn and reaped with waitpid: Foundation's `Process` waits on a run
+/// loop, which can starve Swift's small cooperative pool on a 2-core machine.
+public final class ChildProcess: @unchecked Sendable {
+    public let pid: pid_t
+    public let port: Int
+    private var reaped = false
+    private let lock = NSLock()
+
+    /// Starts `redis-server` on a free loopback port and waits until it answers.
+    public static func redis() async throws -> ChildProcess {
+        let port = try freePort()
+        let child = try ChildProcess(
+            executable: "/usr/bin/redis-server",
+            arguments: ["--bind", "127.0.0.1", "--port", "\(port)", "--save", "", "--appendonly", "no", "--loglevel", "warning"],
+            port: port)
+        try await child.waitForListener()
+        return child
+    }
+
+    public init(executable: String, arguments: [String], port: Int) throws {
+        self.port = port
+        self.pid = try spawn(executable, arguments, environment: nil, stderr: "/dev/null")
+    }
+
+    public var url: String { "redis://127.0.0.1:\(port)" }
+
+    /// SIGTERM, SIGKILL after 5 s, and reaps the process.
+    public func stop() {
+        lock.withLock {
+            guard !reaped else { return }
+            reaped = true
+            kill(pid, SIGTERM)
+            var status: Int32 = 0
+            for _ in 0..<500 {
+                if waitpid(pid, &status, WNOHANG) == pid { return }
+                usleep(10_000)
+            }
+            kill(pid, SIGKILL)
+            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        }
+    }
+
+    deinit { stop() }
+
+    func waitForListener() async throws {
+        for _ in 0..<250 {
+            if canConnect(port: port) { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        stop()
+        throw TestFailure("nothing listens on 127.0.0.1:\(port)")
+    }
+}
+
+/// A TCP port on 127.0.0.1 that is free right now.
+public func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+            bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+        }
+    }
+    guard bound else { throw TestFailure("no free port") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+func canConnect(port: Int) -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = UInt16(port).bigEndian
+    return withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+        }
+    }
+}
+
+/// Runs a program to completion and returns its exit status and standard error, e.g. a
+/// service binary that must refuse to start.
+public func runToCompletion(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> (status: Int32, stderr: String) {
+    let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("stderr-\(UUID().uuidString)").path
+    defer { unlink(errorFile) }
+    let pid = try spawn(executable, arguments, environment: environment, stderr: errorFile)
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : -1
+    return (exitStatus, (try? String(contentsOfFile: errorFile, encoding: .utf8)) ?? "")
+}
+
+/// posix_spawn with stdout to /dev/null and stderr to `stderr`. The child gets an empty
+/// signal mask and default dispositions: the test process runs on dispatch threads, which
+/// block signals, and a child inheriting that mask would ignore SIGTERM.
+func spawn(_ executable: String, _ arguments: [String], environment: [String: String]?, stderr: String) throws -> pid_t {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var empty = sigset_t()
+    sigemptyset(&empty)
+    posix_spawnattr_setsigmask(&attributes, &empty)
+    var defaults = sigset_t()
+    sigemptyset(&defaults)
+    for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
+    posix_spawnattr_setsigdefault(&attributes, &defaults)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+    let envp: [UnsafeMutablePointer<CChar>?]? = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
+    defer { (argv + (envp ?? [])).forEach { free($0) } }
+    var pid: pid_t = 0
+    let result = envp.map { posix_spawn(&pid, executable, &actions, &attributes, argv, $0) }
+        ?? posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+    guard result == 0 else { throw TestFailure("cannot start \(executable): error \(result)") }
+    return pid
+}

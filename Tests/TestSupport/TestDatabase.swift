@@ -1,0 +1,22 @@
+import HTTPKit
+
+/// Runs `body` with a pool on the test cluster, confined to `schema`, and closes it after.
+public func withDatabase<T: Sendable>(
+    schema: String, maxConnections: Int = 4, _ body: @Sendable (Database) async throws -> T
+) async throws -> T {
+    let configuration = try DatabaseConfiguration(url: TestEnvironment.databaseURL, schema: schema, maxConnections: maxConnections)
+    let database = Database(configuration, logger: TestEnvironment.quietLogger)
+    return try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { await database.run(); return nil }
+        defer { group.cancelAll() }
+        return try await body(database)
+    }
+}
+
+extension Database {
+    /// The single integer a query returns (`SELECT count(*) …`).
+    public func scalar(_ query: PostgresQuery) async throws -> Int {
+        for try await (value) in try await self.query(query).decode(Int.self) { return value }
+        throw TestFailure("no row")
+    }
+}

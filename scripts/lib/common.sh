@@ -1,0 +1,198 @@
+# Shared by scripts/stack and scripts/test: install what the platform needs, and start and
+# stop its servers on loopback. Every server started here writes a pid file in the state
+# folder, and is stopped by that pid.
+
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+DEV_JWT_SECRET=dev-secret-change-me-0123456789abcdef
+DATABASE_NAME=lomash_wood_customer
+CONTEXTS=(profiles engagement support loyalty)
+
+log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# The dev password of a context's database role (a documented dev default, never a secret).
+role_password() { echo "$1-dev-password"; }
+
+# Installs the Debian packages the platform needs, if any is missing.
+ensure_packages() {
+  local missing=()
+  [ -x "$PG_BIN/postgres" ] || missing+=(postgresql)
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+  command -v pkg-config >/dev/null || missing+=(pkg-config)
+  pkg-config --exists rdkafka 2>/dev/null || missing+=(librdkafka-dev)
+  pkg-config --exists hiredis 2>/dev/null || missing+=(libhiredis-dev)
+  command -v curl >/dev/null || missing+=(curl)
+  command -v kcat >/dev/null || missing+=(kcat)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  [ "$(id -u)" -eq 0 ] || die "missing packages (${missing[*]}); install them with apt-get as root"
+  log "installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# A free TCP port on 127.0.0.1.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+alive() { [ -f "$1" ] && kill -0 "$(head -n1 "$1")" 2>/dev/null; }
+
+# stop_pid PIDFILE [NAME]: SIGTERM, wait up to 20 s, then SIGKILL.
+stop_pid() {
+  local file=$1 name=${2:-$1} pid
+  [ -f "$file" ] || return 0
+  pid=$(head -n1 "$file")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then log "$name did not stop in 20 s, killing"; kill -KILL "$pid" 2>/dev/null || true; fi
+    log "stopped $name"
+  fi
+  rm -f "$file"
+}
+
+# Runs a command as the postgres OS user when we are root (Postgres refuses to run as root).
+as_postgres() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# pg_start DIR PORT: a cluster in DIR/pg on 127.0.0.1:PORT, created on first use.
+pg_start() {
+  local dir=$1/pg port=$2
+  # The postgres OS user must reach the data folder; a checkout under a private home
+  # directory keeps its cluster in /var/tmp instead, linked from the state folder.
+  if [ "$(id -u)" -eq 0 ] && [ ! -e "$dir" ] && ! runuser -u postgres -- test -x "$1"; then
+    local elsewhere; elsewhere=/var/tmp/lomash-wood-pg-$(echo "$1" | md5sum | cut -c1-12)
+    mkdir -p "$elsewhere"; ln -s "$elsewhere" "$dir"
+    log "postgres cannot reach $1; its cluster lives in $elsewhere"
+  fi
+  if [ ! -f "$dir/data/PG_VERSION" ]; then
+    mkdir -p "$dir/data" "$dir/run"
+    [ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$dir/"
+    echo postgres > "$dir/.pgpass-init"
+    [ "$(id -u)" -eq 0 ] && chown postgres "$dir/.pgpass-init"
+    as_postgres "$PG_BIN/initdb" -D "$dir/data" -U postgres --pwfile="$dir/.pgpass-init" \
+      --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
+      || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
+    rm -f "$dir/.pgpass-init"
+  fi
+  alive "$dir/data/postmaster.pid" && return 0
+  as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start \
+    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir/run -c max_connections=200 ${PG_EXTRA_OPTIONS:-}" >/dev/null \
+    || { tail -n 20 "$dir/postgres.log" >&2; die "postgres did not start"; }
+  log "postgres on 127.0.0.1:$port"
+}
+
+pg_stop() {
+  local dir=$1/pg
+  [ -f "$dir/data/postmaster.pid" ] || return 0
+  as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w -t 30 stop >/dev/null 2>&1 || stop_pid "$dir/data/postmaster.pid" postgres
+  log "stopped postgres"
+}
+
+# psql as the superuser over the cluster's socket.
+pg_psql() {
+  local dir=$1/pg port=$2; shift 2
+  as_postgres psql -X -q -v ON_ERROR_STOP=1 -h "$dir/run" -p "$port" -U postgres "$@"
+}
+
+# The platform's database: one schema and one login role per context. Each role owns its
+# schema and has no rights on the others'. Safe to run again.
+pg_prepare_database() {
+  local dir=$1 port=$2
+  pg_psql "$dir" "$port" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DATABASE_NAME'" | grep -q 1 \
+    || pg_psql "$dir" "$port" -d postgres -c "CREATE DATABASE $DATABASE_NAME"
+  local sql="REVOKE ALL ON DATABASE $DATABASE_NAME FROM PUBLIC; REVOKE CREATE ON SCHEMA public FROM PUBLIC;"
+  for context in "${CONTEXTS[@]}"; do
+    sql+="
+    DO \$\$ BEGIN
+      IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$context') THEN
+        CREATE ROLE $context LOGIN PASSWORD '$(role_password "$context")';
+      END IF;
+    END \$\$;
+    GRANT CONNECT, TEMPORARY ON DATABASE $DATABASE_NAME TO $context;
+    CREATE SCHEMA IF NOT EXISTS $context AUTHORIZATION $context;
+    REVOKE ALL ON SCHEMA $context FROM PUBLIC;"
+  done
+  pg_psql "$dir" "$port" -d "$DATABASE_NAME" -c "$sql" >/dev/null
+}
+
+context_database_url() { # CONTEXT PG_PORT
+  echo "postgres://$1:$(role_password "$1")@127.0.0.1:$2/$DATABASE_NAME"
+}
+
+# redis_start DIR PORT
+redis_start() {
+  local dir=$1/redis port=$2
+  mkdir -p "$dir"
+  alive "$dir/redis.pid" && return 0
+  redis-server --bind 127.0.0.1 --port "$port" --daemonize yes --pidfile "$dir/redis.pid" \
+    --dir "$dir" --logfile "$dir/redis.log" --save "" --appendonly no >/dev/null
+  for _ in $(seq 1 50); do [ -s "$dir/redis.pid" ] && break; sleep 0.1; done
+  log "redis on 127.0.0.1:$port"
+}
+
+# Renders the gateway's routing table (the same template compose/ uses) and starts nginx.
+# gateway_start DIR LISTEN_PORT PROFILES_PORT ENGAGEMENT_PORT SUPPORT_PORT LOYALTY_PORT
+gateway_start() {
+  local dir=$1/gateway
+  mkdir -p "$dir/tmp" "$dir/logs"
+  alive "$dir/nginx.pid" && return 0
+  GATEWAY_LISTEN="127.0.0.1:$2" \
+  PROFILES_UPSTREAM="127.0.0.1:$3" ENGAGEMENT_UPSTREAM="127.0.0.1:$4" \
+  SUPPORT_UPSTREAM="127.0.0.1:$5" LOYALTY_UPSTREAM="127.0.0.1:$6" \
+    envsubst '${GATEWAY_LISTEN} ${PROFILES_UPSTREAM} ${ENGAGEMENT_UPSTREAM} ${SUPPORT_UPSTREAM} ${LOYALTY_UPSTREAM}' \
+    < "$REPO_ROOT/compose/gateway/gateway.conf.template" > "$dir/gateway.conf"
+  cat > "$dir/nginx.conf" <<CONF
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log $dir/logs/access.log;
+  client_body_temp_path $dir/tmp/body;
+  proxy_temp_path $dir/tmp/proxy;
+  fastcgi_temp_path $dir/tmp/fastcgi;
+  uwsgi_temp_path $dir/tmp/uwsgi;
+  scgi_temp_path $dir/tmp/scgi;
+  include $dir/gateway.conf;
+}
+CONF
+  local nginx_bin; nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+  "$nginx_bin" -p "$dir" -c "$dir/nginx.conf" -t -q || die "gateway config is invalid"
+  "$nginx_bin" -p "$dir" -c "$dir/nginx.conf"
+  log "gateway on http://127.0.0.1:$2"
+}
+
+# service_start DIR BIN_DIR CONTEXT PORT PG_PORT REDIS_PORT: the context's server, with
+# the stack's defaults for any variable the caller's environment does not set.
+service_start() {
+  local dir=$1/services bin=$2/$3 context=$3 port=$4
+  mkdir -p "$dir"
+  alive "$dir/$context.pid" && return 0
+  [ -x "$bin" ] || die "$bin is not built"
+  (
+    export SERVICE_NAME=$context PORT=$port
+    # Each context has its own role, so the override is per context: PROFILES_DATABASE_URL, …
+    local url_var; url_var="$(echo "$context" | tr a-z A-Z)_DATABASE_URL"
+    export DATABASE_URL=${!url_var:-$(context_database_url "$context" "$5")}
+    export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:$6}
+    export JWT_SECRET=${JWT_SECRET:-$DEV_JWT_SECRET}
+    export LOG_FORMAT=${LOG_FORMAT:-json} LOG_LEVEL=${LOG_LEVEL:-info}
+    export KAFKA_GROUP_ID=${KAFKA_GROUP_ID:-customer-$context}
+    [ -n "${KAFKA_BROKERS:-}" ] && export KAFKA_BROKERS
+    exec "$bin" serve >>"$dir/$context.log" 2>&1
+  ) &
+  echo $! > "$dir/$context.pid"
+}
+
+# wait_ready URL SECONDS: until the URL answers 200.
+wait_ready() {
+  local url=$1 deadline=$((SECONDS + $2))
+  until curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null; do
+    [ $SECONDS -lt $deadline ] || return 1
+    sleep 0.2
+  done
+}
