@@ -24,6 +24,7 @@ import TestSupport
         #expect(json["status"] as? String == "ok")
         #expect((json["checks"] as? [String: String])?["database"] == "ok")
         #expect((json["checks"] as? [String: String])?["redis"] == "ok")
+        #expect(json.keys.contains("outboxLag"))
     }
 
     @Test(arguments: contexts)

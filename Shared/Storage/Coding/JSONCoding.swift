@@ -1,6 +1,6 @@
 import Foundation
 
-/// The JSON coders every response and body uses, built once per process.
+/// The JSON coders every response, body and event uses, built once per process.
 public enum JSONCoding {
     /// Timestamps leave as ISO 8601 UTC with milliseconds (`2026-11-25T12:00:00.000Z`).
     public static let encoder: JSONEncoder = {

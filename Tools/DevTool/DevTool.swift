@@ -3,6 +3,7 @@ import Auth
 import Foundation
 
 /// Developer tools: `lw-dev token` mints a JWT the services accept (`scripts/token`).
+@main
 struct DevTool: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lw-dev",
@@ -35,4 +36,3 @@ struct Token: AsyncParsableCommand {
     }
 }
 
-await DevTool.main()

@@ -1,0 +1,41 @@
+import Foundation
+import Storage
+
+/// The value of every Kafka message (CONTRACT §12). The key is `userId`.
+public struct EventEnvelope<Payload: EventPayload>: Codable, Sendable {
+    public let id: UUID
+    public let type: String
+    public let version: Int
+    public let occurredAt: Date
+    public let source: String
+    /// The request id, or the id of the event that caused this one.
+    public let correlationId: String?
+    public let userId: String
+    public let payload: Payload
+
+    public init(
+        id: UUID = UUID(), topic: Topic<Payload>, occurredAt: Date = Date(), source: String,
+        correlationId: String?, userId: String, payload: Payload
+    ) {
+        self.id = id
+        self.type = topic.name
+        self.version = topic.version
+        self.occurredAt = occurredAt
+        self.source = source
+        self.correlationId = correlationId
+        self.userId = userId
+        self.payload = payload
+    }
+}
+
+/// What every payload is: Codable, and safe to hand between tasks.
+public typealias EventPayload = Codable & Sendable
+
+/// The envelope without its payload: enough to route, deduplicate and dead-letter a message
+/// before its payload type is known.
+public struct EnvelopeHeader: Decodable, Sendable {
+    public let id: UUID
+    public let type: String
+    public let userId: String
+}
+
