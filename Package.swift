@@ -71,9 +71,22 @@ let package = Package(
             swiftSettings: settings
         ),
         .target(
+            name: "EventBus",
+            dependencies: [
+                "CRdKafka", "Storage",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/EventBus",
+            swiftSettings: settings
+        ),
+        .target(
             name: "HTTPKit",
             dependencies: [
-                "Auth", "Storage",
+                "Auth", "Storage", "EventBus",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -99,6 +112,13 @@ let package = Package(
             path: "Tools/DevTool",
             swiftSettings: settings
         ),
+        // The dev/test Kafka: librdkafka's mock cluster on loopback.
+        .executableTarget(
+            name: "kafka-dev-broker",
+            dependencies: ["EventBus", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tools/KafkaDevBroker",
+            swiftSettings: settings
+        ),
 
         .target(
             name: "TestSupport",
@@ -112,6 +132,7 @@ let package = Package(
         ),
         .testTarget(name: "AuthTests", dependencies: ["Auth", .product(name: "JWTKit", package: "jwt-kit")], path: "Tests/AuthTests", swiftSettings: settings),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport", .product(name: "NIOPosix", package: "swift-nio")], path: "Tests/StorageTests", swiftSettings: settings),
+        .testTarget(name: "EventBusTests", dependencies: ["EventBus", "TestSupport"], path: "Tests/EventBusTests", swiftSettings: settings),
         .testTarget(name: "HTTPKitTests", dependencies: ["HTTPKit", "TestSupport"], path: "Tests/HTTPKitTests", swiftSettings: settings),
         .testTarget(name: "StackTests", dependencies: ["TestSupport", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOHTTP1", package: "swift-nio")], path: "Tests/StackTests", swiftSettings: settings),
     ]

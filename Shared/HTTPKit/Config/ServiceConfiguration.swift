@@ -1,3 +1,4 @@
+import EventBus
 import Logging
 import Storage
 
@@ -14,9 +15,8 @@ public struct ServiceConfiguration: Sendable {
     public let jwtSecret: String
     public let jwtIssuer: String?
     public let jwtAudience: String?
-    public let kafkaBrokers: String?
-    public let kafkaGroupId: String
-    public let kafkaClientId: String
+    /// nil when `KAFKA_BROKERS` is unset: events stay in the outbox until a broker is configured.
+    public let kafka: KafkaConfiguration?
     public let allowedOrigins: [String]
     public let rateLimitWindowMs: Int
     public let rateLimitMaxRequests: Int
@@ -47,9 +47,8 @@ public struct ServiceConfiguration: Sendable {
         self.jwtSecret = secret
         self.jwtIssuer = env.optionalString("JWT_ISSUER")
         self.jwtAudience = env.optionalString("JWT_AUDIENCE")
-        self.kafkaBrokers = env.optionalString("KAFKA_BROKERS")
-        self.kafkaGroupId = try env.string("KAFKA_GROUP_ID", default: "customer-\(service)")
-        self.kafkaClientId = try env.string("KAFKA_CLIENT_ID", default: service)
+        _ = try env.int("KAFKA_SESSION_TIMEOUT_MS", default: 6000, range: 1000...300_000)
+        self.kafka = KafkaConfiguration.fromEnvironment(env.values, service: service)
         self.allowedOrigins = env.list("ALLOWED_ORIGINS", default: ["http://localhost:3000"])
         self.rateLimitWindowMs = try env.int("RATE_LIMIT_WINDOW_MS", default: 60_000, range: 1...86_400_000)
         self.rateLimitMaxRequests = try env.int("RATE_LIMIT_MAX_REQUESTS", default: 100, range: 0...1_000_000_000)

@@ -19,13 +19,17 @@ public enum ServiceAssembly {
     ) async throws -> ServiceApp {
         let database = Database(configuration.database, logger: logger)
         let redis = RedisClient(configuration.redis, logger: logger)
+        let outbox = Outbox(source: S.name, schema: configuration.database.schema)
         let runtime = Runtime(
             configuration: configuration,
             database: database,
             redis: redis,
             cache: Cache(redis: redis, service: S.name, ttlSeconds: configuration.redisTTLSeconds, logger: logger),
+            outbox: outbox,
             logger: logger
         )
+        let migrated = Latch(open: !configuration.migrateOnStart)
+        let events = try eventServices(S.self, runtime: runtime, migrated: migrated)
         let verifier = await TokenVerifier(
             secret: configuration.jwtSecret, issuer: configuration.jwtIssuer, audience: configuration.jwtAudience)
         let limiter = RateLimiter(
@@ -46,25 +50,48 @@ public enum ServiceAssembly {
             checks: [
                 ReadinessCheck(name: "database", required: true) { await database.ping() ? .ok : .down },
                 ReadinessCheck(name: "redis", required: false) { await redis.ping() ? .ok : .down },
-                // The event bus registers its own check once a service has topics.
-                ReadinessCheck(name: "kafka", required: false) { .disabled },
+                ReadinessCheck(name: "kafka", required: false) {
+                    guard let producer = events.producer else { return .disabled }
+                    return await producer.brokersReachable() ? .ok : .down
+                },
             ],
-            outboxLag: { nil }
+            outboxLag: { try? await Outbox.lagSeconds(database) }
         ).register(on: router)
         try await S.addRoutes(to: router.group("/v1/customers"), runtime: runtime)
 
         var application = Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-            services: [database, RedisService(redis: redis)],
+            // Shut down in reverse: HTTP drains, the consumer leaves its group, the relay
+            // stops, the producer flushes, then Redis and the pool close.
+            services: [database, RedisService(redis: redis)] + events.services,
             logger: logger
         )
         if configuration.migrateOnStart {
             application.beforeServerStarts {
-                try await migrate(S.migrations, database: database, logger: logger)
+                try await migrate(S.allMigrations, database: database, logger: logger)
+                migrated.open()
             }
         }
         return ServiceApp(application: application, runtime: runtime)
+    }
+
+    /// The producer, outbox relay and (when the context consumes topics) the consumer, when
+    /// Kafka is configured. Without `KAFKA_BROKERS` events wait in the outbox.
+    static func eventServices<S: ServiceDefinition>(_ definition: S.Type, runtime: Runtime, migrated: Latch) throws -> (producer: KafkaProducer?, services: [any Service]) {
+        guard let kafka = runtime.configuration.kafka else { return (nil, []) }
+        let producer = try KafkaProducer(kafka, logger: runtime.logger)
+        var services: [any Service] = [
+            producer,
+            OutboxRelay(database: runtime.database, producer: producer, outbox: runtime.outbox, logger: runtime.logger, ready: migrated),
+        ]
+        let handlers = S.eventHandlers(runtime: runtime)
+        if !handlers.isEmpty {
+            services.append(EventConsumer(
+                configuration: kafka, handlers: handlers, database: runtime.database, producer: producer, ready: migrated,
+                logger: runtime.logger))
+        }
+        return (producer, services)
     }
 
     /// Applies migrations, waiting up to `attempts` seconds for the database to accept

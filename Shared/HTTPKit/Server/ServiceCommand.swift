@@ -60,7 +60,7 @@ public struct ServiceCommand<S: ServiceDefinition>: AsyncParsableCommand {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await database.run() }
                 defer { group.cancelAll() }
-                try await ServiceAssembly.migrate(S.migrations, database: database, logger: logger, attempts: 5)
+                try await ServiceAssembly.migrate(S.allMigrations, database: database, logger: logger, attempts: 5)
             }
         }
     }

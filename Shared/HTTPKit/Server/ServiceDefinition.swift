@@ -1,3 +1,4 @@
+import EventBus
 import Hummingbird
 import Logging
 import Storage
@@ -12,6 +13,15 @@ public protocol ServiceDefinition: Sendable {
     static var migrations: [Migration] { get }
     /// Adds the context's routes under `/v1/customers`.
     static func addRoutes(to routes: RouterGroup<AppContext>, runtime: Runtime) async throws
+    /// The topics the context consumes and their handlers (none by default).
+    static func eventHandlers(runtime: Runtime) -> EventHandlers
+}
+
+extension ServiceDefinition {
+    public static func eventHandlers(runtime: Runtime) -> EventHandlers { EventHandlers() }
+
+    /// The context's migrations and the event bus's outbox and inbox tables.
+    static var allMigrations: [Migration] { migrations + EventBusMigrations.all }
 }
 
 /// What a running service's routes, stores and jobs share.
@@ -20,6 +30,8 @@ public struct Runtime: Sendable {
     public let database: Database
     public let redis: RedisClient
     public let cache: Cache
+    /// Where routes, handlers and jobs write the events they publish, in their transaction.
+    public let outbox: Outbox
     public let logger: Logger
 }
 

@@ -1,0 +1,43 @@
+import Foundation
+import PostgresNIO
+import Storage
+
+/// The topics a service consumes and what it does with each event:
+///
+///     var handlers = EventHandlers()
+///     handlers.on(Topics.orderPaymentSucceeded) { event, connection in … }
+///
+/// A handler runs inside the inbox transaction: its writes commit together with the record
+/// that the event was processed, or not at all.
+public struct EventHandlers: Sendable {
+    public typealias Handler<Payload: EventPayload> = @Sendable (EventEnvelope<Payload>, PostgresConnection) async throws -> Void
+
+    private(set) var decoders: [String: @Sendable ([UInt8]) throws -> any DecodedEvent] = [:]
+
+    public init() {}
+
+    public mutating func on<Payload>(_ topic: Topic<Payload>, _ handler: @escaping Handler<Payload>) {
+        decoders[topic.name] = { bytes in
+            BoundEvent(envelope: try JSONCoding.decoder.decode(EventEnvelope<Payload>.self, from: Data(bytes)), handler: handler)
+        }
+    }
+
+    public var topics: [String] { decoders.keys.sorted() }
+    public var isEmpty: Bool { decoders.isEmpty }
+}
+
+/// An event decoded for its topic, ready to apply.
+protocol DecodedEvent: Sendable {
+    var id: UUID { get }
+    func apply(on connection: PostgresConnection) async throws
+}
+
+struct BoundEvent<Payload: EventPayload>: DecodedEvent {
+    let envelope: EventEnvelope<Payload>
+    let handler: EventHandlers.Handler<Payload>
+
+    var id: UUID { envelope.id }
+    func apply(on connection: PostgresConnection) async throws {
+        try await handler(envelope, connection)
+    }
+}

@@ -1,0 +1,49 @@
+/// How to reach Kafka (ARCHITECTURE §6). `properties` are passed to librdkafka as they are,
+/// for what production brokers need (SASL, TLS, …).
+public struct KafkaConfiguration: Sendable {
+    /// `host:port[,host:port…]`.
+    public var brokers: String
+    public var clientId: String
+    public var groupId: String
+    /// How long the group waits for a silent member before rebalancing. Dev uses 6000 ms so
+    /// a restarted service rejoins quickly.
+    public var sessionTimeoutMs: Int
+    /// How long a produced message may wait for the broker before its delivery fails (the
+    /// outbox keeps it and retries).
+    public var messageTimeoutMs: Int
+    public var properties: [String: String]
+
+    public init(
+        brokers: String, clientId: String, groupId: String, sessionTimeoutMs: Int = 6000,
+        messageTimeoutMs: Int = 10_000, properties: [String: String] = [:]
+    ) {
+        self.brokers = brokers
+        self.clientId = clientId
+        self.groupId = groupId
+        self.sessionTimeoutMs = sessionTimeoutMs
+        self.messageTimeoutMs = messageTimeoutMs
+        self.properties = properties
+    }
+
+    /// Reads `KAFKA_*` variables: `KAFKA_BROKERS`, `KAFKA_CLIENT_ID`, `KAFKA_GROUP_ID`,
+    /// `KAFKA_SESSION_TIMEOUT_MS`, and passes `KAFKA_PROPERTY_<NAME>` through to librdkafka
+    /// with `_` read as `.` (`KAFKA_PROPERTY_SASL_MECHANISMS=PLAIN` → `sasl.mechanisms`).
+    /// Returns nil when no brokers are configured.
+    public static func fromEnvironment(
+        _ environment: [String: String], service: String
+    ) -> KafkaConfiguration? {
+        guard let brokers = environment["KAFKA_BROKERS"], !brokers.isEmpty else { return nil }
+        var properties: [String: String] = [:]
+        for (name, value) in environment where name.hasPrefix("KAFKA_PROPERTY_") {
+            let property = name.dropFirst("KAFKA_PROPERTY_".count).lowercased().replacingOccurrences(of: "_", with: ".")
+            properties[property] = value
+        }
+        return KafkaConfiguration(
+            brokers: brokers,
+            clientId: environment["KAFKA_CLIENT_ID"] ?? service,
+            groupId: environment["KAFKA_GROUP_ID"] ?? "customer-\(service)",
+            sessionTimeoutMs: environment["KAFKA_SESSION_TIMEOUT_MS"].flatMap(Int.init) ?? 6000,
+            properties: properties
+        )
+    }
+}

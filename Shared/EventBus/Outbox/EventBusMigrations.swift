@@ -1,0 +1,31 @@
+import Storage
+
+/// The tables the event bus keeps in every context's schema. Their versions start at
+/// 100_000 so they never collide with a context's own migrations (1, 2, 3, …).
+public enum EventBusMigrations {
+    public static let all = [
+        Migration(100_001, "event bus outbox and inbox", """
+            CREATE TABLE outbox (
+                seq          bigserial   PRIMARY KEY,
+                id           uuid        NOT NULL UNIQUE,
+                topic        text        NOT NULL,
+                key          text        NOT NULL,
+                value        text        NOT NULL,
+                created_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
+                published_at timestamptz
+            )
+            """,
+            // The relay reads unpublished rows in order; pruning finds old published ones.
+            "CREATE INDEX outbox_unpublished ON outbox (seq) WHERE published_at IS NULL",
+            "CREATE INDEX outbox_published_at ON outbox (published_at) WHERE published_at IS NOT NULL",
+            """
+            CREATE TABLE processed_events (
+                event_id     uuid        PRIMARY KEY,
+                topic        text        NOT NULL,
+                processed_at timestamptz NOT NULL DEFAULT now()
+            )
+            """,
+            "CREATE INDEX processed_events_processed_at ON processed_events (processed_at)"
+        ),
+    ]
+}

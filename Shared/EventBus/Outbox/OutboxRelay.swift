@@ -1,0 +1,129 @@
+import Foundation
+import Logging
+import Metrics
+import PostgresNIO
+import ServiceLifecycle
+import Storage
+import Synchronization
+
+/// Publishes committed outbox rows to Kafka (ARCHITECTURE §5).
+///
+/// Woken by `LISTEN <schema>_outbox` right after a commit, and by a 1 s fallback poll. Each
+/// round claims a batch in order with `FOR UPDATE SKIP LOCKED`, produces every row (key =
+/// user id, so one customer's events stay in order), waits for all delivery reports, and
+/// marks the rows published in the same transaction. If anything fails the transaction rolls
+/// back, the rows stay, and the round is retried with backoff: at-least-once, never lost.
+/// A transaction-scoped advisory lock lets one replica publish at a time, which keeps
+/// per-user order across replicas. Published rows are pruned after `retention`.
+public final class OutboxRelay: Service, Sendable {
+    private let database: Database
+    private let producer: KafkaProducer
+    private let outbox: Outbox
+    private let logger: Logger
+    private let batchSize: Int
+    private let retention: Duration
+    private let doorbell = Doorbell()
+    private let lag: Gauge
+    private let ready: Latch
+
+    /// - Parameter ready: opened once the outbox table exists (after migrations).
+    public init(
+        database: Database, producer: KafkaProducer, outbox: Outbox, logger: Logger, ready: Latch = Latch(open: true),
+        batchSize: Int = 500, retention: Duration = .seconds(7 * 86_400)
+    ) {
+        self.ready = ready
+        self.database = database
+        self.producer = producer
+        self.outbox = outbox
+        self.logger = logger
+        self.batchSize = batchSize
+        self.retention = retention
+        self.lag = Gauge(label: "outbox_lag_seconds")
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown { await self.ready.wait() }
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.listen() }
+            await cancelWhenGracefulShutdown { await self.publishLoop() }
+            group.cancelAll()
+        }
+    }
+
+    /// Publishes until there is nothing left, then returns: for tests and `jobs`.
+    public func drain() async throws {
+        while try await publishBatch() == batchSize {}
+    }
+
+    private func publishLoop() async {
+        var backoff = Duration.milliseconds(100)
+        var lastHousekeeping = ContinuousClock.now - .seconds(3600)
+        while !Task.isCancelled {
+            do {
+                let published = try await publishBatch()
+                backoff = .milliseconds(100)
+                if ContinuousClock.now - lastHousekeeping > .seconds(60) {
+                    lastHousekeeping = ContinuousClock.now
+                    try await housekeeping()
+                }
+                if published < batchSize { await doorbell.wait(upTo: .seconds(1)) }
+            } catch {
+                if Task.isCancelled { break }
+                logger.warning("outbox publishing failed, retrying", metadata: ["error": "\(error)", "retryInMs": "\(backoff.components.seconds * 1000 + backoff.components.attoseconds / 1_000_000_000_000_000)"])
+                try? await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, .seconds(5))
+            }
+        }
+    }
+
+    /// One round: returns how many rows it published.
+    func publishBatch() async throws -> Int {
+        let producer = self.producer, logger = self.logger, batchSize = self.batchSize, lockName = outbox.channel
+        return try await database.transaction { connection in
+            let locked = try await connection.query("SELECT pg_try_advisory_xact_lock(hashtext(\(lockName)))", logger: logger)
+            for try await acquired in locked.decode(Bool.self) where !acquired { return 0 }
+            let rows = try await connection.query("""
+                SELECT seq, topic, key, value FROM outbox
+                WHERE published_at IS NULL ORDER BY seq LIMIT \(batchSize)
+                FOR UPDATE SKIP LOCKED
+                """, logger: logger)
+            var sequence: [Int64] = []
+            var deliveries: [Delivery] = []
+            for try await (seq, topic, key, value) in rows.decode((Int64, String, String, String).self) {
+                sequence.append(seq)
+                deliveries.append(try producer.enqueue(OutgoingMessage(topic: topic, key: key, value: Array(value.utf8))))
+            }
+            guard !sequence.isEmpty else { return 0 }
+            for delivery in deliveries { try await delivery.acknowledged() }
+            try await connection.query(
+                "UPDATE outbox SET published_at = clock_timestamp() WHERE seq = ANY(\(sequence))", logger: logger)
+            return sequence.count
+        }
+    }
+
+    private func housekeeping() async throws {
+        let seconds = Int(retention.components.seconds)
+        try await database.query("DELETE FROM outbox WHERE published_at < now() - make_interval(secs => \(seconds))")
+        // Redeliveries come from Kafka's retention window; remembering ids twice as long is safe.
+        try await database.query("DELETE FROM processed_events WHERE processed_at < now() - make_interval(secs => \(seconds * 2))")
+        lag.record(try await Outbox.lagSeconds(database))
+    }
+
+    /// Rings the doorbell on every NOTIFY; reconnects after a second if the connection drops.
+    private func listen() async {
+        while !Task.isCancelled {
+            do {
+                try await database.client.withConnection { connection in
+                    try await connection.listen(on: self.outbox.channel) { notifications in
+                        self.doorbell.ring()  // rows may have been committed before we listened
+                        for try await _ in notifications { self.doorbell.ring() }
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.debug("outbox listener lost its connection", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+}
