@@ -16,7 +16,25 @@ struct ProbeService: ServiceDefinition {
                 created_at timestamptz NOT NULL DEFAULT now()
             )
             """, "CREATE INDEX widgets_user_created ON widgets (user_id, created_at DESC)"),
+        Migration(2, "widget events seen", "CREATE TABLE widget_events (widget_id uuid PRIMARY KEY, name text NOT NULL)"),
     ]
+
+    struct WidgetCreated: EventPayload, Equatable {
+        let widgetId: UUID
+        let name: String
+    }
+
+    static let widgetCreated = Topic<WidgetCreated>("probe.widget.created")
+
+    static func eventHandlers(runtime: Runtime) -> EventHandlers {
+        var handlers = EventHandlers()
+        handlers.on(widgetCreated) { event, connection in
+            try await connection.query(
+                "INSERT INTO widget_events (widget_id, name) VALUES (\(event.payload.widgetId), \(event.payload.name))",
+                logger: runtime.logger)
+        }
+        return handlers
+    }
 
     struct Widget: Codable, Sendable {
         let id: UUID
@@ -42,6 +60,9 @@ struct ProbeService: ServiceDefinition {
                 try await connection.query(
                     "INSERT INTO widgets (id, user_id, name, size) VALUES (\(widget.id), \(principal.userId), \(name), \(size))",
                     logger: runtime.logger)
+                try await runtime.outbox.enqueue(
+                    widgetCreated, userId: principal.userId, payload: WidgetCreated(widgetId: widget.id, name: name),
+                    correlationId: context.requestId, on: connection, logger: runtime.logger)
             }
             return Reply.created(widget)
         }

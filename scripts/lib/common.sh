@@ -134,6 +134,21 @@ redis_start() {
   log "redis on 127.0.0.1:$port"
 }
 
+# broker_start DIR BIN_DIR: the dev Kafka (kafka-dev-broker, librdkafka's in-memory mock
+# cluster) on a loopback port of its choosing, which it writes to DIR/kafka/address.
+broker_start() {
+  local dir=$1/kafka
+  mkdir -p "$dir"
+  if ! alive "$dir/broker.pid"; then
+    rm -f "$dir/address"
+    "$2/kafka-dev-broker" --address-file "$dir/address" >>"$dir/broker.log" 2>&1 &
+    echo $! > "$dir/broker.pid"
+    for _ in $(seq 1 100); do [ -s "$dir/address" ] && break; sleep 0.1; done
+    [ -s "$dir/address" ] || die "the dev Kafka broker did not start (see $dir/broker.log)"
+    log "dev kafka broker on $(cat "$dir/address")"
+  fi
+}
+
 # Renders the gateway's routing table (the same template compose/ uses) and starts nginx.
 # gateway_start DIR LISTEN_PORT PROFILES_PORT ENGAGEMENT_PORT SUPPORT_PORT LOYALTY_PORT
 gateway_start() {
@@ -166,7 +181,7 @@ CONF
   log "gateway on http://127.0.0.1:$2"
 }
 
-# service_start DIR BIN_DIR CONTEXT PORT PG_PORT REDIS_PORT: the context's server, with
+# service_start DIR BIN_DIR CONTEXT PORT PG_PORT REDIS_PORT [KAFKA_BROKERS]: the context's server, with
 # the stack's defaults for any variable the caller's environment does not set.
 service_start() {
   local dir=$1/services bin=$2/$3 context=$3 port=$4
@@ -182,7 +197,8 @@ service_start() {
     export JWT_SECRET=${JWT_SECRET:-$DEV_JWT_SECRET}
     export LOG_FORMAT=${LOG_FORMAT:-json} LOG_LEVEL=${LOG_LEVEL:-info}
     export KAFKA_GROUP_ID=${KAFKA_GROUP_ID:-customer-$context}
-    [ -n "${KAFKA_BROKERS:-}" ] && export KAFKA_BROKERS
+    export KAFKA_SESSION_TIMEOUT_MS=${KAFKA_SESSION_TIMEOUT_MS:-6000}
+    [ -n "${7:-}" ] && export KAFKA_BROKERS=$7
     exec "$bin" serve >>"$dir/$context.log" 2>&1
   ) &
   echo $! > "$dir/$context.pid"
