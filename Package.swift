@@ -105,10 +105,14 @@ let package = Package(
         service("support", "Services/Support"),
         service("loyalty", "Services/Loyalty"),
 
-        // Developer tool: mint tokens (scripts/token).
+        // Developer tool: mint tokens (scripts/token), benchmark the event bus (bench/).
         .executableTarget(
             name: "lw-dev",
-            dependencies: ["Auth", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "Auth", "EventBus", "Storage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Tools/DevTool",
             swiftSettings: settings
         ),
@@ -133,7 +137,7 @@ let package = Package(
         .testTarget(name: "AuthTests", dependencies: ["Auth", .product(name: "JWTKit", package: "jwt-kit")], path: "Tests/AuthTests", swiftSettings: settings),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport", .product(name: "NIOPosix", package: "swift-nio")], path: "Tests/StorageTests", swiftSettings: settings),
         .testTarget(name: "EventBusTests", dependencies: ["EventBus", "TestSupport"], path: "Tests/EventBusTests", swiftSettings: settings),
-        .testTarget(name: "HTTPKitTests", dependencies: ["HTTPKit", "TestSupport"], path: "Tests/HTTPKitTests", swiftSettings: settings),
+        .testTarget(name: "HTTPKitTests", dependencies: ["HTTPKit", "TestSupport", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")], path: "Tests/HTTPKitTests", swiftSettings: settings),
         .testTarget(name: "StackTests", dependencies: ["TestSupport", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOHTTP1", package: "swift-nio")], path: "Tests/StackTests", swiftSettings: settings),
     ]
 )

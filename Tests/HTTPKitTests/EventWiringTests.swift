@@ -2,6 +2,7 @@ import Foundation
 import HTTPKit
 import HummingbirdTesting
 import Testing
+import ServiceLifecycle
 import TestSupport
 
 /// The event bus as every service gets it from `ServiceAssembly`: outbox in the route's
@@ -60,5 +61,35 @@ import TestSupport
                 #expect(response.status == .created)
             }
         }
+    }
+}
+
+@Suite struct GracefulShutdownTests {
+    /// ARCHITECTURE §11: HTTP drains, then the consumer leaves its group, the relay stops,
+    /// the producer flushes, and the pool closes — in that order.
+    @Test func shutdownStopsTheEventBusBeforeTheDatabase() async throws {
+        let cluster = try MockKafkaCluster()
+        defer { cluster.shutdown() }
+        let recorder = LogRecorder()
+        let configuration = try TestEnvironment.configuration(service: ProbeService.name, overrides: [
+            "KAFKA_BROKERS": cluster.bootstrapServers, "PORT": String(try freePort()),
+        ])
+        let app = try await ServiceAssembly.make(ProbeService.self, configuration: configuration, logger: recorder.logger())
+        let group = ServiceGroup(configuration: .init(services: [app.application], gracefulShutdownSignals: [], logger: TestEnvironment.quietLogger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            // Wait until the consumer is up, then shut down.
+            for _ in 0..<100 where try await app.runtime.database.scalar("SELECT count(*)::int FROM pg_tables WHERE tablename = 'processed_events' AND schemaname = \(configuration.database.schema)") == 0 {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            try await Task.sleep(for: .milliseconds(500))
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        let messages = recorder.messages
+        let order = ["event consumer left its group", "outbox relay stopped", "Kafka producer flushed and closed", "database pool closed"]
+        let positions = order.map { step in messages.firstIndex(of: step) }
+        #expect(!positions.contains(nil), "\(messages)")
+        #expect(positions.compactMap { $0 } == positions.compactMap { $0 }.sorted(), "\(messages)")
     }
 }

@@ -58,6 +58,7 @@ public final class EventConsumer: Service, Sendable {
         }
         // Leaves the group and commits what was processed.
         await consumer.close()
+        logger.info("event consumer left its group", metadata: ["group": "\(configuration.groupId)"])
     }
 
     /// Handles one message to its end: applied, skipped as a duplicate, or dead-lettered.

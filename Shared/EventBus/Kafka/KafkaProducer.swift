@@ -107,6 +107,7 @@ public final class KafkaProducer: Service, Sendable {
         for delivery in leftovers { delivery.complete(.failure(KafkaError.shutDown)) }
         rd_kafka_queue_destroy(events.pointer)
         rd_kafka_destroy(handle.pointer)
+        logger.info("Kafka producer flushed and closed", metadata: ["undelivered": "\(leftovers.count)"])
     }
 
     // MARK: - librdkafka

@@ -48,6 +48,7 @@ public final class OutboxRelay: Service, Sendable {
             await cancelWhenGracefulShutdown { await self.publishLoop() }
             group.cancelAll()
         }
+        logger.info("outbox relay stopped")
     }
 
     /// Publishes until there is nothing left, then returns: for tests and `jobs`.

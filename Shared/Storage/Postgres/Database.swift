@@ -16,6 +16,7 @@ public struct Database: Sendable, Service {
 
     public func run() async {
         await client.run()
+        logger.info("database pool closed")
     }
 
     /// Runs one statement; database errors come back classified (see `StorageError`).
