@@ -92,9 +92,9 @@ func collect(_ count: Int, from topic: String, brokers: String, timeout: Duratio
     var messages: [KafkaMessage] = []
     let reader = Task {
         var received: [KafkaMessage] = []
-        for await message in consumer.messages {
-            received.append(message)
-            consumer.done(message)
+        for await batch in consumer.batches {
+            received += batch
+            consumer.done(batch)
             if received.count >= count { break }
         }
         return received

@@ -33,8 +33,8 @@ import TestSupport
             let id = UUID()
             let message = KafkaMessage(topic: h.topic.name, partition: 0, offset: 7, key: Array("user-1".utf8), value: try envelope(h, 1, id: id))
             // As after a crash before the offset was stored: the same message, processed twice.
-            await consumer.process(message)
-            await consumer.process(message)
+            await consumer.process([message])
+            await consumer.process([message])
             #expect(try await effects(h) == 1)
 
             // Through Kafka: the same event published twice.
@@ -102,7 +102,7 @@ import TestSupport
     func collectInGroup(_ group: String, _ h: Harness) async throws -> [KafkaMessage] {
         let consumer = try KafkaConsumer(h.configuration(group: group), topics: [h.topic.name], logger: h.logger)
         let first = Task { () -> [KafkaMessage] in
-            for await message in consumer.messages { return [message] }
+            for await batch in consumer.batches { return batch }
             return []
         }
         let watchdog = Task { try? await Task.sleep(for: .seconds(20)); consumer.stopPolling() }

@@ -19,6 +19,7 @@ struct BenchEvents: AsyncParsableCommand {
     @Option(help: "Events per second in the latency run.") var rate = 500
     @Option(help: "Seconds of the latency run.") var seconds = 20
     @Option(help: "Partitions of the benchmark topic.") var partitions: Int32 = 6
+    @Option(name: .customLong("property"), help: "A librdkafka property for producer and consumer, name=value (repeatable).") var properties: [String] = []
 
     struct Tick: EventPayload { let n: Int }
 
@@ -32,7 +33,12 @@ struct BenchEvents: AsyncParsableCommand {
 
         let schema = "bench_\(UUID().uuidString.prefix(8).lowercased())"
         let database = Database(try DatabaseConfiguration(url: databaseURL, schema: schema, maxConnections: 16), logger: logger)
-        let kafka = KafkaConfiguration(brokers: cluster.bootstrapServers, clientId: "bench", groupId: "bench")
+        var kafka = KafkaConfiguration(brokers: cluster.bootstrapServers, clientId: "bench", groupId: "bench")
+        for property in properties {
+            let parts = property.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw ValidationError("--property takes name=value") }
+            kafka.properties[parts[0]] = parts[1]
+        }
         let outbox = Outbox(source: "bench", schema: schema)
         var handlers = EventHandlers()
         handlers.on(topic) { event, connection in
@@ -76,7 +82,7 @@ struct BenchEvents: AsyncParsableCommand {
             try await waitForEffects(database, total)
             let rows = try await database.query("""
                 SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms), percentile_cont(0.99) WITHIN GROUP (ORDER BY ms), max(ms)
-                FROM (SELECT EXTRACT(EPOCH FROM e.applied_at - o.created_at) * 1000 AS ms
+                FROM (SELECT (EXTRACT(EPOCH FROM e.applied_at - o.created_at) * 1000)::float8 AS ms
                       FROM effects e JOIN outbox o ON o.id = e.event_id) latencies
                 """)
             for try await (p50, p99, max) in rows.decode((Double, Double, Double).self) {

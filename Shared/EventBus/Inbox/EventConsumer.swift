@@ -7,10 +7,13 @@ import Storage
 
 /// Consumes a service's topics with exactly-once effect (ARCHITECTURE §5).
 ///
-/// For each message, in one transaction: record the event id in `processed_events` (a
-/// duplicate is skipped) and run the handler. Only after the commit is the offset stored. A
-/// message that cannot be decoded goes straight to `<topic>.dlq`; a handler that keeps
-/// failing is retried with backoff, then dead-lettered. Either way consumption continues.
+/// Messages arrive in batches (whatever the broker had ready, up to 500). A batch is applied
+/// in one transaction, in order: record the event ids in `processed_events` (duplicates are
+/// skipped) and run the handlers of the new ones. Only after the commit are the offsets
+/// stored. If the batch transaction fails, its events are applied one by one, each with its
+/// own retries, so one bad event cannot hold back the others. A message that cannot be
+/// decoded goes straight to `<topic>.dlq`; a handler that keeps failing is retried with
+/// backoff, then dead-lettered. Either way consumption continues.
 public final class EventConsumer: Service, Sendable {
     public struct RetryPolicy: Sendable {
         public var attempts: Int
@@ -48,9 +51,9 @@ public final class EventConsumer: Service, Sendable {
         if Task.isShuttingDownGracefully { return }
         let consumer = try KafkaConsumer(configuration, topics: handlers.topics, logger: logger)
         await withGracefulShutdownHandler {
-            for await message in consumer.messages {
-                await process(message)
-                consumer.done(message)
+            for await batch in consumer.batches {
+                await process(batch)
+                consumer.done(batch)
                 if consumer.isStopping { break }
             }
         } onGracefulShutdown: {
@@ -61,25 +64,36 @@ public final class EventConsumer: Service, Sendable {
         logger.info("event consumer left its group", metadata: ["group": "\(configuration.groupId)"])
     }
 
-    /// Handles one message to its end: applied, skipped as a duplicate, or dead-lettered.
-    func process(_ message: KafkaMessage) async {
-        let topic = message.topic
-        guard let decode = handlers.decoders[topic] else { return }
-        let event: any DecodedEvent
-        do {
-            event = try decode(message.value)
-        } catch {
-            await deadLetter(message, reason: "undecodable event: \(Self.describe(error))")
-            return
+    /// Handles a batch to its end: each message applied, skipped as a duplicate, or
+    /// dead-lettered.
+    func process(_ batch: [KafkaMessage]) async {
+        var decoded: [(message: KafkaMessage, event: any DecodedEvent)] = []
+        for message in batch {
+            guard let decode = handlers.decoders[message.topic] else { continue }
+            do {
+                decoded.append((message, try decode(message.value)))
+            } catch {
+                await deadLetter(message, reason: "undecodable event: \(Self.describe(error))")
+            }
         }
+        guard !decoded.isEmpty else { return }
+        let started = ContinuousClock.now
+        do {
+            let applied = try await apply(decoded.map(\.event))
+            record(decoded.map(\.message.topic), applied: applied, since: started)
+        } catch {
+            for (message, event) in decoded { await processOne(message, event) }
+        }
+    }
+
+    /// One event with retries, after its batch failed.
+    private func processOne(_ message: KafkaMessage, _ event: any DecodedEvent) async {
         var delay = retry.firstDelay
         for attempt in 1...retry.attempts {
             let started = ContinuousClock.now
             do {
-                let applied = try await apply(event, topic: topic)
-                Counter(label: applied ? "events_consumed_total" : "events_duplicate_total", dimensions: [("topic", topic)]).increment()
-                Timer(label: "event_handler_duration_seconds", dimensions: [("topic", topic)])
-                    .recordNanoseconds(Int64((ContinuousClock.now - started).components.attoseconds / 1_000_000_000 + (ContinuousClock.now - started).components.seconds * 1_000_000_000))
+                let applied = try await apply([event])
+                record([message.topic], applied: applied, since: started)
                 return
             } catch {
                 guard attempt < retry.attempts else {
@@ -87,7 +101,7 @@ public final class EventConsumer: Service, Sendable {
                     return
                 }
                 logger.warning("event handler failed, retrying", metadata: [
-                    "topic": "\(topic)", "eventId": "\(event.id)", "attempt": "\(attempt)", "error": "\(error)",
+                    "topic": "\(message.topic)", "eventId": "\(event.id)", "attempt": "\(attempt)", "error": "\(error)",
                 ])
                 try? await Task.sleep(for: delay)
                 delay *= 4
@@ -95,19 +109,39 @@ public final class EventConsumer: Service, Sendable {
         }
     }
 
-    /// Returns false when the event had been processed before.
-    private func apply(_ event: any DecodedEvent, topic: String) async throws -> Bool {
+    /// Applies the events that were not processed before, in one transaction; returns which
+    /// of them were new.
+    private func apply(_ events: [any DecodedEvent]) async throws -> [Bool] {
         let logger = self.logger
+        let ids = events.map(\.id)
+        let topics = events.map(\.topic)
         return try await database.transaction { connection in
             let inserted = try await connection.query("""
-                INSERT INTO processed_events (event_id, topic) VALUES (\(event.id), \(topic))
-                ON CONFLICT (event_id) DO NOTHING RETURNING 1
+                INSERT INTO processed_events (event_id, topic)
+                SELECT * FROM unnest(\(ids)::uuid[], \(topics)::text[])
+                ON CONFLICT (event_id) DO NOTHING RETURNING event_id
                 """, logger: logger)
-            var isNew = false
-            for try await _ in inserted { isNew = true }
-            guard isNew else { return false }
-            try await event.apply(on: connection)
-            return true
+            var new = Set<UUID>()
+            for try await id in inserted.decode(UUID.self) { new.insert(id) }
+            var applied: [Bool] = []
+            for event in events {
+                // An id seen twice in one batch is applied once.
+                let isNew = new.remove(event.id) != nil
+                if isNew { try await event.apply(on: connection) }
+                applied.append(isNew)
+            }
+            return applied
+        }
+    }
+
+    private func record(_ topics: [String], applied: [Bool], since started: ContinuousClock.Instant) {
+        let elapsed = ContinuousClock.now - started
+        let nanoseconds = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+        for (topic, isNew) in zip(topics, applied) {
+            Counter(label: isNew ? "events_consumed_total" : "events_duplicate_total", dimensions: [("topic", topic)]).increment()
+        }
+        for topic in Set(topics) {
+            Timer(label: "event_handler_duration_seconds", dimensions: [("topic", topic)]).recordNanoseconds(nanoseconds / Int64(topics.count))
         }
     }
 

@@ -18,7 +18,7 @@ public struct EventHandlers: Sendable {
 
     public mutating func on<Payload>(_ topic: Topic<Payload>, _ handler: @escaping Handler<Payload>) {
         decoders[topic.name] = { bytes in
-            BoundEvent(envelope: try JSONCoding.decoder.decode(EventEnvelope<Payload>.self, from: Data(bytes)), handler: handler)
+            BoundEvent(topic: topic.name, envelope: try JSONCoding.decoder.decode(EventEnvelope<Payload>.self, from: Data(bytes)), handler: handler)
         }
     }
 
@@ -29,10 +29,12 @@ public struct EventHandlers: Sendable {
 /// An event decoded for its topic, ready to apply.
 protocol DecodedEvent: Sendable {
     var id: UUID { get }
+    var topic: String { get }
     func apply(on connection: PostgresConnection) async throws
 }
 
 struct BoundEvent<Payload: EventPayload>: DecodedEvent {
+    let topic: String
     let envelope: EventEnvelope<Payload>
     let handler: EventHandlers.Handler<Payload>
 

@@ -5,23 +5,28 @@ import Synchronization
 
 /// A consumer-group member over librdkafka (ARCHITECTURE §6).
 ///
-/// A dedicated thread runs `rd_kafka_consumer_poll` and hands messages to `messages` in
-/// order, at most `window` ahead of the application, which calls `done(_:)` after it has
-/// processed one: that stores the message's offset (auto-commit then commits stored offsets),
-/// so an offset is committed only after its effect. `enable.auto.offset.store=false` makes
+/// A dedicated thread fetches with `rd_kafka_consumer_poll` and hands the messages to
+/// `batches` in order — up to `batchSize` at a time, at most `window` batches ahead of the
+/// application, which calls `done(_:)` after it has processed a batch: that stores the
+/// offsets (auto-commit then commits stored offsets), so an offset is committed only after
+/// its effect. `enable.auto.offset.store=false` makes
 /// this at-least-once. On `close()` the thread leaves the group properly
 /// (`rd_kafka_consumer_close`, which commits the stored offsets), so the group rebalances
 /// at once instead of after a session timeout.
 public final class KafkaConsumer: Sendable {
-    public let messages: AsyncStream<KafkaMessage>
-    private let continuation: AsyncStream<KafkaMessage>.Continuation
+    public let batches: AsyncStream<[KafkaMessage]>
+    private let continuation: AsyncStream<[KafkaMessage]>.Continuation
     private let handle: RdHandle
+    private let batchSize: Int
     private let logger: Logger
     private let credits: DispatchSemaphore
     private let running = Mutex(true)
+    /// Signalled by `close()`: the application has finished with its last batch, so the
+    /// thread may close the handle (no `done(_:)` can touch it afterwards).
+    private let closeRequested = DispatchSemaphore(value: 0)
     private let closed = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
 
-    public init(_ configuration: KafkaConfiguration, topics: [String], window: Int = 256, logger: Logger) throws(KafkaError) {
+    public init(_ configuration: KafkaConfiguration, topics: [String], batchSize: Int = 500, window: Int = 2, logger: Logger) throws(KafkaError) {
         var properties = RdKafka.commonProperties(configuration)
         properties["group.id"] = configuration.groupId
         properties["enable.auto.offset.store"] = "false"
@@ -31,6 +36,7 @@ public final class KafkaConsumer: Sendable {
         properties["session.timeout.ms"] = String(configuration.sessionTimeoutMs)
         properties["heartbeat.interval.ms"] = String(max(100, configuration.sessionTimeoutMs / 3))
         properties["allow.auto.create.topics"] = "true"
+        properties["fetch.wait.max.ms"] = String(configuration.fetchWaitMaxMs)
         properties.merge(configuration.properties) { $1 }
         let handle = try RdKafka.makeHandle(type: RD_KAFKA_CONSUMER, properties: properties)
         rd_kafka_poll_set_consumer(handle)
@@ -44,8 +50,9 @@ public final class KafkaConsumer: Sendable {
             throw KafkaError(code: error)
         }
 
-        (messages, continuation) = AsyncStream.makeStream(of: KafkaMessage.self)
+        (batches, continuation) = AsyncStream.makeStream(of: [KafkaMessage].self)
         self.handle = RdHandle(handle)
+        self.batchSize = batchSize
         self.logger = logger
         self.credits = DispatchSemaphore(value: window)
         let thread = Thread { [self] in pollMessages() }
@@ -53,34 +60,41 @@ public final class KafkaConsumer: Sendable {
         thread.start()
     }
 
-    /// Marks `message` processed: its offset may now be committed.
-    public func done(_ message: KafkaMessage) {
-        let list = rd_kafka_topic_partition_list_new(1)!
-        let partition = rd_kafka_topic_partition_list_add(list, message.topic, message.partition)!
-        partition.pointee.offset = message.offset + 1
+    /// Marks a batch processed: its offsets may now be committed.
+    public func done(_ batch: [KafkaMessage]) {
+        defer { credits.signal() }
+        var next: [String: [Int32: Int64]] = [:]
+        for message in batch { next[message.topic, default: [:]][message.partition] = message.offset + 1 }
+        guard !next.isEmpty else { return }
+        let list = rd_kafka_topic_partition_list_new(Int32(batch.count))!
+        for (topic, partitions) in next {
+            for (partition, offset) in partitions {
+                rd_kafka_topic_partition_list_add(list, topic, partition)!.pointee.offset = offset
+            }
+        }
         let error = rd_kafka_offsets_store(handle.pointer, list)
         rd_kafka_topic_partition_list_destroy(list)
         if error != RD_KAFKA_RESP_ERR_NO_ERROR {
-            // The partition was revoked meanwhile; its new owner re-reads the message and
-            // the inbox skips it.
-            logger.debug("offset not stored", metadata: ["topic": "\(message.topic)", "error": "\(KafkaError(code: error))"])
+            // A partition was revoked meanwhile; its new owner re-reads the messages and the
+            // inbox skips them.
+            logger.debug("offsets not stored", metadata: ["error": "\(KafkaError(code: error))"])
         }
-        credits.signal()
     }
 
     /// Whether `stopPolling()` was called: the application should stop taking messages.
     public var isStopping: Bool { !running.withLock { $0 } }
 
-    /// Stops fetching; the consumer thread then leaves the group and `messages` finishes.
+    /// Stops fetching; the consumer thread then leaves the group and `batches` finishes.
     public func stopPolling() {
         running.withLock { $0 = false }
         credits.signal()
     }
 
     /// Stops polling, leaves the group, commits stored offsets and frees the client; returns
-    /// when that is done.
+    /// when that is done. Call it once, after the last `done(_:)`.
     public func close() async {
         stopPolling()
+        closeRequested.signal()
         await withCheckedContinuation { continuation in
             let done = closed.withLock { state in
                 if !state.done { state.waiters.append(continuation) }
@@ -94,27 +108,30 @@ public final class KafkaConsumer: Sendable {
         while running.withLock({ $0 }) {
             credits.wait()
             guard running.withLock({ $0 }) else { break }
-            guard let message = rd_kafka_consumer_poll(handle.pointer, 100) else {
-                credits.signal()
-                continue
-            }
-            let error = message.pointee.err
-            if error == RD_KAFKA_RESP_ERR_NO_ERROR {
-                continuation.yield(KafkaMessage(message))
-            } else {
-                credits.signal()
-                if error != RD_KAFKA_RESP_ERR__PARTITION_EOF {
+            // Wait up to 100 ms for one message, then take whatever else is ready: a batch
+            // never waits to fill up (rd_kafka_consume_batch_queue would wait its timeout).
+            var batch: [KafkaMessage] = []
+            var timeout: Int32 = 100
+            while batch.count < batchSize, let message = rd_kafka_consumer_poll(handle.pointer, timeout) {
+                let error = message.pointee.err
+                if error == RD_KAFKA_RESP_ERR_NO_ERROR {
+                    batch.append(KafkaMessage(message))
+                } else if error != RD_KAFKA_RESP_ERR__PARTITION_EOF {
                     logger.debug("Kafka consumer error", metadata: ["error": "\(KafkaError(code: error))"])
                 }
+                rd_kafka_message_destroy(message)
+                timeout = 0
             }
-            rd_kafka_message_destroy(message)
+            if batch.isEmpty { credits.signal() } else { continuation.yield(batch) }
         }
+        // No more batches; wait until the application is done with the ones it has.
+        continuation.finish()
+        closeRequested.wait()
         let error = rd_kafka_consumer_close(handle.pointer)
         if error != RD_KAFKA_RESP_ERR_NO_ERROR {
             logger.warning("Kafka consumer close failed", metadata: ["error": "\(KafkaError(code: error))"])
         }
         rd_kafka_destroy(handle.pointer)
-        continuation.finish()
         let waiters = closed.withLock { state in
             state.done = true
             defer { state.waiters.removeAll() }

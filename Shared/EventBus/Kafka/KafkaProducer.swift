@@ -24,6 +24,8 @@ public final class KafkaProducer: Service, Sendable {
         var pending: [UInt: Delivery] = [:]
         var closed = false
         var polling = true
+        /// Metadata requests running on the thread pool; the handle outlives them.
+        var metadataRequests = 0
     }
 
     public init(_ configuration: KafkaConfiguration, logger: Logger) throws(KafkaError) {
@@ -48,15 +50,17 @@ public final class KafkaProducer: Service, Sendable {
     /// after another keep their order per partition.
     public func enqueue(_ message: OutgoingMessage) throws(KafkaError) -> Delivery {
         let delivery = Delivery()
-        let id: UInt = try state.withLock { (state) throws(KafkaError) in
+        // Produced under the lock (rd_kafka_produceva does not block), so `shutdown` can never
+        // free the handle while a message is being produced.
+        try state.withLock { (state) throws(KafkaError) in
             guard !state.closed else { throw KafkaError.shutDown }
-            defer { state.nextId += 1 }
-            state.pending[state.nextId] = delivery
-            return state.nextId
-        }
-        if let error = produce(message, opaque: id) {
-            _ = state.withLock { $0.pending.removeValue(forKey: id) }
-            throw error
+            let id = state.nextId
+            state.nextId += 1
+            state.pending[id] = delivery
+            if let error = produce(message, opaque: id) {
+                state.pending.removeValue(forKey: id)
+                throw error
+            }
         }
         return delivery
     }
@@ -68,6 +72,12 @@ public final class KafkaProducer: Service, Sendable {
 
     /// Whether a broker answers a metadata request within `timeout`.
     public func brokersReachable(timeout: Duration = .milliseconds(800)) async -> Bool {
+        let admitted = state.withLock { state in
+            if !state.closed { state.metadataRequests += 1 }
+            return !state.closed
+        }
+        guard admitted else { return false }
+        defer { state.withLock { $0.metadataRequests -= 1 } }
         let handle = self.handle
         let millis = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
         let reachable = try? await NIOThreadPool.singleton.runIfActive {
@@ -105,6 +115,7 @@ public final class KafkaProducer: Service, Sendable {
             return Array(state.pending.values)
         }
         for delivery in leftovers { delivery.complete(.failure(KafkaError.shutDown)) }
+        while state.withLock({ $0.metadataRequests > 0 }) { try? await Task.sleep(for: .milliseconds(10)) }
         rd_kafka_queue_destroy(events.pointer)
         rd_kafka_destroy(handle.pointer)
         logger.info("Kafka producer flushed and closed", metadata: ["undelivered": "\(leftovers.count)"])

@@ -29,7 +29,9 @@ enum RdKafka {
             "reconnect.backoff.ms": "100",
             "reconnect.backoff.max.ms": "2000",
             "topic.metadata.refresh.interval.ms": "10000",
-            "log_level": "3",
+            // Client errors reach us as events and are logged through swift-log; keep
+            // librdkafka's own stderr lines to critical ones.
+            "log_level": "2",
         ]
         properties.merge(configuration.properties) { $1 }
         return properties

@@ -48,6 +48,7 @@ public struct ServiceConfiguration: Sendable {
         self.jwtIssuer = env.optionalString("JWT_ISSUER")
         self.jwtAudience = env.optionalString("JWT_AUDIENCE")
         _ = try env.int("KAFKA_SESSION_TIMEOUT_MS", default: 6000, range: 1000...300_000)
+        _ = try env.int("KAFKA_FETCH_WAIT_MAX_MS", default: 10, range: 0...10_000)
         self.kafka = KafkaConfiguration.fromEnvironment(env.values, service: service)
         self.allowedOrigins = env.list("ALLOWED_ORIGINS", default: ["http://localhost:3000"])
         self.rateLimitWindowMs = try env.int("RATE_LIMIT_WINDOW_MS", default: 60_000, range: 1...86_400_000)
