@@ -1,6 +1,62 @@
 import Storage
 
-/// The profiles schema, one migration per change, applied in order.
+/// The profiles schema. SQL lives here so the binary is self-contained.
 enum ProfilesMigrations {
-    static let all: [Migration] = []
+    static let all = [
+        Migration(1, "profiles", """
+            CREATE TABLE profiles (
+                id                     uuid        PRIMARY KEY,
+                user_id                text        NOT NULL UNIQUE,
+                email                  text,
+                first_name             text        NOT NULL DEFAULT '',
+                last_name              text        NOT NULL DEFAULT '',
+                phone                  text,
+                date_of_birth          date,
+                avatar_url             text,
+                marketing_consent      boolean     NOT NULL DEFAULT false,
+                marketing_consent_date timestamptz,
+                preferred_language     text        NOT NULL DEFAULT 'en',
+                preferred_currency     text        NOT NULL DEFAULT 'GBP',
+                is_verified            boolean     NOT NULL DEFAULT false,
+                created_at             timestamptz NOT NULL DEFAULT now(),
+                updated_at             timestamptz NOT NULL DEFAULT now()
+            )
+            """),
+        Migration(2, "addresses", """
+            CREATE TABLE addresses (
+                id         uuid        PRIMARY KEY,
+                user_id    text        NOT NULL,
+                label      text        NOT NULL DEFAULT 'Home',
+                line1      text        NOT NULL,
+                line2      text,
+                city       text        NOT NULL,
+                county     text,
+                postcode   text        NOT NULL,
+                country    text        NOT NULL DEFAULT 'GB',
+                is_primary boolean     NOT NULL DEFAULT false,
+                created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+                updated_at timestamptz NOT NULL DEFAULT clock_timestamp()
+            )
+            """,
+            "CREATE INDEX addresses_user_created ON addresses (user_id, created_at DESC)",
+            // Exactly one primary per customer is enforced by the store; at most one, here.
+            "CREATE UNIQUE INDEX addresses_one_primary ON addresses (user_id) WHERE is_primary"
+        ),
+        Migration(3, "notification preferences", """
+            CREATE TABLE notification_preferences (
+                user_id               text        PRIMARY KEY,
+                email_marketing       boolean     NOT NULL,
+                sms_marketing         boolean     NOT NULL,
+                push_marketing        boolean     NOT NULL,
+                newsletter            boolean     NOT NULL,
+                promotional_offers    boolean     NOT NULL,
+                product_updates       boolean     NOT NULL,
+                order_updates         boolean     NOT NULL,
+                appointment_reminders boolean     NOT NULL,
+                preferred_channel     text        NOT NULL CHECK (preferred_channel IN ('EMAIL', 'SMS', 'PUSH')),
+                opted_out_at          timestamptz,
+                updated_at            timestamptz NOT NULL DEFAULT now()
+            )
+            """),
+    ]
 }

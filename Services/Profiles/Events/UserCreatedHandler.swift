@@ -1,0 +1,12 @@
+import HTTPKit
+
+/// `auth.user.created`: the customer signed up; create their profile from the auth data
+/// unless they already have one (a redelivery, or `POST /profile` came first).
+enum UserCreatedHandler {
+    static func register(on handlers: inout EventHandlers, runtime: Runtime) {
+        handlers.on(Topics.userCreated) { event, connection in
+            try await ProfileStore.createIfMissing(event.payload, correlationId: event.id.uuidString, runtime: runtime, on: connection)
+            await runtime.cache.invalidate(runtime.cache.key("profile", event.payload.userId))
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import HTTPKit
+
+/// `POST/GET/PATCH /profile` (CONTRACT §2). The caller's own profile is cached in Redis and
+/// invalidated after every write commits.
+struct ProfileRoutes {
+    let store: ProfileStore
+    let cache: Cache
+
+    func register(on routes: RouterGroup<AppContext>) {
+        routes.post("/profile") { request, context in
+            let principal = try context.customer()
+            let changes = try ProfileChanges.forCreate(try await JSONBody(request, context: context))
+            let profile = try await store.create(principal.userId, changes, tokenEmail: principal.email?.lowercased(), correlationId: context.requestId)
+            await cache.invalidate(cacheKey(principal.userId))
+            return Reply.created(profile)
+        }
+
+        routes.get("/profile") { _, context in
+            let principal = try context.customer()
+            guard let profile = try await cache.fetch(cacheKey(principal.userId), load: { try await store.find(principal.userId) }) else {
+                throw AppError.notFound("Profile not found")
+            }
+            return Reply.ok(profile)
+        }
+
+        routes.patch("/profile") { request, context in
+            let principal = try context.customer()
+            let changes = try ProfileChanges.forUpdate(try await JSONBody(request, context: context))
+            guard let profile = try await store.update(principal.userId, changes, correlationId: context.requestId) else {
+                throw AppError.notFound("Profile not found")
+            }
+            await cache.invalidate(cacheKey(principal.userId))
+            return Reply.ok(profile)
+        }
+    }
+
+    func cacheKey(_ userId: String) -> String { cache.key("profile", userId) }
+}

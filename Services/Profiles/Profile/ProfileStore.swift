@@ -1,0 +1,106 @@
+import Foundation
+import HTTPKit
+
+/// Profile SQL. Every write publishes `customer.profile.updated` through the outbox, in the
+/// same transaction.
+struct ProfileStore: Sendable {
+    let runtime: Runtime
+    var logger: Logger { runtime.logger }
+
+    static let columns = """
+        id, user_id, email, first_name, last_name, phone, date_of_birth::text, avatar_url, marketing_consent,
+        marketing_consent_date, preferred_language, preferred_currency, is_verified, created_at, updated_at
+        """
+
+    func find(_ userId: String) async throws -> Profile? {
+        try await Self.first(runtime.database.query("SELECT \(unescaped: Self.columns) FROM profiles WHERE user_id = \(userId)"))
+    }
+
+    /// 409 (unique violation on `user_id`) if the customer already has a profile.
+    func create(_ userId: String, _ changes: ProfileChanges, tokenEmail: String?, correlationId: String) async throws -> Profile {
+        let now = Date()
+        let blank = Profile(
+            id: UUID(), userId: userId, email: tokenEmail, firstName: "", lastName: "", phone: nil, dateOfBirth: nil,
+            avatarUrl: nil, marketingConsent: false, marketingConsentDate: nil, preferredLanguage: "en",
+            preferredCurrency: "GBP", isVerified: false, createdAt: now, updatedAt: now)
+        let (profile, _) = changes.applied(to: blank, now: now)
+        let runtime = self.runtime, logger = self.logger
+        return try await runtime.database.transaction { connection in
+            let created = try await Self.first(connection.query("""
+                INSERT INTO profiles (id, user_id, email, first_name, last_name, phone, date_of_birth, avatar_url,
+                    marketing_consent, marketing_consent_date, preferred_language, preferred_currency)
+                VALUES (\(profile.id), \(userId), \(profile.email), \(profile.firstName), \(profile.lastName), \(profile.phone),
+                    \(profile.dateOfBirth)::date, \(profile.avatarUrl), \(profile.marketingConsent), \(profile.marketingConsentDate),
+                    \(profile.preferredLanguage), \(profile.preferredCurrency))
+                RETURNING \(unescaped: Self.columns)
+                """, logger: logger))!
+            try await Self.publish(created, action: .created, changed: ProfileFields.all, runtime: runtime, correlationId: correlationId, on: connection)
+            return created
+        }
+    }
+
+    /// nil if the customer has no profile. Publishes only when something changed.
+    func update(_ userId: String, _ changes: ProfileChanges, correlationId: String) async throws -> Profile? {
+        let runtime = self.runtime, logger = self.logger
+        return try await runtime.database.transaction { connection -> Profile? in
+            guard let current = try await Self.first(connection.query(
+                "SELECT \(unescaped: Self.columns) FROM profiles WHERE user_id = \(userId) FOR UPDATE", logger: logger))
+            else { return nil }
+            let (next, changed) = changes.applied(to: current, now: Date())
+            guard !changed.isEmpty else { return current }
+            let updated = try await Self.first(connection.query("""
+                UPDATE profiles SET email = \(next.email), first_name = \(next.firstName), last_name = \(next.lastName),
+                    phone = \(next.phone), date_of_birth = \(next.dateOfBirth)::date, avatar_url = \(next.avatarUrl),
+                    marketing_consent = \(next.marketingConsent), marketing_consent_date = \(next.marketingConsentDate),
+                    preferred_language = \(next.preferredLanguage), preferred_currency = \(next.preferredCurrency),
+                    updated_at = now()
+                WHERE user_id = \(userId)
+                RETURNING \(unescaped: Self.columns)
+                """, logger: logger))!
+            try await Self.publish(updated, action: .updated, changed: changed, runtime: runtime, correlationId: correlationId, on: connection)
+            return updated
+        }
+    }
+
+    /// From `auth.user.created`: a profile with the auth data, unless one exists.
+    static func createIfMissing(_ user: UserCreated, correlationId: String, runtime: Runtime, on connection: PostgresConnection) async throws {
+        guard let created = try await first(connection.query("""
+            INSERT INTO profiles (id, user_id, email, first_name, last_name, phone)
+            VALUES (\(UUID()), \(user.userId), \(user.email.lowercased()), \(user.firstName ?? ""), \(user.lastName ?? ""), \(user.phone))
+            ON CONFLICT (user_id) DO NOTHING
+            RETURNING \(unescaped: columns)
+            """, logger: runtime.logger))
+        else { return }
+        try await publish(created, action: .created, changed: ProfileFields.all, runtime: runtime, correlationId: correlationId, on: connection)
+    }
+
+    static func publish(
+        _ profile: Profile, action: ProfileUpdated.Action, changed: [String], runtime: Runtime, correlationId: String,
+        on connection: PostgresConnection
+    ) async throws {
+        try await runtime.outbox.enqueue(
+            Topics.profileUpdated, userId: profile.userId,
+            payload: ProfileUpdated(
+                userId: profile.userId, action: action, changedFields: changed, firstName: profile.firstName,
+                lastName: profile.lastName, email: profile.email, phone: profile.phone),
+            correlationId: correlationId, on: connection, logger: runtime.logger)
+    }
+
+    static func first(_ rows: PostgresRowSequence) async throws -> Profile? {
+        for try await (id, userId, email, firstName, lastName, phone, dateOfBirth, avatarUrl, consent, consentDate, language, currency, verified, createdAt, updatedAt)
+            in rows.decode((UUID, String, String?, String, String, String?, String?, String?, Bool, Date?, String, String, Bool, Date, Date).self) {
+            return Profile(
+                id: id, userId: userId, email: email, firstName: firstName, lastName: lastName, phone: phone,
+                dateOfBirth: dateOfBirth, avatarUrl: avatarUrl, marketingConsent: consent, marketingConsentDate: consentDate,
+                preferredLanguage: language, preferredCurrency: currency, isVerified: verified, createdAt: createdAt, updatedAt: updatedAt)
+        }
+        return nil
+    }
+}
+
+enum ProfileFields {
+    static let all = [
+        "email", "firstName", "lastName", "phone", "dateOfBirth", "avatarUrl", "marketingConsent",
+        "marketingConsentDate", "preferredLanguage", "preferredCurrency",
+    ]
+}
