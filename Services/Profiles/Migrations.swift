@@ -58,5 +58,67 @@ enum ProfilesMigrations {
                 updated_at            timestamptz NOT NULL DEFAULT now()
             )
             """),
+        // Read models fed by other contexts' events. Each row remembers the time of the event
+        // that wrote it, so an older event arriving late never overwrites a newer state.
+        Migration(4, "projections", """
+            CREATE TABLE loyalty_summaries (
+                user_id         text        PRIMARY KEY,
+                points          int         NOT NULL,
+                lifetime_points int         NOT NULL,
+                tier            text        NOT NULL,
+                event_at        timestamptz NOT NULL
+            )
+            """, """
+            CREATE TABLE wishlist_summaries (
+                user_id    text        PRIMARY KEY,
+                item_count int         NOT NULL,
+                event_at   timestamptz NOT NULL
+            )
+            """, """
+            CREATE TABLE support_tickets (
+                ticket_id  uuid        PRIMARY KEY,
+                user_id    text        NOT NULL,
+                ticket_ref text        NOT NULL,
+                subject    text        NOT NULL,
+                status     text        NOT NULL,
+                priority   text        NOT NULL,
+                updated_at timestamptz NOT NULL,
+                event_at   timestamptz NOT NULL
+            )
+            """,
+            "CREATE INDEX support_tickets_user_updated ON support_tickets (user_id, updated_at DESC)",
+            """
+            CREATE TABLE portal_orders (
+                order_id     text          PRIMARY KEY,
+                user_id      text          NOT NULL,
+                order_ref    text,
+                total_amount numeric(12,2) NOT NULL,
+                currency     text          NOT NULL,
+                item_count   int           NOT NULL,
+                paid_at      timestamptz   NOT NULL
+            )
+            """,
+            "CREATE INDEX portal_orders_user_paid ON portal_orders (user_id, paid_at DESC)",
+            """
+            CREATE TABLE portal_appointments (
+                appointment_id   text        PRIMARY KEY,
+                user_id          text        NOT NULL,
+                appointment_type text        NOT NULL,
+                showroom_id      text,
+                scheduled_at     timestamptz NOT NULL,
+                booked_at        timestamptz NOT NULL
+            )
+            """,
+            "CREATE INDEX portal_appointments_user_scheduled ON portal_appointments (user_id, scheduled_at DESC)",
+            """
+            CREATE TABLE portal_brochure_requests (
+                request_id    text        PRIMARY KEY,
+                user_id       text        NOT NULL,
+                brochure_type text,
+                requested_at  timestamptz NOT NULL
+            )
+            """,
+            "CREATE INDEX portal_brochure_requests_user ON portal_brochure_requests (user_id, requested_at DESC)"
+        ),
     ]
 }

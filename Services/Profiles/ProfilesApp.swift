@@ -7,14 +7,29 @@ struct ProfilesService: ServiceDefinition {
     static let migrations = ProfilesMigrations.all
 
     static func addRoutes(to routes: RouterGroup<AppContext>, runtime: Runtime) async throws {
-        ProfileRoutes(store: ProfileStore(runtime: runtime), cache: runtime.cache).register(on: routes)
-        AddressRoutes(store: AddressStore(database: runtime.database, logger: runtime.logger)).register(on: routes)
-        PreferencesRoutes(store: PreferencesStore(runtime: runtime)).register(on: routes)
+        let env = runtime.configuration.environment
+        let thresholds = LoyaltyTierThresholds(
+            silver: try env.int("LOYALTY_SILVER_THRESHOLD", default: 1000, range: 1...100_000_000),
+            gold: try env.int("LOYALTY_GOLD_THRESHOLD", default: 5000, range: 1...100_000_000),
+            platinum: try env.int("LOYALTY_PLATINUM_THRESHOLD", default: 15000, range: 1...100_000_000))
+        let profiles = ProfileStore(runtime: runtime)
+        let addresses = AddressStore(database: runtime.database, logger: runtime.logger)
+        let preferences = PreferencesStore(runtime: runtime)
+        let portal = PortalStore(database: runtime.database)
+
+        ProfileRoutes(store: profiles, cache: runtime.cache).register(on: routes)
+        AddressRoutes(store: addresses).register(on: routes)
+        PreferencesRoutes(store: preferences).register(on: routes)
+        DashboardRoutes(store: DashboardStore(
+            profiles: profiles, addresses: addresses, preferences: preferences, portal: portal, thresholds: thresholds
+        )).register(on: routes)
+        PortalRoutes(store: portal).register(on: routes)
     }
 
     static func eventHandlers(runtime: Runtime) -> EventHandlers {
         var handlers = EventHandlers()
         UserCreatedHandler.register(on: &handlers, runtime: runtime)
+        ProjectionHandlers.register(on: &handlers, runtime: runtime)
         return handlers
     }
 }

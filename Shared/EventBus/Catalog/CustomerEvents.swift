@@ -64,6 +64,15 @@ public struct ReviewCreated: EventPayload, Equatable {
     public var rating: Int
     public var status: String
     public var createdAt: Date
+
+    public init(reviewId: UUID, userId: String, productId: String, rating: Int, status: String, createdAt: Date) {
+        self.reviewId = reviewId
+        self.userId = userId
+        self.productId = productId
+        self.rating = rating
+        self.status = status
+        self.createdAt = createdAt
+    }
 }
 
 public struct ReviewModerated: EventPayload, Equatable {
@@ -72,6 +81,14 @@ public struct ReviewModerated: EventPayload, Equatable {
     public var productId: String
     public var rating: Int
     public var status: String
+
+    public init(reviewId: UUID, userId: String, productId: String, rating: Int, status: String) {
+        self.reviewId = reviewId
+        self.userId = userId
+        self.productId = productId
+        self.rating = rating
+        self.status = status
+    }
 }
 
 public struct SupportTicketCreated: EventPayload, Equatable {
@@ -83,6 +100,17 @@ public struct SupportTicketCreated: EventPayload, Equatable {
     public var priority: String
     public var status: String
     public var createdAt: Date
+
+    public init(ticketId: UUID, ticketRef: String, userId: String, subject: String, category: String, priority: String, status: String, createdAt: Date) {
+        self.ticketId = ticketId
+        self.ticketRef = ticketRef
+        self.userId = userId
+        self.subject = subject
+        self.category = category
+        self.priority = priority
+        self.status = status
+        self.createdAt = createdAt
+    }
 }
 
 public struct SupportTicketUpdated: EventPayload, Equatable {
@@ -94,6 +122,17 @@ public struct SupportTicketUpdated: EventPayload, Equatable {
     public var priority: String
     public var assignedTo: String?
     public var updatedAt: Date
+
+    public init(ticketId: UUID, ticketRef: String, userId: String, subject: String, status: String, priority: String, assignedTo: String? = nil, updatedAt: Date) {
+        self.ticketId = ticketId
+        self.ticketRef = ticketRef
+        self.userId = userId
+        self.subject = subject
+        self.status = status
+        self.priority = priority
+        self.assignedTo = assignedTo
+        self.updatedAt = updatedAt
+    }
 }
 
 public struct LoyaltyPointsEarned: EventPayload, Equatable {
@@ -106,6 +145,18 @@ public struct LoyaltyPointsEarned: EventPayload, Equatable {
     public var reason: String
     public var referenceType: String?
     public var referenceId: String?
+
+    public init(userId: String, transactionId: UUID, points: Int, balance: Int, lifetimePoints: Int, tier: String, reason: String, referenceType: String? = nil, referenceId: String? = nil) {
+        self.userId = userId
+        self.transactionId = transactionId
+        self.points = points
+        self.balance = balance
+        self.lifetimePoints = lifetimePoints
+        self.tier = tier
+        self.reason = reason
+        self.referenceType = referenceType
+        self.referenceId = referenceId
+    }
 }
 
 public struct LoyaltyAccountUpdated: EventPayload, Equatable {
@@ -114,6 +165,14 @@ public struct LoyaltyAccountUpdated: EventPayload, Equatable {
     public var lifetimePoints: Int
     public var tier: String
     public var transactionId: UUID?
+
+    public init(userId: String, points: Int, lifetimePoints: Int, tier: String, transactionId: UUID? = nil) {
+        self.userId = userId
+        self.points = points
+        self.lifetimePoints = lifetimePoints
+        self.tier = tier
+        self.transactionId = transactionId
+    }
 }
 
 public struct LoyaltyTierChanged: EventPayload, Equatable {
@@ -121,6 +180,13 @@ public struct LoyaltyTierChanged: EventPayload, Equatable {
     public var previousTier: String
     public var tier: String
     public var lifetimePoints: Int
+
+    public init(userId: String, previousTier: String, tier: String, lifetimePoints: Int) {
+        self.userId = userId
+        self.previousTier = previousTier
+        self.tier = tier
+        self.lifetimePoints = lifetimePoints
+    }
 }
 
 public struct ReferralCompleted: EventPayload, Equatable {
@@ -129,4 +195,12 @@ public struct ReferralCompleted: EventPayload, Equatable {
     public var refereeId: String
     public var referrerPoints: Int
     public var refereePoints: Int
+
+    public init(referralId: UUID, referrerId: String, refereeId: String, referrerPoints: Int, refereePoints: Int) {
+        self.referralId = referralId
+        self.referrerId = referrerId
+        self.refereeId = refereeId
+        self.referrerPoints = referrerPoints
+        self.refereePoints = refereePoints
+    }
 }

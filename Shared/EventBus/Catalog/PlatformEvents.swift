@@ -59,6 +59,15 @@ public struct AppointmentBookingCreated: EventPayload, Equatable {
     public var showroomId: String?
     public var scheduledAt: Date
     public var bookedAt: Date
+
+    public init(appointmentId: String, userId: String, appointmentType: AppointmentType, showroomId: String? = nil, scheduledAt: Date, bookedAt: Date) {
+        self.appointmentId = appointmentId
+        self.userId = userId
+        self.appointmentType = appointmentType
+        self.showroomId = showroomId
+        self.scheduledAt = scheduledAt
+        self.bookedAt = bookedAt
+    }
 }
 
 public struct BrochureRequestCreated: EventPayload, Equatable {
@@ -66,4 +75,11 @@ public struct BrochureRequestCreated: EventPayload, Equatable {
     public var userId: String
     public var brochureType: String?
     public var requestedAt: Date
+
+    public init(requestId: String, userId: String, brochureType: String? = nil, requestedAt: Date) {
+        self.requestId = requestId
+        self.userId = userId
+        self.brochureType = brochureType
+        self.requestedAt = requestedAt
+    }
 }

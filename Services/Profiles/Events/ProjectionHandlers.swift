@@ -1,0 +1,86 @@
+import Foundation
+import HTTPKit
+
+/// The read models profiles keeps from other contexts' events (ARCHITECTURE §5). Every
+/// write is an upsert guarded by the event time, so events may arrive in any order and
+/// twice: the newest state per key wins. The inbox already skips exact redeliveries.
+enum ProjectionHandlers {
+    static func register(on handlers: inout EventHandlers, runtime: Runtime) {
+        let logger = runtime.logger
+
+        handlers.on(Topics.loyaltyAccountUpdated) { event, connection in
+            let p = event.payload
+            try await connection.query("""
+                INSERT INTO loyalty_summaries (user_id, points, lifetime_points, tier, event_at)
+                VALUES (\(p.userId), \(p.points), \(p.lifetimePoints), \(p.tier), \(event.occurredAt))
+                ON CONFLICT (user_id) DO UPDATE SET points = EXCLUDED.points, lifetime_points = EXCLUDED.lifetime_points,
+                    tier = EXCLUDED.tier, event_at = EXCLUDED.event_at
+                WHERE loyalty_summaries.event_at <= EXCLUDED.event_at
+                """, logger: logger)
+        }
+
+        handlers.on(Topics.wishlistUpdated) { event, connection in
+            try await connection.query("""
+                INSERT INTO wishlist_summaries (user_id, item_count, event_at)
+                VALUES (\(event.payload.userId), \(event.payload.itemCount), \(event.occurredAt))
+                ON CONFLICT (user_id) DO UPDATE SET item_count = EXCLUDED.item_count, event_at = EXCLUDED.event_at
+                WHERE wishlist_summaries.event_at <= EXCLUDED.event_at
+                """, logger: logger)
+        }
+
+        handlers.on(Topics.supportTicketCreated) { event, connection in
+            let t = event.payload
+            try await upsertTicket(
+                id: t.ticketId, userId: t.userId, ref: t.ticketRef, subject: t.subject, status: t.status,
+                priority: t.priority, updatedAt: t.createdAt, eventAt: event.occurredAt, connection, logger)
+        }
+
+        handlers.on(Topics.supportTicketUpdated) { event, connection in
+            let t = event.payload
+            try await upsertTicket(
+                id: t.ticketId, userId: t.userId, ref: t.ticketRef, subject: t.subject, status: t.status,
+                priority: t.priority, updatedAt: t.updatedAt, eventAt: event.occurredAt, connection, logger)
+        }
+
+        handlers.on(Topics.orderPaymentSucceeded) { event, connection in
+            let o = event.payload
+            try await connection.query("""
+                INSERT INTO portal_orders (order_id, user_id, order_ref, total_amount, currency, item_count, paid_at)
+                VALUES (\(o.orderId), \(o.userId), \(o.orderRef), \(NSDecimalNumber(decimal: o.totalAmount).stringValue)::numeric,
+                    \(o.currency), \(o.items.reduce(0) { $0 + $1.quantity }), \(o.paidAt))
+                ON CONFLICT (order_id) DO NOTHING
+                """, logger: logger)
+        }
+
+        handlers.on(Topics.appointmentBookingCreated) { event, connection in
+            let a = event.payload
+            try await connection.query("""
+                INSERT INTO portal_appointments (appointment_id, user_id, appointment_type, showroom_id, scheduled_at, booked_at)
+                VALUES (\(a.appointmentId), \(a.userId), \(a.appointmentType.rawValue), \(a.showroomId), \(a.scheduledAt), \(a.bookedAt))
+                ON CONFLICT (appointment_id) DO NOTHING
+                """, logger: logger)
+        }
+
+        handlers.on(Topics.brochureRequestCreated) { event, connection in
+            let b = event.payload
+            try await connection.query("""
+                INSERT INTO portal_brochure_requests (request_id, user_id, brochure_type, requested_at)
+                VALUES (\(b.requestId), \(b.userId), \(b.brochureType), \(b.requestedAt))
+                ON CONFLICT (request_id) DO NOTHING
+                """, logger: logger)
+        }
+    }
+
+    private static func upsertTicket(
+        id: UUID, userId: String, ref: String, subject: String, status: String, priority: String,
+        updatedAt: Date, eventAt: Date, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws {
+        try await connection.query("""
+            INSERT INTO support_tickets (ticket_id, user_id, ticket_ref, subject, status, priority, updated_at, event_at)
+            VALUES (\(id), \(userId), \(ref), \(subject), \(status), \(priority), \(updatedAt), \(eventAt))
+            ON CONFLICT (ticket_id) DO UPDATE SET subject = EXCLUDED.subject, status = EXCLUDED.status,
+                priority = EXCLUDED.priority, updated_at = EXCLUDED.updated_at, event_at = EXCLUDED.event_at
+            WHERE support_tickets.event_at <= EXCLUDED.event_at
+            """, logger: logger)
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import HTTPKit
+
+/// Portal SQL: pages of the customer's orders, appointments and brochure requests, and the
+/// support summary, all from local projections.
+struct PortalStore: Sendable {
+    let database: Database
+
+    func orders(_ userId: String, _ page: Pagination) async throws -> ([PortalOrder], Int) {
+        let total = try await count("SELECT count(*)::int FROM portal_orders WHERE user_id = \(userId)")
+        var orders: [PortalOrder] = []
+        let rows = try await database.query("""
+            SELECT order_id, order_ref, total_amount::text, currency, item_count, paid_at FROM portal_orders
+            WHERE user_id = \(userId) ORDER BY paid_at DESC, order_id LIMIT \(page.limit) OFFSET \(page.offset)
+            """)
+        for try await (id, ref, amount, currency, items, paidAt) in rows.decode((String, String?, String, String, Int, Date).self) {
+            orders.append(PortalOrder(orderId: id, orderRef: ref, totalAmount: Decimal(string: amount) ?? 0, currency: currency, itemCount: items, paidAt: paidAt))
+        }
+        return (orders, total)
+    }
+
+    /// Newest first by scheduled time; `upcomingOnly` gives the soonest future ones first.
+    func appointments(_ userId: String, _ page: Pagination, upcomingOnly: Bool = false) async throws -> ([PortalAppointment], Int) {
+        let query: PostgresQuery = upcomingOnly
+            ? """
+              SELECT appointment_id, appointment_type, scheduled_at, showroom_id, booked_at FROM portal_appointments
+              WHERE user_id = \(userId) AND scheduled_at >= now() ORDER BY scheduled_at LIMIT \(page.limit)
+              """
+            : """
+              SELECT appointment_id, appointment_type, scheduled_at, showroom_id, booked_at FROM portal_appointments
+              WHERE user_id = \(userId) ORDER BY scheduled_at DESC, appointment_id LIMIT \(page.limit) OFFSET \(page.offset)
+              """
+        let total = upcomingOnly ? 0 : try await count("SELECT count(*)::int FROM portal_appointments WHERE user_id = \(userId)")
+        var appointments: [PortalAppointment] = []
+        for try await (id, type, scheduledAt, showroom, bookedAt) in try await database.query(query).decode((String, String, Date, String?, Date).self) {
+            appointments.append(PortalAppointment(appointmentId: id, appointmentType: type, scheduledAt: scheduledAt, showroomId: showroom, bookedAt: bookedAt))
+        }
+        return (appointments, total)
+    }
+
+    func brochureRequests(_ userId: String, _ page: Pagination) async throws -> ([PortalBrochureRequest], Int) {
+        let total = try await count("SELECT count(*)::int FROM portal_brochure_requests WHERE user_id = \(userId)")
+        var requests: [PortalBrochureRequest] = []
+        let rows = try await database.query("""
+            SELECT request_id, brochure_type, requested_at FROM portal_brochure_requests
+            WHERE user_id = \(userId) ORDER BY requested_at DESC, request_id LIMIT \(page.limit) OFFSET \(page.offset)
+            """)
+        for try await (id, type, requestedAt) in rows.decode((String, String?, Date).self) {
+            requests.append(PortalBrochureRequest(requestId: id, brochureType: type, requestedAt: requestedAt))
+        }
+        return (requests, total)
+    }
+
+    static let openStatuses = ["OPEN", "IN_PROGRESS", "WAITING_ON_CUSTOMER"]
+
+    func support(_ userId: String) async throws -> PortalSupport {
+        var counts = (open: 0, resolved: 0, closed: 0, total: 0, awaiting: 0)
+        for try await (open, resolved, closed, total, awaiting) in try await database.query("""
+            SELECT count(*) FILTER (WHERE status IN ('OPEN', 'IN_PROGRESS', 'WAITING_ON_CUSTOMER'))::int,
+                   count(*) FILTER (WHERE status = 'RESOLVED')::int,
+                   count(*) FILTER (WHERE status = 'CLOSED')::int,
+                   count(*)::int,
+                   count(*) FILTER (WHERE status = 'WAITING_ON_CUSTOMER')::int
+            FROM support_tickets WHERE user_id = \(userId)
+            """).decode((Int, Int, Int, Int, Int).self) {
+            counts = (open, resolved, closed, total, awaiting)
+        }
+        var recent: [PortalSupport.Ticket] = []
+        for try await (id, ref, subject, status, updatedAt) in try await database.query("""
+            SELECT ticket_id, ticket_ref, subject, status, updated_at FROM support_tickets
+            WHERE user_id = \(userId) ORDER BY updated_at DESC LIMIT 5
+            """).decode((UUID, String, String, String, Date).self) {
+            recent.append(.init(ticketId: id, ticketRef: ref, subject: subject, status: status, updatedAt: updatedAt))
+        }
+        return PortalSupport(open: counts.open, resolved: counts.resolved, closed: counts.closed, total: counts.total, awaitingReply: counts.awaiting, recent: recent)
+    }
+
+    private func count(_ query: PostgresQuery) async throws -> Int {
+        for try await n in try await database.query(query).decode(Int.self) { return n }
+        return 0
+    }
+}
