@@ -3,6 +3,8 @@
 -- The passwords are the documented development defaults.
 REVOKE ALL ON DATABASE lomash_wood_customer FROM PUBLIC;
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+-- Trigram indexes for the admin customer search (profiles).
+CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
 CREATE ROLE profiles   LOGIN PASSWORD 'profiles-dev-password';
 CREATE ROLE engagement LOGIN PASSWORD 'engagement-dev-password';
 CREATE ROLE support    LOGIN PASSWORD 'support-dev-password';

@@ -120,5 +120,31 @@ enum ProfilesMigrations {
             """,
             "CREATE INDEX portal_brochure_requests_user ON portal_brochure_requests (user_id, requested_at DESC)"
         ),
+        Migration(5, "customer index and anonymisation", """
+            CREATE TABLE customer_index (
+                user_id    text        PRIMARY KEY,
+                first_name text        NOT NULL,
+                last_name  text        NOT NULL,
+                email      text,
+                phone      text,
+                postcode   text,
+                created_at timestamptz NOT NULL,
+                search     text        NOT NULL
+            )
+            """, """
+            DO $$
+            BEGIN
+                -- Trigram index when pg_trgm is installed (the stack installs it); without it
+                -- the search still works, by scanning this compact table.
+                IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
+                    EXECUTE 'CREATE INDEX customer_index_search ON customer_index USING gin (search public.gin_trgm_ops)';
+                ELSE
+                    RAISE NOTICE 'pg_trgm is not installed: customer search will scan customer_index';
+                END IF;
+            END $$
+            """,
+            "CREATE INDEX customer_index_name ON customer_index (last_name, first_name)",
+            "ALTER TABLE profiles ADD COLUMN anonymized_at timestamptz"
+        ),
     ]
 }

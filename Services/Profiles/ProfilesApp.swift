@@ -8,6 +8,7 @@ struct ProfilesService: ServiceDefinition {
 
     static func addRoutes(to routes: RouterGroup<AppContext>, runtime: Runtime) async throws {
         let env = runtime.configuration.environment
+        _ = try env.int("GDPR_INACTIVITY_DAYS", default: 730, range: 1...36_500)
         let thresholds = LoyaltyTierThresholds(
             silver: try env.int("LOYALTY_SILVER_THRESHOLD", default: 1000, range: 1...100_000_000),
             gold: try env.int("LOYALTY_GOLD_THRESHOLD", default: 5000, range: 1...100_000_000),
@@ -24,6 +25,16 @@ struct ProfilesService: ServiceDefinition {
             profiles: profiles, addresses: addresses, preferences: preferences, portal: portal, thresholds: thresholds
         )).register(on: routes)
         PortalRoutes(store: portal).register(on: routes)
+        CustomerSearchRoutes(database: runtime.database).register(on: routes)
+    }
+
+    static func jobs(runtime: Runtime) -> [Job] {
+        let inactivityDays = (try? runtime.configuration.environment.int("GDPR_INACTIVITY_DAYS", default: 730, range: 1...36_500)) ?? 730
+        return [
+            SyncCustomerData.job(runtime: runtime),
+            AnonymizeInactiveUsers.job(runtime: runtime, inactivityDays: inactivityDays),
+            RebuildCustomerIndex.job(runtime: runtime),
+        ]
     }
 
     static func eventHandlers(runtime: Runtime) -> EventHandlers {

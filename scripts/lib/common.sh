@@ -104,7 +104,9 @@ pg_prepare_database() {
   local dir=$1 port=$2
   pg_psql "$dir" "$port" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DATABASE_NAME'" | grep -q 1 \
     || pg_psql "$dir" "$port" -d postgres -c "CREATE DATABASE $DATABASE_NAME"
-  local sql="REVOKE ALL ON DATABASE $DATABASE_NAME FROM PUBLIC; REVOKE CREATE ON SCHEMA public FROM PUBLIC;"
+  # pg_trgm (trigram indexes for the admin customer search) is installed by the superuser.
+  local sql="REVOKE ALL ON DATABASE $DATABASE_NAME FROM PUBLIC; REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+    CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;"
   for context in "${CONTEXTS[@]}"; do
     sql+="
     DO \$\$ BEGIN

@@ -62,22 +62,27 @@ struct ProfileStore: Sendable {
         }
     }
 
-    /// From `auth.user.created`: a profile with the auth data, unless one exists.
-    static func createIfMissing(_ user: UserCreated, correlationId: String, runtime: Runtime, on connection: PostgresConnection) async throws {
+    /// From `auth.user.created`: a profile with the auth data, unless one exists. Returns
+    /// whether it created one.
+    @discardableResult
+    static func createIfMissing(_ user: UserCreated, correlationId: String, runtime: Runtime, on connection: PostgresConnection) async throws -> Bool {
         guard let created = try await first(connection.query("""
             INSERT INTO profiles (id, user_id, email, first_name, last_name, phone)
             VALUES (\(UUID()), \(user.userId), \(user.email.lowercased()), \(user.firstName ?? ""), \(user.lastName ?? ""), \(user.phone))
             ON CONFLICT (user_id) DO NOTHING
             RETURNING \(unescaped: columns)
             """, logger: runtime.logger))
-        else { return }
+        else { return false }
         try await publish(created, action: .created, changed: ProfileFields.all, runtime: runtime, correlationId: correlationId, on: connection)
+        return true
     }
 
+    /// Publishes `customer.profile.updated` and refreshes the customer's search-index row.
     static func publish(
         _ profile: Profile, action: ProfileUpdated.Action, changed: [String], runtime: Runtime, correlationId: String,
         on connection: PostgresConnection
     ) async throws {
+        try await CustomerIndex.refresh(profile.userId, on: connection, logger: runtime.logger)
         try await runtime.outbox.enqueue(
             Topics.profileUpdated, userId: profile.userId,
             payload: ProfileUpdated(
@@ -87,14 +92,19 @@ struct ProfileStore: Sendable {
     }
 
     static func first(_ rows: PostgresRowSequence) async throws -> Profile? {
+        try await all(rows).first
+    }
+
+    static func all(_ rows: PostgresRowSequence) async throws -> [Profile] {
+        var profiles: [Profile] = []
         for try await (id, userId, email, firstName, lastName, phone, dateOfBirth, avatarUrl, consent, consentDate, language, currency, verified, createdAt, updatedAt)
             in rows.decode((UUID, String, String?, String, String, String?, String?, String?, Bool, Date?, String, String, Bool, Date, Date).self) {
-            return Profile(
+            profiles.append(Profile(
                 id: id, userId: userId, email: email, firstName: firstName, lastName: lastName, phone: phone,
                 dateOfBirth: dateOfBirth, avatarUrl: avatarUrl, marketingConsent: consent, marketingConsentDate: consentDate,
-                preferredLanguage: language, preferredCurrency: currency, isVerified: verified, createdAt: createdAt, updatedAt: updatedAt)
+                preferredLanguage: language, preferredCurrency: currency, isVerified: verified, createdAt: createdAt, updatedAt: updatedAt))
         }
-        return nil
+        return profiles
     }
 }
 

@@ -17,17 +17,8 @@ public enum ServiceAssembly {
     public static func make<S: ServiceDefinition>(
         _ definition: S.Type, configuration: ServiceConfiguration, logger: Logger
     ) async throws -> ServiceApp {
-        let database = Database(configuration.database, logger: logger)
-        let redis = RedisClient(configuration.redis, logger: logger)
-        let outbox = Outbox(source: S.name, schema: configuration.database.schema)
-        let runtime = Runtime(
-            configuration: configuration,
-            database: database,
-            redis: redis,
-            cache: Cache(redis: redis, service: S.name, ttlSeconds: configuration.redisTTLSeconds, logger: logger),
-            outbox: outbox,
-            logger: logger
-        )
+        let runtime = makeRuntime(S.self, configuration: configuration, logger: logger)
+        let database = runtime.database, redis = runtime.redis
         let migrated = Latch(open: !configuration.migrateOnStart)
         let events = try eventServices(S.self, runtime: runtime, migrated: migrated)
         let verifier = await TokenVerifier(
@@ -64,7 +55,7 @@ public enum ServiceAssembly {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             // Shut down in reverse: HTTP drains, the consumer leaves its group, the relay
             // stops, the producer flushes, then Redis and the pool close.
-            services: [database, RedisService(redis: redis)] + events.services,
+            services: [database, RedisService(redis: redis)] + events.services + jobServices(S.self, runtime: runtime, migrated: migrated),
             logger: logger
         )
         if configuration.migrateOnStart {
@@ -74,6 +65,27 @@ public enum ServiceAssembly {
             }
         }
         return ServiceApp(application: application, runtime: runtime)
+    }
+
+    /// The database pool, Redis, cache and outbox a service's routes, handlers and jobs share.
+    public static func makeRuntime<S: ServiceDefinition>(_ definition: S.Type, configuration: ServiceConfiguration, logger: Logger) -> Runtime {
+        let database = Database(configuration.database, logger: logger)
+        let redis = RedisClient(configuration.redis, logger: logger)
+        return Runtime(
+            configuration: configuration,
+            database: database,
+            redis: redis,
+            cache: Cache(redis: redis, service: S.name, ttlSeconds: configuration.redisTTLSeconds, logger: logger),
+            outbox: Outbox(source: S.name, schema: configuration.database.schema),
+            logger: logger
+        )
+    }
+
+    /// The job scheduler, when the context has jobs and `JOBS_ENABLED` is true.
+    static func jobServices<S: ServiceDefinition>(_ definition: S.Type, runtime: Runtime, migrated: Latch) -> [any Service] {
+        let jobs = S.jobs(runtime: runtime)
+        guard runtime.configuration.jobsEnabled, !jobs.isEmpty else { return [] }
+        return [JobScheduler(jobs: jobs, runtime: runtime, ready: migrated)]
     }
 
     /// The producer, outbox relay and (when the context consumes topics) the consumer, when

@@ -12,7 +12,7 @@ public struct ServiceCommand<S: ServiceDefinition>: AsyncParsableCommand {
         CommandConfiguration(
             commandName: S.name,
             abstract: "The Lomash Wood customer platform's \(S.name) service.",
-            subcommands: [Serve.self, Migrate.self],
+            subcommands: [Serve.self, Migrate.self, Jobs.self],
             defaultSubcommand: Serve.self
         )
     }
@@ -61,6 +61,53 @@ public struct ServiceCommand<S: ServiceDefinition>: AsyncParsableCommand {
                 group.addTask { await database.run() }
                 defer { group.cancelAll() }
                 try await ServiceAssembly.migrate(S.allMigrations, database: database, logger: logger, attempts: 5)
+            }
+        }
+    }
+
+    struct Jobs: AsyncParsableCommand {
+        static var configuration: CommandConfiguration {
+            CommandConfiguration(abstract: "The service's scheduled jobs.", subcommands: [Run.self, List.self])
+        }
+
+        struct List: AsyncParsableCommand {
+            static var configuration: CommandConfiguration { CommandConfiguration(abstract: "List the jobs and their schedules.") }
+
+            func run() async throws {
+                let configuration = try ServiceCommand.loadConfiguration()
+                let runtime = ServiceAssembly.makeRuntime(S.self, configuration: configuration, logger: Logger(label: S.name))
+                for job in S.jobs(runtime: runtime) { print("\(job.name)\t\(job.schedule) (UTC)") }
+            }
+        }
+
+        struct Run: AsyncParsableCommand {
+            static var configuration: CommandConfiguration {
+                CommandConfiguration(abstract: "Run one job now (migrating first), print what it did as JSON, and exit.")
+            }
+
+            @Argument(help: "The job's name.") var name: String
+            @Flag(help: "Report what the job would do; change nothing.") var dryRun = false
+
+            func run() async throws {
+                let configuration = try ServiceCommand.loadConfiguration()
+                let logger = ServiceCommand.bootstrapLogging(configuration)
+                let runtime = ServiceAssembly.makeRuntime(S.self, configuration: configuration, logger: logger)
+                guard let job = S.jobs(runtime: runtime).first(where: { $0.name == name }) else {
+                    throw ValidationError("no job named \(name); jobs: \(S.jobs(runtime: runtime).map(\.name).joined(separator: ", "))")
+                }
+                let result = try await withThrowingTaskGroup(of: JobRunner.RunResult?.self) { group in
+                    group.addTask { await runtime.database.run(); return nil }
+                    defer { group.cancelAll() }
+                    try await ServiceAssembly.migrate(S.allMigrations, database: runtime.database, logger: logger, attempts: 5)
+                    return try await JobRunner(runtime: runtime).run(job, dryRun: dryRun)
+                }
+                runtime.redis.shutdown()
+                switch result {
+                case .succeeded(let outcome):
+                    print(String(decoding: try JSONCoding.encoder.encode(outcome), as: UTF8.self))
+                default:
+                    print(#"{"skipped":"another instance is running this job"}"#)
+                }
             }
         }
     }

@@ -15,13 +15,16 @@ public protocol ServiceDefinition: Sendable {
     static func addRoutes(to routes: RouterGroup<AppContext>, runtime: Runtime) async throws
     /// The topics the context consumes and their handlers (none by default).
     static func eventHandlers(runtime: Runtime) -> EventHandlers
+    /// The context's scheduled jobs (none by default); `<service> jobs run <name>` runs one now.
+    static func jobs(runtime: Runtime) -> [Job]
 }
 
 extension ServiceDefinition {
     public static func eventHandlers(runtime: Runtime) -> EventHandlers { EventHandlers() }
+    public static func jobs(runtime: Runtime) -> [Job] { [] }
 
-    /// The context's migrations and the event bus's outbox and inbox tables.
-    static var allMigrations: [Migration] { migrations + EventBusMigrations.all }
+    /// The context's migrations, the event bus's outbox and inbox tables, and `job_runs`.
+    static var allMigrations: [Migration] { migrations + EventBusMigrations.all + JobMigrations.all }
 }
 
 /// What a running service's routes, stores and jobs share.

@@ -1,0 +1,67 @@
+import Foundation
+import HTTPKit
+
+/// `anonymize-inactive-users` (Sundays 03:00 UTC), GDPR: a profile with no activity for
+/// `GDPR_INACTIVITY_DAYS` and no open support ticket has its personal data scrubbed — name,
+/// email, phone, date of birth, avatar, addresses, search-index row — and
+/// `customer.profile.anonymized` tells every other context to scrub theirs.
+///
+/// Activity is the newest of: profile, address or preference changes, and orders,
+/// appointments, brochure requests and tickets seen in the projections.
+enum AnonymizeInactiveUsers {
+    static func job(runtime: Runtime, inactivityDays: Int) -> Job {
+        Job("anonymize-inactive-users", schedule: "0 3 * * 0") { context in
+            let cutoff = context.now.addingTimeInterval(-Double(inactivityDays) * 86_400)
+            let candidates = try await inactive(before: cutoff, database: context.runtime.database)
+            guard !context.dryRun else {
+                return JobOutcome(counts: ["wouldAnonymize": candidates.count], details: candidates)
+            }
+            for userId in candidates {
+                try await anonymize(userId, at: context.now, runtime: context.runtime, correlationId: context.runId.uuidString)
+            }
+            return JobOutcome(counts: ["anonymized": candidates.count])
+        }
+    }
+
+    static func inactive(before cutoff: Date, database: Database) async throws -> [String] {
+        var users: [String] = []
+        for try await userId in try await database.query("""
+            SELECT p.user_id FROM profiles p
+            WHERE p.anonymized_at IS NULL
+              AND GREATEST(
+                    p.updated_at,
+                    (SELECT max(updated_at) FROM addresses a WHERE a.user_id = p.user_id),
+                    (SELECT updated_at FROM notification_preferences n WHERE n.user_id = p.user_id),
+                    (SELECT max(paid_at) FROM portal_orders o WHERE o.user_id = p.user_id),
+                    (SELECT max(booked_at) FROM portal_appointments ap WHERE ap.user_id = p.user_id),
+                    (SELECT max(requested_at) FROM portal_brochure_requests b WHERE b.user_id = p.user_id),
+                    (SELECT max(updated_at) FROM support_tickets t WHERE t.user_id = p.user_id)
+                  ) < \(cutoff)
+              AND NOT EXISTS (
+                    SELECT 1 FROM support_tickets t
+                    WHERE t.user_id = p.user_id AND t.status IN ('OPEN', 'IN_PROGRESS', 'WAITING_ON_CUSTOMER'))
+            ORDER BY p.user_id
+            """).decode(String.self) {
+            users.append(userId)
+        }
+        return users
+    }
+
+    static func anonymize(_ userId: String, at now: Date, runtime: Runtime, correlationId: String) async throws {
+        let logger = runtime.logger
+        try await runtime.database.transaction { connection in
+            try await connection.query("""
+                UPDATE profiles SET first_name = 'Anonymised', last_name = 'Customer', email = NULL, phone = NULL,
+                    date_of_birth = NULL, avatar_url = NULL, marketing_consent = false, marketing_consent_date = NULL,
+                    anonymized_at = \(now), updated_at = now()
+                WHERE user_id = \(userId) AND anonymized_at IS NULL
+                """, logger: logger)
+            try await connection.query("DELETE FROM addresses WHERE user_id = \(userId)", logger: logger)
+            try await connection.query("DELETE FROM customer_index WHERE user_id = \(userId)", logger: logger)
+            try await runtime.outbox.enqueue(
+                Topics.profileAnonymized, userId: userId, payload: ProfileAnonymized(userId: userId, anonymizedAt: now),
+                correlationId: correlationId, on: connection, logger: logger)
+        }
+        await runtime.cache.invalidate(runtime.cache.key("profile", userId))
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import HTTPKit
+import Synchronization
+
+/// `sync-customer-data` (every 6 hours): reconciles with the auth-service. It replays
+/// `auth.user.created` from the earliest retained offset with a consumer group of its own
+/// and creates the profiles that are missing (a consumer outage longer than retention, or
+/// events dead-lettered meanwhile), then republishes `customer.profile.updated` for the
+/// profiles changed since the last successful run, so projections elsewhere converge.
+enum SyncCustomerData {
+    /// The replay stops after this long without a message.
+    static let idleTimeout = Duration.seconds(3)
+
+    static func job(runtime: Runtime) -> Job {
+        Job("sync-customer-data", schedule: "0 */6 * * *") { context in
+            var outcome = JobOutcome()
+            if let kafka = context.runtime.configuration.kafka {
+                let (seen, created) = try await replayUserCreated(kafka, context: context)
+                outcome.counts["usersSeen"] = seen
+                outcome.counts[context.dryRun ? "wouldCreate" : "profilesCreated"] = created
+            } else {
+                outcome.details.append("KAFKA_BROKERS is not set: nothing to replay")
+            }
+            let republished = try await republishRecent(context: context)
+            outcome.counts[context.dryRun ? "wouldRepublish" : "republished"] = republished
+            return outcome
+        }
+    }
+
+    private static func replayUserCreated(_ kafka: KafkaConfiguration, context: JobContext) async throws -> (Int, Int) {
+        var configuration = kafka
+        configuration.groupId = "\(kafka.groupId)-sync-\(context.runId.uuidString.prefix(8))"
+        let consumer = try KafkaConsumer(configuration, topics: [Topics.userCreated.name], logger: context.runtime.logger)
+        let lastMessage = Mutex(ContinuousClock.now)
+        let watchdog = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(250))
+                if ContinuousClock.now - lastMessage.withLock({ $0 }) > idleTimeout { consumer.stopPolling() }
+            }
+        }
+        defer { watchdog.cancel() }
+        var seen = 0, created = 0
+        for await batch in consumer.batches {
+            lastMessage.withLock { $0 = ContinuousClock.now }
+            for message in batch {
+                guard let event = try? JSONCoding.decoder.decode(EventEnvelope<UserCreated>.self, from: Data(message.value)) else { continue }
+                seen += 1
+                if context.dryRun {
+                    let exists = try await context.runtime.database.query(
+                        "SELECT EXISTS (SELECT 1 FROM profiles WHERE user_id = \(event.payload.userId))").decode(Bool.self)
+                    for try await found in exists where !found { created += 1 }
+                } else {
+                    let runtime = context.runtime
+                    let made = try await runtime.database.transaction { connection in
+                        try await ProfileStore.createIfMissing(event.payload, correlationId: event.id.uuidString, runtime: runtime, on: connection)
+                    }
+                    if made { created += 1 }
+                }
+            }
+            consumer.done(batch)
+        }
+        await consumer.close()
+        return (seen, created)
+    }
+
+    private static func republishRecent(context: JobContext) async throws -> Int {
+        let runtime = context.runtime
+        // Since the last successful run (or the last 7 hours): the schedule's period and a margin.
+        var since = context.now.addingTimeInterval(-7 * 3600)
+        for try await started in try await runtime.database.query("""
+            SELECT max(started_at) FROM job_runs WHERE job = 'sync-customer-data' AND outcome = 'succeeded' AND NOT dry_run
+            """).decode(Date?.self) {
+            if let started { since = started.addingTimeInterval(-3600) }
+        }
+        let stale = try await runtime.database.query("""
+            SELECT \(unescaped: ProfileStore.columns) FROM profiles WHERE updated_at >= \(since) AND anonymized_at IS NULL
+            """)
+        let profiles = try await ProfileStore.all(stale)
+        guard !context.dryRun else { return profiles.count }
+        for chunk in stride(from: 0, to: profiles.count, by: 500).map({ Array(profiles[$0..<min($0 + 500, profiles.count)]) }) {
+            try await runtime.database.transaction { connection in
+                for profile in chunk {
+                    try await ProfileStore.publish(
+                        profile, action: .updated, changed: ProfileFields.all, runtime: runtime,
+                        correlationId: context.runId.uuidString, on: connection)
+                }
+            }
+        }
+        return profiles.count
+    }
+}

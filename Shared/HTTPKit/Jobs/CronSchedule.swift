@@ -1,0 +1,81 @@
+import Foundation
+
+/// A 5-field cron expression in UTC: minute hour day-of-month month day-of-week, each `*`,
+/// a number, a range `a-b`, a step `*/n` or `a-b/n`, or a comma list of those. Day of week
+/// is 0–6 from Sunday (7 is Sunday too). As in cron, when both day fields are restricted a
+/// day matching either runs.
+public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
+    let minutes: Set<Int>, hours: Set<Int>, days: Set<Int>, months: Set<Int>, weekdays: Set<Int>
+    let anyDay: Bool, anyWeekday: Bool
+    public let description: String
+
+    public init(_ expression: String) throws(CronError) {
+        let fields = expression.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        guard fields.count == 5 else { throw CronError("\(expression): expected 5 fields") }
+        minutes = try Self.parse(fields[0], 0...59)
+        hours = try Self.parse(fields[1], 0...23)
+        days = try Self.parse(fields[2], 1...31)
+        months = try Self.parse(fields[3], 1...12)
+        weekdays = Set(try Self.parse(fields[4], 0...7).map { $0 % 7 })
+        anyDay = fields[2] == "*"
+        anyWeekday = fields[4] == "*"
+        description = expression
+    }
+
+    /// The first minute strictly after `date` that matches.
+    public func next(after date: Date) -> Date {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        var candidate = calendar.date(bySetting: .second, value: 0, of: date.addingTimeInterval(60)) ?? date
+        if candidate <= date { candidate = candidate.addingTimeInterval(60) }
+        candidate = Date(timeIntervalSince1970: (candidate.timeIntervalSince1970 / 60).rounded(.down) * 60)
+        // At most a leap year of minutes; a schedule like Feb 30 never matches.
+        for _ in 0..<(366 * 24 * 60) {
+            let c = calendar.dateComponents([.minute, .hour, .day, .month, .weekday], from: candidate)
+            if matches(minute: c.minute!, hour: c.hour!, day: c.day!, month: c.month!, weekday: c.weekday! - 1) { return candidate }
+            candidate = candidate.addingTimeInterval(60)
+        }
+        return .distantFuture
+    }
+
+    func matches(minute: Int, hour: Int, day: Int, month: Int, weekday: Int) -> Bool {
+        guard minutes.contains(minute), hours.contains(hour), months.contains(month) else { return false }
+        switch (anyDay, anyWeekday) {
+        case (true, true): return true
+        case (false, true): return days.contains(day)
+        case (true, false): return weekdays.contains(weekday)
+        case (false, false): return days.contains(day) || weekdays.contains(weekday)
+        }
+    }
+
+    private static func parse(_ field: String, _ bounds: ClosedRange<Int>) throws(CronError) -> Set<Int> {
+        var values = Set<Int>()
+        for part in field.split(separator: ",") {
+            let pieces = part.split(separator: "/", maxSplits: 1)
+            let step = pieces.count == 2 ? Int(pieces[1]) : 1
+            guard let step, step > 0 else { throw CronError("\(field): bad step") }
+            let range: ClosedRange<Int>
+            if pieces[0] == "*" {
+                range = bounds
+            } else if let dash = pieces[0].firstIndex(of: "-") {
+                guard let low = Int(pieces[0][..<dash]), let high = Int(pieces[0][pieces[0].index(after: dash)...]), low <= high else {
+                    throw CronError("\(field): bad range")
+                }
+                range = low...high
+            } else {
+                guard let value = Int(pieces[0]) else { throw CronError("\(field): not a number") }
+                range = value...(pieces.count == 2 ? bounds.upperBound : value)
+            }
+            guard bounds.contains(range.lowerBound), bounds.contains(range.upperBound) else {
+                throw CronError("\(field): outside \(bounds.lowerBound)-\(bounds.upperBound)")
+            }
+            values.formUnion(stride(from: range.lowerBound, through: range.upperBound, by: step))
+        }
+        return values
+    }
+}
+
+public struct CronError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
