@@ -6,9 +6,12 @@ import TestSupport
 @testable import profiles
 
 @Suite struct DashboardTests {
+    /// Publishes the event twice (a redelivery): its effect must happen once.
     func publish<P>(_ producer: KafkaProducer, _ topic: Topic<P>, _ payload: P, userId: String, id: UUID = UUID(), occurredAt: Date = Date()) async throws {
         let event = EventEnvelope(id: id, topic: topic, occurredAt: occurredAt, source: "test", correlationId: nil, userId: userId, payload: payload)
-        try await producer.send(OutgoingMessage(topic: topic.name, key: userId, value: Array(try JSONCoding.encoder.encode(event))))
+        for _ in 0..<2 {
+            try await producer.send(OutgoingMessage(topic: topic.name, key: userId, value: Array(try JSONCoding.encoder.encode(event))))
+        }
     }
 
     func get(_ client: any TestClientProtocol, _ token: String, _ path: String) async throws -> [String: Any] {
@@ -114,6 +117,7 @@ import TestSupport
             #expect(((appointments?["appointments"] as? [[String: Any]])?.first?["showroomId"] as? String) == "leeds")
             let brochures = try await get(client, token, "/portal/brochure-requests")["data"] as? [String: Any]
             #expect(((brochures?["requests"] as? [[String: Any]])?.first?["brochureType"]) is NSNull)
+            #expect((appointments?["appointments"] as? [Any])?.count == 1 && (brochures?["requests"] as? [Any])?.count == 1)
         }
     }
 }

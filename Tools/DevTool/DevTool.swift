@@ -20,6 +20,7 @@ struct Token: AsyncParsableCommand {
     @Option(help: "The token's email claim.") var email: String?
     @Option(help: "Lifetime in seconds.") var expiresIn: Int = 3600
     @Option(help: "Signing secret (default: $JWT_SECRET).") var secret: String?
+    @Option(help: "Print this many tokens, one per line, for users <sub>1 … <sub>N (load tests).") var count = 1
 
     func run() async throws {
         guard let role = Role(rawValue: role) else {
@@ -30,9 +31,14 @@ struct Token: AsyncParsableCommand {
         }
         let env = ProcessInfo.processInfo.environment
         let minter = await TokenMinter(secret: secret)
-        print(try await minter.mint(
-            sub: sub, role: role, email: email, expiresIn: TimeInterval(expiresIn),
-            issuer: env["JWT_ISSUER"], audience: env["JWT_AUDIENCE"]))
+        let subjects = count == 1 ? [sub] : (1...max(count, 1)).map { "\(sub)\($0)" }
+        var lines = ""
+        for subject in subjects {
+            lines += try await minter.mint(
+                sub: subject, role: role, email: email, expiresIn: TimeInterval(expiresIn),
+                issuer: env["JWT_ISSUER"], audience: env["JWT_AUDIENCE"]) + "\n"
+        }
+        print(lines, terminator: "")
     }
 }
 
