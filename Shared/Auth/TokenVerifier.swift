@@ -1,5 +1,6 @@
 import Foundation
 import JWTKit
+import Synchronization
 
 /// Verifies HS256 tokens signed with the secret shared with the auth-service.
 public struct TokenVerifier: Sendable {
@@ -7,6 +8,7 @@ public struct TokenVerifier: Sendable {
     private let issuer: String?
     private let audience: String?
     private let leeway: TimeInterval
+    private let recent = VerifiedTokens()
 
     /// - Parameters:
     ///   - issuer: when set, `iss` must equal it.
@@ -23,6 +25,14 @@ public struct TokenVerifier: Sendable {
 
     /// Verifies a compact JWS and returns its principal, or the reason it is not acceptable.
     public func verify(_ token: String, now: Date = Date()) async throws(AuthFailure) -> Principal {
+        // The same token arrives on every request of a session: verify it once, then trust
+        // the exact same string (signature included) until it expires.
+        if let principal = recent.principal(for: token, now: now) { return principal }
+        let principal = try await verifyUncached(token, now: now)
+        return principal
+    }
+
+    private func verifyUncached(_ token: String, now: Date) async throws(AuthFailure) -> Principal {
         // jwt-kit picks the key, not the header's `alg`; insist on HS256 so `alg: none`
         // or an asymmetric algorithm can never be negotiated by the caller.
         guard Self.headerDeclaresHS256(token) else { throw .unauthenticated("Invalid token") }
@@ -52,7 +62,9 @@ public struct TokenVerifier: Sendable {
         } else {
             role = .customer
         }
-        return Principal(userId: subject, role: role, email: claims.email)
+        let principal = Principal(userId: subject, role: role, email: claims.email)
+        recent.remember(token, principal, until: claims.exp.value.addingTimeInterval(leeway))
+        return principal
     }
 
     private static func headerDeclaresHS256(_ token: String) -> Bool {
@@ -64,6 +76,31 @@ public struct TokenVerifier: Sendable {
     }
 
     private struct Header: Decodable { var alg: String }
+}
+
+/// Tokens verified recently, with their principal and the moment they stop being valid.
+/// Bounded: when full it starts over, which costs one re-verification per token.
+final class VerifiedTokens: Sendable {
+    private let entries = Mutex<[String: (principal: Principal, validUntil: Date)]>([:])
+    private let capacity = 50_000
+
+    func principal(for token: String, now: Date) -> Principal? {
+        entries.withLock { entries in
+            guard let entry = entries[token] else { return nil }
+            guard now < entry.validUntil else {
+                entries[token] = nil
+                return nil
+            }
+            return entry.principal
+        }
+    }
+
+    func remember(_ token: String, _ principal: Principal, until validUntil: Date) {
+        entries.withLock { entries in
+            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            entries[token] = (principal, validUntil)
+        }
+    }
 }
 
 extension Data {

@@ -25,6 +25,19 @@ private let secret = "test-secret-0123456789abcdef-0123456789"
         }
     }
 
+    @Test func aRememberedTokenStillExpires() async throws {
+        let verifier = await TokenVerifier(secret: secret, leeway: 30)
+        let now = Date()
+        let token = try await TokenMinter(secret: secret).mint(sub: "u1", expiresIn: 60, now: now)
+        #expect(try await verifier.verify(token, now: now).userId == "u1")
+        #expect(try await verifier.verify(token, now: now.addingTimeInterval(60)).userId == "u1")
+        await #expect(throws: AuthFailure.unauthenticated("Token expired")) {
+            try await verifier.verify(token, now: now.addingTimeInterval(120))
+        }
+        // A token that differs in any character is verified afresh (and fails).
+        await #expect(throws: AuthFailure.self) { try await verifier.verify(token + "x", now: now) }
+    }
+
     @Test func toleratesSmallClockSkew() async throws {
         let token = try await TokenMinter(secret: secret).mint(sub: "u1", expiresIn: -10)
         #expect(try await TokenVerifier(secret: secret, leeway: 30).verify(token).userId == "u1")

@@ -129,3 +129,36 @@ import TestSupport
         #expect(throws: CronError.self) { try CronSchedule("* * *") }
     }
 }
+
+@Suite struct SyncCustomerDataTests {
+    @Test func replaysSignUpsAndRecreatesMissingProfiles() async throws {
+        let cluster = try MockKafkaCluster(topics: Topics.allNames, partitions: 3)
+        defer { cluster.shutdown() }
+        try await withTestService(ProfilesService.self, overrides: ["KAFKA_BROKERS": cluster.bootstrapServers]) { _, app in
+            let user = TestEnvironment.uniqueUser()
+            let producer = try KafkaProducer(KafkaConfiguration(brokers: cluster.bootstrapServers, clientId: "t", groupId: "t"), logger: TestEnvironment.quietLogger)
+            let event = EventEnvelope(
+                topic: Topics.userCreated, source: "auth", correlationId: nil, userId: user,
+                payload: UserCreated(userId: user, email: "\(user)@example.com", firstName: "Lost", registeredAt: Date()))
+            try await producer.send(OutgoingMessage(topic: Topics.userCreated.name, key: user, value: Array(try JSONCoding.encoder.encode(event))))
+            await producer.shutdown()
+            let database = app.runtime.database
+            var created = false
+            for _ in 0..<200 where !created {
+                created = try await database.scalar("SELECT count(*)::int FROM profiles WHERE user_id = \(user)") == 1
+                if !created { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(created)
+            // The profile is lost (say, restored from an older backup); the job brings it back.
+            try await database.query("DELETE FROM profiles WHERE user_id = \(user)")
+            let job = try #require(ProfilesService.jobs(runtime: app.runtime).first { $0.name == "sync-customer-data" })
+            let dryRun = try await JobRunner(runtime: app.runtime).run(job, dryRun: true)
+            guard case .succeeded(let preview) = dryRun else { Issue.record("skipped"); return }
+            #expect(preview.counts["wouldCreate"] == 1 && preview.counts["usersSeen"] == 1)
+            let result = try await JobRunner(runtime: app.runtime).run(job)
+            guard case .succeeded(let outcome) = result else { Issue.record("skipped"); return }
+            #expect(outcome.counts["profilesCreated"] == 1 && outcome.counts["usersSeen"] == 1)
+            #expect(try await database.scalar("SELECT count(*)::int FROM profiles WHERE user_id = \(user) AND first_name = 'Lost'") == 1)
+        }
+    }
+}

@@ -8,8 +8,10 @@ import Synchronization
 /// events dead-lettered meanwhile), then republishes `customer.profile.updated` for the
 /// profiles changed since the last successful run, so projections elsewhere converge.
 enum SyncCustomerData {
-    /// The replay stops after this long without a message.
+    /// The replay stops after this long without a message…
     static let idleTimeout = Duration.seconds(3)
+    /// …or, before the first one (joining a group takes a few seconds), after this long.
+    static let joinTimeout = Duration.seconds(30)
 
     static func job(runtime: Runtime) -> Job {
         Job("sync-customer-data", schedule: "0 */6 * * *") { context in
@@ -31,11 +33,13 @@ enum SyncCustomerData {
         var configuration = kafka
         configuration.groupId = "\(kafka.groupId)-sync-\(context.runId.uuidString.prefix(8))"
         let consumer = try KafkaConsumer(configuration, topics: [Topics.userCreated.name], logger: context.runtime.logger)
-        let lastMessage = Mutex(ContinuousClock.now)
+        let started = ContinuousClock.now
+        let lastMessage = Mutex<ContinuousClock.Instant?>(nil)
         let watchdog = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(250))
-                if ContinuousClock.now - lastMessage.withLock({ $0 }) > idleTimeout { consumer.stopPolling() }
+                let idle = lastMessage.withLock { $0 }.map { ContinuousClock.now - $0 > idleTimeout } ?? (ContinuousClock.now - started > joinTimeout)
+                if idle { consumer.stopPolling() }
             }
         }
         defer { watchdog.cancel() }

@@ -17,10 +17,11 @@ struct ProfileRoutes {
 
         routes.get("/profile") { _, context in
             let principal = try context.customer()
-            guard let profile = try await cache.fetch(cacheKey(principal.userId), load: { try await store.find(principal.userId) }) else {
+            // The hot path: the profile's JSON straight from Redis into the response.
+            guard let json = try await cache.fetchJSON(cacheKey(principal.userId), load: { try await store.find(principal.userId) }) else {
                 throw AppError.notFound("Profile not found")
             }
-            return Reply.ok(profile)
+            return Response.encoded(data: json)
         }
 
         routes.patch("/profile") { request, context in

@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -35,11 +36,9 @@ public struct EdgeMiddleware: RouterMiddleware {
         let route = context.endpointPath ?? "NotFound"
         let elapsed = ContinuousClock.now - started
         let status = response.status.code
-        Counter(label: "http_requests_total", dimensions: [
-            ("method", request.method.rawValue), ("route", route), ("status", String(status)),
-        ]).increment()
-        Metrics.Timer(label: "http_request_duration_seconds", dimensions: [("method", request.method.rawValue), ("route", route)])
-            .recordNanoseconds(elapsed.nanoseconds)
+        let handles = RequestMetrics.shared.handles(method: request.method.rawValue, route: route, status: Int(status))
+        handles.requests.increment()
+        handles.duration.recordNanoseconds(elapsed.nanoseconds)
         context.logger.info("request", metadata: [
             "method": .string(request.method.rawValue),
             "path": .string(request.uri.path),
@@ -87,4 +86,33 @@ extension Duration {
         components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
     }
     var milliseconds: Double { Double(nanoseconds) / 1_000_000 }
+}
+
+/// The request counter and timer per method, route and status, created once: looking a
+/// metric up in the registry on every request costs more than serving a cached profile.
+final class RequestMetrics: Sendable {
+    static let shared = RequestMetrics()
+
+    struct Handles: Sendable {
+        let requests: Counter
+        let duration: Metrics.Timer
+    }
+
+    struct Key: Hashable {
+        let method: String
+        let route: String
+        let status: Int
+    }
+
+    private let handles = Mutex<[Key: Handles]>([:])
+
+    func handles(method: String, route: String, status: Int) -> Handles {
+        let key = Key(method: method, route: route, status: status)
+        if let existing = handles.withLock({ $0[key] }) { return existing }
+        let created = Handles(
+            requests: Counter(label: "http_requests_total", dimensions: [("method", method), ("route", route), ("status", String(status))]),
+            duration: Metrics.Timer(label: "http_request_duration_seconds", dimensions: [("method", method), ("route", route)]))
+        handles.withLock { $0[key] = created }
+        return created
+    }
 }

@@ -47,6 +47,19 @@ public struct Reply<Payload: Encodable & Sendable>: ResponseGenerator, Sendable 
 
 extension Response {
     /// A JSON response with an exact `Content-Length`.
+    /// A success envelope around `data`, JSON that is already encoded (e.g. from the cache).
+    public static func encoded(status: HTTPResponse.Status = .ok, data: String) -> Response {
+        var body = ByteBuffer()
+        body.reserveCapacity(data.utf8.count + 26)
+        body.writeString(#"{"success":true,"data":"#)
+        body.writeString(data)
+        body.writeString("}")
+        return Response(
+            status: status,
+            headers: [.contentType: "application/json; charset=utf-8", .contentLength: String(body.readableBytes)],
+            body: .init(byteBuffer: body))
+    }
+
     public static func json(status: HTTPResponse.Status, _ body: Data, headers: HTTPFields = [:]) -> Response {
         var headers = headers
         headers[.contentType] = "application/json; charset=utf-8"

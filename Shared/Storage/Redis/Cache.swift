@@ -39,6 +39,17 @@ public struct Cache: Sendable {
         return value
     }
 
+    /// The cached JSON for `key`, or `load`'s value encoded with `JSONCoding.encoder`, stored
+    /// and returned. Hot reads answer with these bytes as they are, without decoding and
+    /// re-encoding. `nil` from the loader is not cached.
+    public func fetchJSON<Value: Encodable & Sendable>(_ key: String, load: () async throws -> Value?) async throws -> String? {
+        if let cached = try? await redis.get(key) { return cached }
+        guard let value = try await load() else { return nil }
+        let json = String(decoding: try JSONCoding.encoder.encode(value), as: UTF8.self)
+        try? await redis.set(key, json, ttlSeconds: ttlSeconds)
+        return json
+    }
+
     /// Drops cached entries; call after the write that made them stale has committed.
     public func invalidate(_ keys: String...) async {
         do {
