@@ -123,6 +123,8 @@ import TestSupport
         #expect(sundayThree.next(after: utc.date(from: "2026-11-25T12:00:00Z")!) == utc.date(from: "2026-11-29T03:00:00Z"))
         let everySix = try CronSchedule("0 */6 * * *")
         #expect(everySix.next(after: utc.date(from: "2026-11-25T12:00:00Z")!) == utc.date(from: "2026-11-25T18:00:00Z"))
+        // Seconds past the minute must not skip the next slot.
+        #expect(sundayThree.next(after: utc.date(from: "2026-11-29T02:59:30Z")!) == utc.date(from: "2026-11-29T03:00:00Z"))
         let daily = try CronSchedule("0 2 * * *")
         #expect(daily.next(after: utc.date(from: "2026-12-31T02:00:00Z")!) == utc.date(from: "2027-01-01T02:00:00Z"))
         #expect(throws: CronError.self) { try CronSchedule("61 * * * *") }

@@ -43,12 +43,14 @@ struct AddressStore: Sendable {
             if isPrimary {
                 try await connection.query("UPDATE addresses SET is_primary = false, updated_at = clock_timestamp() WHERE user_id = \(userId) AND is_primary", logger: logger)
             }
-            return try await Self.all(connection.query("""
+            let address = try await Self.all(connection.query("""
                 INSERT INTO addresses (id, user_id, label, line1, line2, city, county, postcode, country, is_primary)
                 VALUES (\(UUID()), \(userId), \(changes.label ?? "Home"), \(changes.line1 ?? ""), \(changes.line2.applied(to: nil)),
                     \(changes.city ?? ""), \(changes.county.applied(to: nil)), \(changes.postcode ?? ""), \(changes.country ?? "GB"), \(isPrimary))
                 RETURNING \(unescaped: Self.columns)
                 """, logger: logger))[0]
+            try await CustomerIndex.refresh(userId, on: connection, logger: logger)
+            return address
         }
     }
 
@@ -66,7 +68,7 @@ struct AddressStore: Sendable {
             if changes.isPrimary == true && !current.isPrimary {
                 try await connection.query("UPDATE addresses SET is_primary = false, updated_at = clock_timestamp() WHERE user_id = \(userId) AND is_primary", logger: logger)
             }
-            return try await Self.all(connection.query("""
+            let address = try await Self.all(connection.query("""
                 UPDATE addresses SET
                     label = \(changes.label ?? current.label), line1 = \(changes.line1 ?? current.line1),
                     line2 = \(changes.line2.applied(to: current.line2)), city = \(changes.city ?? current.city),
@@ -76,6 +78,9 @@ struct AddressStore: Sendable {
                 WHERE id = \(id)
                 RETURNING \(unescaped: Self.columns)
                 """, logger: logger)).first
+            // The search index follows the primary postcode.
+            try await CustomerIndex.refresh(userId, on: connection, logger: logger)
+            return address
         }
     }
 
@@ -97,6 +102,7 @@ struct AddressStore: Sendable {
                     WHERE id = (SELECT id FROM addresses WHERE user_id = \(userId) ORDER BY created_at DESC LIMIT 1)
                     """, logger: logger)
             }
+            try await CustomerIndex.refresh(userId, on: connection, logger: logger)
             return true
         }
     }

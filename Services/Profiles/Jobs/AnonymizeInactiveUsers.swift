@@ -16,30 +16,40 @@ enum AnonymizeInactiveUsers {
             guard !context.dryRun else {
                 return JobOutcome(counts: ["wouldAnonymize": candidates.count], details: candidates)
             }
-            for userId in candidates {
-                try await anonymize(userId, at: context.now, runtime: context.runtime, correlationId: context.runId.uuidString)
+            var anonymized = 0
+            for userId in candidates where try await anonymize(
+                userId, inactiveBefore: cutoff, at: context.now, runtime: context.runtime, correlationId: context.runId.uuidString) {
+                anonymized += 1
             }
-            return JobOutcome(counts: ["anonymized": candidates.count])
+            return JobOutcome(counts: ["anonymized": anonymized])
         }
     }
+
+    /// The customer's last activity, for a profile row `p`.
+    static let lastActivity = """
+        GREATEST(
+            p.updated_at,
+            (SELECT max(updated_at) FROM addresses a WHERE a.user_id = p.user_id),
+            (SELECT updated_at FROM notification_preferences n WHERE n.user_id = p.user_id),
+            (SELECT max(paid_at) FROM portal_orders o WHERE o.user_id = p.user_id),
+            (SELECT max(booked_at) FROM portal_appointments ap WHERE ap.user_id = p.user_id),
+            (SELECT max(requested_at) FROM portal_brochure_requests b WHERE b.user_id = p.user_id),
+            (SELECT max(updated_at) FROM support_tickets t WHERE t.user_id = p.user_id),
+            (SELECT event_at FROM wishlist_summaries w WHERE w.user_id = p.user_id),
+            (SELECT event_at FROM loyalty_summaries l WHERE l.user_id = p.user_id))
+        """
+    static let noOpenTicket = """
+        NOT EXISTS (SELECT 1 FROM support_tickets t WHERE t.user_id = p.user_id
+                    AND t.status IN ('OPEN', 'IN_PROGRESS', 'WAITING_ON_CUSTOMER'))
+        """
 
     static func inactive(before cutoff: Date, database: Database) async throws -> [String] {
         var users: [String] = []
         for try await userId in try await database.query("""
             SELECT p.user_id FROM profiles p
             WHERE p.anonymized_at IS NULL
-              AND GREATEST(
-                    p.updated_at,
-                    (SELECT max(updated_at) FROM addresses a WHERE a.user_id = p.user_id),
-                    (SELECT updated_at FROM notification_preferences n WHERE n.user_id = p.user_id),
-                    (SELECT max(paid_at) FROM portal_orders o WHERE o.user_id = p.user_id),
-                    (SELECT max(booked_at) FROM portal_appointments ap WHERE ap.user_id = p.user_id),
-                    (SELECT max(requested_at) FROM portal_brochure_requests b WHERE b.user_id = p.user_id),
-                    (SELECT max(updated_at) FROM support_tickets t WHERE t.user_id = p.user_id)
-                  ) < \(cutoff)
-              AND NOT EXISTS (
-                    SELECT 1 FROM support_tickets t
-                    WHERE t.user_id = p.user_id AND t.status IN ('OPEN', 'IN_PROGRESS', 'WAITING_ON_CUSTOMER'))
+              AND \(unescaped: lastActivity) < \(cutoff)
+              AND \(unescaped: noOpenTicket)
             ORDER BY p.user_id
             """).decode(String.self) {
             users.append(userId)
@@ -47,21 +57,40 @@ enum AnonymizeInactiveUsers {
         return users
     }
 
-    static func anonymize(_ userId: String, at now: Date, runtime: Runtime, correlationId: String) async throws {
+    /// Returns false when the customer is no longer eligible (active or with an open ticket
+    /// since the candidates were chosen): that is re-checked under the profile's row lock,
+    /// because anonymisation cannot be undone.
+    static func anonymize(_ userId: String, inactiveBefore cutoff: Date, at now: Date, runtime: Runtime, correlationId: String) async throws -> Bool {
         let logger = runtime.logger
-        try await runtime.database.transaction { connection in
+        let done = try await runtime.database.transaction { connection -> Bool in
+            var locked = false
+            for try await _ in try await connection.query(
+                "SELECT 1 FROM profiles WHERE user_id = \(userId) AND anonymized_at IS NULL FOR UPDATE", logger: logger) {
+                locked = true
+            }
+            guard locked else { return false }
+            var stillEligible = false
+            for try await eligible in try await connection.query("""
+                SELECT \(unescaped: lastActivity) < \(cutoff) AND \(unescaped: noOpenTicket)
+                FROM profiles p WHERE p.user_id = \(userId)
+                """, logger: logger).decode(Bool.self) {
+                stillEligible = eligible
+            }
+            guard stillEligible else { return false }
             try await connection.query("""
                 UPDATE profiles SET first_name = 'Anonymised', last_name = 'Customer', email = NULL, phone = NULL,
                     date_of_birth = NULL, avatar_url = NULL, marketing_consent = false, marketing_consent_date = NULL,
                     anonymized_at = \(now), updated_at = now()
-                WHERE user_id = \(userId) AND anonymized_at IS NULL
+                WHERE user_id = \(userId)
                 """, logger: logger)
             try await connection.query("DELETE FROM addresses WHERE user_id = \(userId)", logger: logger)
             try await connection.query("DELETE FROM customer_index WHERE user_id = \(userId)", logger: logger)
             try await runtime.outbox.enqueue(
                 Topics.profileAnonymized, userId: userId, payload: ProfileAnonymized(userId: userId, anonymizedAt: now),
                 correlationId: correlationId, on: connection, logger: logger)
+            return true
         }
         await runtime.cache.invalidate(runtime.cache.key("profile", userId))
+        return done
     }
 }

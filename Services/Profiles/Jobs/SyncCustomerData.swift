@@ -44,8 +44,22 @@ enum SyncCustomerData {
         }
         defer { watchdog.cancel() }
         var seen = 0, created = 0
-        for await batch in consumer.batches {
-            lastMessage.withLock { $0 = ContinuousClock.now }
+        do {
+            for await batch in consumer.batches {
+                lastMessage.withLock { $0 = ContinuousClock.now }
+                try await apply(batch)
+                consumer.done(batch)
+                // Idle time counts while waiting for messages, not while applying them.
+                lastMessage.withLock { $0 = ContinuousClock.now }
+            }
+        } catch {
+            await consumer.close()
+            throw error
+        }
+        await consumer.close()
+        return (seen, created)
+
+        func apply(_ batch: [KafkaMessage]) async throws {
             for message in batch {
                 guard let event = try? JSONCoding.decoder.decode(EventEnvelope<UserCreated>.self, from: Data(message.value)) else { continue }
                 seen += 1
@@ -61,10 +75,7 @@ enum SyncCustomerData {
                     if made { created += 1 }
                 }
             }
-            consumer.done(batch)
         }
-        await consumer.close()
-        return (seen, created)
     }
 
     private static func republishRecent(context: JobContext) async throws -> Int {
@@ -76,20 +87,30 @@ enum SyncCustomerData {
             """).decode(Date?.self) {
             if let started { since = started.addingTimeInterval(-3600) }
         }
-        let stale = try await runtime.database.query("""
-            SELECT \(unescaped: ProfileStore.columns) FROM profiles WHERE updated_at >= \(since) AND anonymized_at IS NULL
-            """)
-        let profiles = try await ProfileStore.all(stale)
-        guard !context.dryRun else { return profiles.count }
-        for chunk in stride(from: 0, to: profiles.count, by: 500).map({ Array(profiles[$0..<min($0 + 500, profiles.count)]) }) {
-            try await runtime.database.transaction { connection in
-                for profile in chunk {
+        var users: [String] = []
+        for try await userId in try await runtime.database.query("""
+            SELECT user_id FROM profiles WHERE updated_at >= \(since) AND anonymized_at IS NULL ORDER BY user_id
+            """).decode(String.self) {
+            users.append(userId)
+        }
+        guard !context.dryRun else { return users.count }
+        var republished = 0
+        for chunk in stride(from: 0, to: users.count, by: 500).map({ Array(users[$0..<min($0 + 500, users.count)]) }) {
+            // The current row, locked, and only while it is not anonymised: a republished
+            // event never carries an older state, or personal data erased meanwhile.
+            republished += try await runtime.database.transaction { connection in
+                let profiles = try await ProfileStore.all(connection.query("""
+                    SELECT \(unescaped: ProfileStore.columns) FROM profiles
+                    WHERE user_id = ANY(\(chunk)) AND anonymized_at IS NULL FOR UPDATE
+                    """, logger: runtime.logger))
+                for profile in profiles {
                     try await ProfileStore.publish(
                         profile, action: .updated, changed: ProfileFields.all, runtime: runtime,
                         correlationId: context.runId.uuidString, on: connection)
                 }
+                return profiles.count
             }
         }
-        return profiles.count
+        return republished
     }
 }

@@ -47,7 +47,9 @@ struct PreferencesStore: Sendable {
                 """, logger: logger))!
             try await runtime.outbox.enqueue(
                 Topics.notificationPreferencesUpdated, userId: userId,
-                payload: NotificationPreferencesUpdated(userId: userId, preferences: saved.values),
+                payload: NotificationPreferencesUpdated(userId: userId, preferences: .init(
+                    flags: saved.values, preferredChannel: saved.preferredChannel.rawValue,
+                    optedOutAt: saved.optedOutAt, updatedAt: saved.updatedAt)),
                 correlationId: correlationId, on: connection, logger: logger)
             return saved
         }

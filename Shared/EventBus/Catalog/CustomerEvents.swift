@@ -22,6 +22,18 @@ public struct ProfileUpdated: EventPayload, Equatable {
         self.email = email
         self.phone = phone
     }
+
+    // Names, email and phone are sent as null when absent, so a consumer can tell "cleared".
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(userId, forKey: .userId)
+        try c.encode(action, forKey: .action)
+        try c.encode(changedFields, forKey: .changedFields)
+        try c.encode(firstName, forKey: .firstName)
+        try c.encode(lastName, forKey: .lastName)
+        try c.encode(email, forKey: .email)
+        try c.encode(phone, forKey: .phone)
+    }
 }
 
 public struct ProfileAnonymized: EventPayload, Equatable {
@@ -34,10 +46,47 @@ public struct ProfileAnonymized: EventPayload, Equatable {
 }
 
 public struct NotificationPreferencesUpdated: EventPayload, Equatable {
+    /// The whole preference set after the change, as `GET /notification-preferences` shows it.
+    public struct Preferences: Codable, Sendable, Equatable {
+        public var emailMarketing, smsMarketing, pushMarketing, newsletter, promotionalOffers, productUpdates: Bool
+        public var orderUpdates, appointmentReminders: Bool
+        public var preferredChannel: String
+        public var optedOutAt: Date?
+        public var updatedAt: Date?
+
+        public init(flags: [String: Bool], preferredChannel: String, optedOutAt: Date?, updatedAt: Date?) {
+            emailMarketing = flags["emailMarketing"] ?? false
+            smsMarketing = flags["smsMarketing"] ?? false
+            pushMarketing = flags["pushMarketing"] ?? false
+            newsletter = flags["newsletter"] ?? false
+            promotionalOffers = flags["promotionalOffers"] ?? false
+            productUpdates = flags["productUpdates"] ?? false
+            orderUpdates = flags["orderUpdates"] ?? true
+            appointmentReminders = flags["appointmentReminders"] ?? true
+            self.preferredChannel = preferredChannel
+            self.optedOutAt = optedOutAt
+            self.updatedAt = updatedAt
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(emailMarketing, forKey: .emailMarketing)
+            try c.encode(smsMarketing, forKey: .smsMarketing)
+            try c.encode(pushMarketing, forKey: .pushMarketing)
+            try c.encode(newsletter, forKey: .newsletter)
+            try c.encode(promotionalOffers, forKey: .promotionalOffers)
+            try c.encode(productUpdates, forKey: .productUpdates)
+            try c.encode(orderUpdates, forKey: .orderUpdates)
+            try c.encode(appointmentReminders, forKey: .appointmentReminders)
+            try c.encode(preferredChannel, forKey: .preferredChannel)
+            try c.encode(optedOutAt, forKey: .optedOutAt)
+            try c.encode(updatedAt, forKey: .updatedAt)
+        }
+    }
+
     public var userId: String
-    /// The full preference set after the change (CONTRACT §4 field names).
-    public var preferences: [String: Bool]
-    public init(userId: String, preferences: [String: Bool]) {
+    public var preferences: Preferences
+    public init(userId: String, preferences: Preferences) {
         self.userId = userId
         self.preferences = preferences
     }

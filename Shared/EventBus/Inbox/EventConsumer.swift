@@ -52,7 +52,9 @@ public final class EventConsumer: Service, Sendable {
         let consumer = try KafkaConsumer(configuration, topics: handlers.topics, logger: logger)
         await withGracefulShutdownHandler {
             for await batch in consumer.batches {
-                await process(batch)
+                // An unfinished batch (shutdown while the database or broker was away) keeps
+                // its offsets unstored: the messages come back after the restart.
+                guard await process(batch) else { break }
                 consumer.done(batch)
                 if consumer.isStopping { break }
             }
@@ -65,46 +67,56 @@ public final class EventConsumer: Service, Sendable {
     }
 
     /// Handles a batch to its end: each message applied, skipped as a duplicate, or
-    /// dead-lettered.
-    func process(_ batch: [KafkaMessage]) async {
+    /// dead-lettered. Returns false if shutdown interrupted it before that.
+    @discardableResult
+    func process(_ batch: [KafkaMessage]) async -> Bool {
         var decoded: [(message: KafkaMessage, event: any DecodedEvent)] = []
         for message in batch {
             guard let decode = handlers.decoders[message.topic] else { continue }
             do {
                 decoded.append((message, try decode(message.value)))
             } catch {
-                await deadLetter(message, reason: "undecodable event: \(Self.describe(error))")
+                guard await deadLetter(message, reason: "undecodable event: \(Self.describe(error))") else { return false }
             }
         }
-        guard !decoded.isEmpty else { return }
+        guard !decoded.isEmpty else { return true }
         let started = ContinuousClock.now
         do {
             let applied = try await apply(decoded.map(\.event))
             record(decoded.map(\.message.topic), applied: applied, since: started)
         } catch {
-            for (message, event) in decoded { await processOne(message, event) }
+            for (message, event) in decoded {
+                guard await processOne(message, event) else { return false }
+            }
         }
+        return true
     }
 
-    /// One event with retries, after its batch failed.
-    private func processOne(_ message: KafkaMessage, _ event: any DecodedEvent) async {
+    /// One event with retries, after its batch failed. A handler that keeps failing is
+    /// dead-lettered after `retry.attempts`; an unreachable database is not the event's fault,
+    /// so it is waited out (capped backoff) instead of dead-lettering everything in flight.
+    /// Returns false if shutdown came first.
+    private func processOne(_ message: KafkaMessage, _ event: any DecodedEvent) async -> Bool {
         var delay = retry.firstDelay
-        for attempt in 1...retry.attempts {
+        var attempt = 0
+        while true {
             let started = ContinuousClock.now
             do {
                 let applied = try await apply([event])
                 record([message.topic], applied: applied, since: started)
-                return
+                return true
             } catch {
-                guard attempt < retry.attempts else {
-                    await deadLetter(message, reason: "handler failed \(attempt) times: \(Self.describe(error))")
-                    return
+                let transient = StorageError.classify(error) as? StorageError == .unavailable
+                if !transient { attempt += 1 }
+                if attempt >= retry.attempts {
+                    return await deadLetter(message, reason: "handler failed \(attempt) times: \(Self.describe(error))")
                 }
-                logger.warning("event handler failed, retrying", metadata: [
+                if Task.isShuttingDownGracefully || Task.isCancelled { return false }
+                logger.warning(transient ? "database unavailable, event waits" : "event handler failed, retrying", metadata: [
                     "topic": "\(message.topic)", "eventId": "\(event.id)", "attempt": "\(attempt)", "error": "\(error)",
                 ])
                 try? await Task.sleep(for: delay)
-                delay *= 4
+                delay = min(delay * 4, .seconds(5))
             }
         }
     }
@@ -146,9 +158,10 @@ public final class EventConsumer: Service, Sendable {
     }
 
     /// Publishes the original bytes to `<topic>.dlq` with the reason and the original
-    /// coordinates in headers. If even that fails the offset is not stored and the message
-    /// comes back after a restart: never dropped silently.
-    private func deadLetter(_ message: KafkaMessage, reason: String) async {
+    /// coordinates in headers, retrying while the broker is away. Returns false if shutdown
+    /// came first: the offset is then not stored and the message comes back after the
+    /// restart — never dropped silently.
+    private func deadLetter(_ message: KafkaMessage, reason: String) async -> Bool {
         logger.error("event dead-lettered", metadata: [
             "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)", "reason": "\(reason)",
         ])
@@ -168,8 +181,9 @@ public final class EventConsumer: Service, Sendable {
             do {
                 try await producer.send(letter)
                 Counter(label: "events_dead_lettered_total", dimensions: [("topic", message.topic)]).increment()
-                return
+                return true
             } catch {
+                if Task.isShuttingDownGracefully || Task.isCancelled { return false }
                 logger.warning("dead-lettering failed, retrying", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(5))

@@ -37,6 +37,9 @@ public final class KafkaConsumer: Sendable {
         properties["heartbeat.interval.ms"] = String(max(100, configuration.sessionTimeoutMs / 3))
         properties["allow.auto.create.topics"] = "true"
         properties["fetch.wait.max.ms"] = String(configuration.fetchWaitMaxMs)
+        // The poll thread waits while the application works through its batches, which can
+        // take long when the database is away; do not let the group evict us for that.
+        properties["max.poll.interval.ms"] = "3600000"
         properties.merge(configuration.properties) { $1 }
         let handle = try RdKafka.makeHandle(type: RD_KAFKA_CONSUMER, properties: properties)
         rd_kafka_poll_set_consumer(handle)

@@ -26,6 +26,9 @@ public final class KafkaProducer: Service, Sendable {
         var polling = true
         /// Metadata requests running on the thread pool; the handle outlives them.
         var metadataRequests = 0
+        /// A fatal error (e.g. the idempotent producer lost its sequence): nothing more will
+        /// be delivered; readiness reports Kafka down until the service is restarted.
+        var fatal = false
     }
 
     public init(_ configuration: KafkaConfiguration, logger: Logger) throws(KafkaError) {
@@ -73,8 +76,9 @@ public final class KafkaProducer: Service, Sendable {
     /// Whether a broker answers a metadata request within `timeout`.
     public func brokersReachable(timeout: Duration = .milliseconds(800)) async -> Bool {
         let admitted = state.withLock { state in
-            if !state.closed { state.metadataRequests += 1 }
-            return !state.closed
+            let usable = !state.closed && !state.fatal
+            if usable { state.metadataRequests += 1 }
+            return usable
         }
         guard admitted else { return false }
         defer { state.withLock { $0.metadataRequests -= 1 } }
@@ -170,7 +174,8 @@ public final class KafkaProducer: Service, Sendable {
             case Int32(RD_KAFKA_EVENT_ERROR):
                 let text = String(cString: rd_kafka_event_error_string(event))
                 if rd_kafka_event_error_is_fatal(event) != 0 {
-                    logger.critical("fatal Kafka producer error", metadata: ["error": "\(text)"])
+                    state.withLock { $0.fatal = true }
+                    logger.critical("fatal Kafka producer error: restart the service", metadata: ["error": "\(text)"])
                 } else {
                     logger.debug("Kafka producer error", metadata: ["error": "\(text)"])
                 }

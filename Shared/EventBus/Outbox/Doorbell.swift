@@ -21,7 +21,8 @@ final class Doorbell: Sendable {
     func wait(upTo timeout: Duration) async {
         if state.withLock({ state in defer { state.rung = false }; return state.rung }) { return }
         let timer = Task { [weak self] in
-            try? await Task.sleep(for: timeout)
+            // A cancelled timer (the bell rang first) must not ring again.
+            guard (try? await Task.sleep(for: timeout)) != nil else { return }
             self?.ring()
         }
         defer { timer.cancel() }

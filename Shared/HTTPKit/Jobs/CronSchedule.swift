@@ -26,9 +26,8 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
     public func next(after date: Date) -> Date {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
-        var candidate = calendar.date(bySetting: .second, value: 0, of: date.addingTimeInterval(60)) ?? date
-        if candidate <= date { candidate = candidate.addingTimeInterval(60) }
-        candidate = Date(timeIntervalSince1970: (candidate.timeIntervalSince1970 / 60).rounded(.down) * 60)
+        // The start of the next whole minute.
+        var candidate = Date(timeIntervalSince1970: ((date.timeIntervalSince1970 / 60).rounded(.down) + 1) * 60)
         // At most a leap year of minutes; a schedule like Feb 30 never matches.
         for _ in 0..<(366 * 24 * 60) {
             let c = calendar.dateComponents([.minute, .hour, .day, .month, .weekday], from: candidate)
