@@ -2,37 +2,19 @@ import Foundation
 import HTTPKit
 
 /// A postal address of a customer (CONTRACT §3).
-struct Address: Encodable, Sendable, Equatable {
+struct Address: Codable, Sendable, Equatable {
     var id: UUID
     var label: String
     var line1: String
-    var line2: String?
+    @Nullable var line2: String?
     var city: String
-    var county: String?
+    @Nullable var county: String?
     var postcode: String
     var country: String
     var isPrimary: Bool
     var createdAt: Date
     var updatedAt: Date
 
-    enum CodingKeys: String, CodingKey {
-        case id, label, line1, line2, city, county, postcode, country, isPrimary, createdAt, updatedAt
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(label, forKey: .label)
-        try c.encode(line1, forKey: .line1)
-        try c.encode(line2, forKey: .line2)
-        try c.encode(city, forKey: .city)
-        try c.encode(county, forKey: .county)
-        try c.encode(postcode, forKey: .postcode)
-        try c.encode(country, forKey: .country)
-        try c.encode(isPrimary, forKey: .isPrimary)
-        try c.encode(createdAt, forKey: .createdAt)
-        try c.encode(updatedAt, forKey: .updatedAt)
-    }
 
     /// At most this many addresses per customer.
     static let limit = 10

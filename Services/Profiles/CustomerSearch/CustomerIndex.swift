@@ -10,22 +10,10 @@ enum CustomerIndex {
         let userId: String
         let firstName: String
         let lastName: String
-        let email: String?
-        let phone: String?
-        let postcode: String?
+        @Nullable var email: String?
+        @Nullable var phone: String?
+        @Nullable var postcode: String?
         let createdAt: Date
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(userId, forKey: .userId)
-            try c.encode(firstName, forKey: .firstName)
-            try c.encode(lastName, forKey: .lastName)
-            try c.encode(email, forKey: .email)
-            try c.encode(phone, forKey: .phone)
-            try c.encode(postcode, forKey: .postcode)
-            try c.encode(createdAt, forKey: .createdAt)
-        }
-        enum CodingKeys: String, CodingKey { case userId, firstName, lastName, email, phone, postcode, createdAt }
     }
 
     /// The rows of the non-anonymised profiles, as a SELECT for INSERT (callers may add

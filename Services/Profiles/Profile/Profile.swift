@@ -5,39 +5,20 @@ import HTTPKit
 struct Profile: Codable, Sendable, Equatable {
     var id: UUID
     var userId: String
-    var email: String?
+    @Nullable var email: String?
     var firstName: String
     var lastName: String
-    var phone: String?
-    var dateOfBirth: String?
-    var avatarUrl: String?
+    @Nullable var phone: String?
+    @Nullable var dateOfBirth: String?
+    @Nullable var avatarUrl: String?
     var marketingConsent: Bool
-    var marketingConsentDate: Date?
+    @Nullable var marketingConsentDate: Date?
     var preferredLanguage: String
     var preferredCurrency: String
     var isVerified: Bool
     var createdAt: Date
     var updatedAt: Date
 
-    // Absent values are sent as null, as the contract shows them.
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(userId, forKey: .userId)
-        try c.encode(email, forKey: .email)
-        try c.encode(firstName, forKey: .firstName)
-        try c.encode(lastName, forKey: .lastName)
-        try c.encode(phone, forKey: .phone)
-        try c.encode(dateOfBirth, forKey: .dateOfBirth)
-        try c.encode(avatarUrl, forKey: .avatarUrl)
-        try c.encode(marketingConsent, forKey: .marketingConsent)
-        try c.encode(marketingConsentDate, forKey: .marketingConsentDate)
-        try c.encode(preferredLanguage, forKey: .preferredLanguage)
-        try c.encode(preferredCurrency, forKey: .preferredCurrency)
-        try c.encode(isVerified, forKey: .isVerified)
-        try c.encode(createdAt, forKey: .createdAt)
-        try c.encode(updatedAt, forKey: .updatedAt)
-    }
 }
 
 /// The fields a customer may set, read from a request body with the contract's rules.

@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 
 // Payloads of the events the four contexts publish (CONTRACT §12). An absent optional
 // field is omitted from the JSON; consumers read a missing field as null.
@@ -8,10 +9,11 @@ public struct ProfileUpdated: EventPayload, Equatable {
     public var userId: String
     public var action: Action
     public var changedFields: [String]
-    public var firstName: String?
-    public var lastName: String?
-    public var email: String?
-    public var phone: String?
+    // Sent as null when absent, so a consumer can tell "cleared".
+    @Nullable public var firstName: String?
+    @Nullable public var lastName: String?
+    @Nullable public var email: String?
+    @Nullable public var phone: String?
 
     public init(userId: String, action: Action, changedFields: [String], firstName: String?, lastName: String?, email: String?, phone: String?) {
         self.userId = userId
@@ -21,18 +23,6 @@ public struct ProfileUpdated: EventPayload, Equatable {
         self.lastName = lastName
         self.email = email
         self.phone = phone
-    }
-
-    // Names, email and phone are sent as null when absent, so a consumer can tell "cleared".
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(userId, forKey: .userId)
-        try c.encode(action, forKey: .action)
-        try c.encode(changedFields, forKey: .changedFields)
-        try c.encode(firstName, forKey: .firstName)
-        try c.encode(lastName, forKey: .lastName)
-        try c.encode(email, forKey: .email)
-        try c.encode(phone, forKey: .phone)
     }
 }
 
@@ -51,8 +41,8 @@ public struct NotificationPreferencesUpdated: EventPayload, Equatable {
         public var emailMarketing, smsMarketing, pushMarketing, newsletter, promotionalOffers, productUpdates: Bool
         public var orderUpdates, appointmentReminders: Bool
         public var preferredChannel: String
-        public var optedOutAt: Date?
-        public var updatedAt: Date?
+        @Nullable public var optedOutAt: Date?
+        @Nullable public var updatedAt: Date?
 
         public init(flags: [String: Bool], preferredChannel: String, optedOutAt: Date?, updatedAt: Date?) {
             emailMarketing = flags["emailMarketing"] ?? false
@@ -66,21 +56,6 @@ public struct NotificationPreferencesUpdated: EventPayload, Equatable {
             self.preferredChannel = preferredChannel
             self.optedOutAt = optedOutAt
             self.updatedAt = updatedAt
-        }
-
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(emailMarketing, forKey: .emailMarketing)
-            try c.encode(smsMarketing, forKey: .smsMarketing)
-            try c.encode(pushMarketing, forKey: .pushMarketing)
-            try c.encode(newsletter, forKey: .newsletter)
-            try c.encode(promotionalOffers, forKey: .promotionalOffers)
-            try c.encode(productUpdates, forKey: .productUpdates)
-            try c.encode(orderUpdates, forKey: .orderUpdates)
-            try c.encode(appointmentReminders, forKey: .appointmentReminders)
-            try c.encode(preferredChannel, forKey: .preferredChannel)
-            try c.encode(optedOutAt, forKey: .optedOutAt)
-            try c.encode(updatedAt, forKey: .updatedAt)
         }
     }
 
