@@ -1,6 +1,56 @@
 import Storage
 
-/// The loyalty schema, one migration per change, applied in order.
+/// The loyalty schema. Points are money to customers: the invariants live in the database.
 enum LoyaltyMigrations {
-    static let all: [Migration] = []
+    static let all = [
+        Migration(1, "accounts and ledger", """
+            CREATE TABLE accounts (
+                user_id         text        PRIMARY KEY,
+                points_balance  int         NOT NULL DEFAULT 0 CHECK (points_balance >= 0),
+                lifetime_points int         NOT NULL DEFAULT 0 CHECK (lifetime_points >= 0),
+                redeemed_points int         NOT NULL DEFAULT 0,
+                expired_points  int         NOT NULL DEFAULT 0,
+                tier            text        NOT NULL DEFAULT 'BRONZE',
+                created_at      timestamptz NOT NULL DEFAULT now(),
+                updated_at      timestamptz NOT NULL DEFAULT now()
+            )
+            """, """
+            CREATE TABLE transactions (
+                id              uuid        PRIMARY KEY,
+                user_id         text        NOT NULL REFERENCES accounts,
+                type            text        NOT NULL CHECK (type IN ('EARN', 'REDEEM', 'ADJUSTMENT', 'EXPIRE')),
+                points          int         NOT NULL CHECK (points <> 0),
+                balance_after   int         NOT NULL CHECK (balance_after >= 0),
+                reason          text        NOT NULL,
+                reference_type  text,
+                reference_id    text,
+                expires_at      timestamptz,
+                idempotency_key text        UNIQUE,
+                created_at      timestamptz NOT NULL DEFAULT clock_timestamp()
+            )
+            """,
+            "CREATE INDEX transactions_user_created ON transactions (user_id, created_at DESC)",
+            """
+            CREATE FUNCTION ledger_is_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION 'loyalty ledger entries are immutable';
+            END $$
+            """,
+            """
+            CREATE TRIGGER transactions_immutable BEFORE UPDATE OR DELETE ON transactions
+            FOR EACH ROW EXECUTE FUNCTION ledger_is_immutable()
+            """,
+            // What is left of each earned batch; spending takes the oldest first.
+            """
+            CREATE TABLE lots (
+                transaction_id uuid        PRIMARY KEY REFERENCES transactions,
+                user_id        text        NOT NULL,
+                remaining      int         NOT NULL CHECK (remaining >= 0),
+                earned_at      timestamptz NOT NULL,
+                expires_at     timestamptz NOT NULL
+            )
+            """,
+            "CREATE INDEX lots_user_open ON lots (user_id, earned_at) WHERE remaining > 0"
+        ),
+    ]
 }

@@ -1,0 +1,72 @@
+import Foundation
+import HTTPKit
+
+/// A customer's points account (CONTRACT §8).
+struct Account: Encodable, Sendable {
+    struct Expiring: Encodable, Sendable {
+        let points: Int
+        let before: Date
+    }
+
+    let userId: String
+    let points: Int
+    let lifetimePoints: Int
+    let redeemedPoints: Int
+    let expiredPoints: Int
+    let tier: String
+    @Nullable var nextTier: String?
+    @Nullable var pointsToNextTier: Int?
+    @Nullable var expiringSoon: Expiring?
+    let createdAt: Date
+    let updatedAt: Date
+}
+
+extension Account.Expiring: Decodable, Equatable {}
+
+/// One immutable ledger entry: `points` is the signed change to the balance.
+struct LedgerEntry: Codable, Sendable, Equatable {
+    enum Kind: String, Codable, Sendable, CaseIterable { case EARN, REDEEM, ADJUSTMENT, EXPIRE }
+
+    let id: UUID
+    let userId: String
+    let type: Kind
+    let points: Int
+    let balanceAfter: Int
+    let reason: String
+    @Nullable var referenceType: String?
+    @Nullable var referenceId: String?
+    @Nullable var expiresAt: Date?
+    let createdAt: Date
+}
+
+/// An admin's `POST /loyalty/transactions` body.
+struct TransactionRequest: Sendable {
+    enum Kind: String, CaseIterable, Sendable { case EARN, REDEEM, ADJUSTMENT, ADJUST }
+
+    let userId: String
+    let type: LedgerEntry.Kind
+    /// Signed: negative for REDEEM and negative adjustments.
+    let change: Int
+    let reason: String
+    let referenceType: String?
+    let referenceId: String?
+
+    static func read(_ body: JSONBody) throws(AppError) -> TransactionRequest {
+        var body = body
+        let userId = body.required("userId", .string(1...128))
+        let kind = body.required("type", .oneOf(Kind.self))
+        let points = body.required("points", .int(-1_000_000_000...1_000_000_000))
+        let reason = body.required("reason", .string(1...255))
+        let referenceType = body.optional("referenceType", .string(1...50))
+        let referenceId = body.nullable("referenceId", .string(1...128)).applied(to: nil)
+        let type: LedgerEntry.Kind = kind == .EARN ? .EARN : kind == .REDEEM ? .REDEEM : .ADJUSTMENT
+        if body.contains("points") {
+            if type == .ADJUSTMENT, points == 0 { body.fail("points", "must not be 0") }
+            if type != .ADJUSTMENT, points <= 0 { body.fail("points", "must be greater than 0") }
+        }
+        try body.finish()
+        return TransactionRequest(
+            userId: userId, type: type, change: type == .REDEEM ? -points : points, reason: reason,
+            referenceType: referenceType, referenceId: referenceId)
+    }
+}
