@@ -1,3 +1,4 @@
+import Foundation
 import HTTPKit
 
 /// Composition root of the loyalty context: migrations and routes (referrals, order
@@ -8,14 +9,31 @@ struct LoyaltyService: ServiceDefinition {
     static let migrations = LoyaltyMigrations.all
 
     static func addRoutes(to routes: RouterGroup<AppContext>, runtime: Runtime) async throws {
+        LoyaltyRoutes(store: try ledger(runtime)).register(on: routes)
+        _ = try pointsPerPound(runtime)
+    }
+
+    static func eventHandlers(runtime: Runtime) -> EventHandlers {
+        var handlers = EventHandlers()
+        // Settings were validated at start-up by addRoutes.
+        if let store = try? ledger(runtime), let perPound = try? pointsPerPound(runtime) {
+            OrderEarnings.register(on: &handlers, store: store, pointsPerPound: perPound)
+        }
+        return handlers
+    }
+
+    static func ledger(_ runtime: Runtime) throws -> LedgerStore {
         let env = runtime.configuration.environment
         let thresholds = LoyaltyTierThresholds(
             silver: try env.int("LOYALTY_SILVER_THRESHOLD", default: 1000, range: 1...100_000_000),
             gold: try env.int("LOYALTY_GOLD_THRESHOLD", default: 5000, range: 1...100_000_000),
             platinum: try env.int("LOYALTY_PLATINUM_THRESHOLD", default: 15000, range: 1...100_000_000))
-        let store = LedgerStore(
+        return LedgerStore(
             runtime: runtime, thresholds: thresholds,
             expiryDays: try env.int("LOYALTY_POINTS_EXPIRY_DAYS", default: 365, range: 1...36_500))
-        LoyaltyRoutes(store: store).register(on: routes)
+    }
+
+    static func pointsPerPound(_ runtime: Runtime) throws -> Decimal {
+        Decimal(try runtime.configuration.environment.int("LOYALTY_POINTS_PER_POUND", default: 1, range: 0...1000))
     }
 }

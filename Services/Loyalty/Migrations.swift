@@ -52,5 +52,10 @@ enum LoyaltyMigrations {
             """,
             "CREATE INDEX lots_user_open ON lots (user_id, earned_at) WHERE remaining > 0"
         ),
+        // One earn per order: a redelivered event or a second event for the same order earns nothing.
+        Migration(2, "one earn per order", """
+            CREATE UNIQUE INDEX transactions_one_earn_per_order ON transactions (reference_id)
+            WHERE type = 'EARN' AND reference_type = 'order'
+            """),
     ]
 }

@@ -113,3 +113,32 @@ import TestSupport
         }
     }
 }
+
+@Suite struct OrderEarningTests {
+    @Test func anOrderEarnsOnceUnderRedeliveryAndDuplicateEvents() async throws {
+        let cluster = try MockKafkaCluster(topics: Topics.allNames, partitions: 3)
+        defer { cluster.shutdown() }
+        try await withTestService(LoyaltyService.self, overrides: ["KAFKA_BROKERS": cluster.bootstrapServers, "LOYALTY_POINTS_PER_POUND": "2"]) { _, app in
+            let user = TestEnvironment.uniqueUser()
+            let producer = try KafkaProducer(KafkaConfiguration(brokers: cluster.bootstrapServers, clientId: "t", groupId: "t"), logger: TestEnvironment.quietLogger)
+            let order = OrderPaymentSucceeded(orderId: "order-\(user)", userId: user, totalAmount: Decimal(string: "123.99")!, items: [], paidAt: Date())
+            let first = EventEnvelope(topic: Topics.orderPaymentSucceeded, source: "orders", correlationId: nil, userId: user, payload: order)
+            let another = EventEnvelope(topic: Topics.orderPaymentSucceeded, source: "orders", correlationId: nil, userId: user, payload: order)
+            for event in [first, first, another] {
+                try await producer.send(OutgoingMessage(topic: event.type, key: user, value: Array(try JSONCoding.encoder.encode(event))))
+            }
+            await producer.shutdown()
+            let database = app.runtime.database
+            var balance = 0
+            for _ in 0..<200 where balance == 0 {
+                balance = try await database.scalar("SELECT coalesce(max(points_balance), 0)::int FROM accounts WHERE user_id = \(user)")
+                if balance == 0 { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            try await Task.sleep(for: .milliseconds(500))
+            // floor(123.99 × 2) = 247, once.
+            #expect(try await database.scalar("SELECT points_balance FROM accounts WHERE user_id = \(user)") == 247)
+            #expect(try await database.scalar("SELECT count(*)::int FROM transactions WHERE user_id = \(user)") == 1)
+            #expect(try await database.scalar("SELECT count(*)::int FROM outbox WHERE key = \(user) AND topic = 'customer.loyalty_points.earned'") == 1)
+        }
+    }
+}

@@ -45,68 +45,73 @@ struct LedgerStore: Sendable {
     }
 
     private func apply(_ request: TransactionRequest, idempotencyKey: String?, correlationId: String) async throws -> LedgerEntry {
-        let runtime = self.runtime, logger = self.logger, thresholds = self.thresholds, expiryDays = self.expiryDays
-        return try await runtime.database.transaction { connection in
-            let userId = request.userId
-            try await connection.query("INSERT INTO accounts (user_id) VALUES (\(userId)) ON CONFLICT DO NOTHING", logger: logger)
-            var balance = 0, lifetime = 0, oldTier = LoyaltyTier.BRONZE.rawValue
-            for try await (b, l, t) in try await connection.query(
-                "SELECT points_balance, lifetime_points, tier FROM accounts WHERE user_id = \(userId) FOR UPDATE", logger: logger
-            ).decode((Int, Int, String).self) {
-                (balance, lifetime, oldTier) = (b, l, t)
-            }
-            let change = request.change
-            guard balance + change >= 0 else {
-                throw AppError.badRequest("Insufficient points: the balance is \(balance)", code: "INSUFFICIENT_POINTS")
-            }
-            let newBalance = balance + change
-            // Positive changes count towards the tier; negative adjustments take it back, not below 0.
-            let newLifetime = request.type == .REDEEM ? lifetime : max(0, lifetime + change)
-            let newTier = thresholds.tier(lifetimePoints: newLifetime).rawValue
-            let now = Date()
-            let expiresAt: Date? = change > 0 ? now.addingTimeInterval(Double(expiryDays) * 86_400) : nil
-            let id = UUID()
-
-            let entry = try await Self.entries(connection.query("""
-                INSERT INTO transactions (id, user_id, type, points, balance_after, reason, reference_type, reference_id, expires_at, idempotency_key)
-                VALUES (\(id), \(userId), \(request.type.rawValue), \(change), \(newBalance), \(request.reason), \(request.referenceType),
-                        \(request.referenceId), \(expiresAt), \(idempotencyKey))
-                RETURNING \(unescaped: Self.entryColumns)
-                """, logger: logger))[0]
-            if let expiresAt {
-                try await connection.query("""
-                    INSERT INTO lots (transaction_id, user_id, remaining, earned_at, expires_at) VALUES (\(id), \(userId), \(change), \(now), \(expiresAt))
-                    """, logger: logger)
-            } else {
-                try await Self.consumeOldestLots(userId, points: -change, connection, logger)
-            }
-            try await connection.query("""
-                UPDATE accounts SET points_balance = \(newBalance), lifetime_points = \(newLifetime), tier = \(newTier),
-                    redeemed_points = redeemed_points + \(request.type == .REDEEM ? -change : 0), updated_at = now()
-                WHERE user_id = \(userId)
-                """, logger: logger)
-
-            let outbox = runtime.outbox
-            try await outbox.enqueue(
-                Topics.loyaltyAccountUpdated, userId: userId,
-                payload: LoyaltyAccountUpdated(userId: userId, points: newBalance, lifetimePoints: newLifetime, tier: newTier, transactionId: id),
-                correlationId: correlationId, on: connection, logger: logger)
-            if request.type == .EARN {
-                try await outbox.enqueue(
-                    Topics.loyaltyPointsEarned, userId: userId,
-                    payload: LoyaltyPointsEarned(
-                        userId: userId, transactionId: id, points: change, balance: newBalance, lifetimePoints: newLifetime,
-                        tier: newTier, reason: request.reason, referenceType: request.referenceType, referenceId: request.referenceId),
-                    correlationId: correlationId, on: connection, logger: logger)
-            }
-            if newTier != oldTier {
-                try await outbox.enqueue(
-                    Topics.loyaltyTierChanged, userId: userId,
-                    payload: LoyaltyTierChanged(userId: userId, previousTier: oldTier, tier: newTier, lifetimePoints: newLifetime),
-                    correlationId: correlationId, on: connection, logger: logger)
-            }
-            return entry
+        try await runtime.database.transaction { connection in
+            try await apply(request, idempotencyKey: idempotencyKey, correlationId: correlationId, on: connection)
         }
+    }
+
+    /// The balance change inside the caller's transaction (an event handler's, for instance).
+    func apply(_ request: TransactionRequest, idempotencyKey: String?, correlationId: String, on connection: PostgresConnection) async throws -> LedgerEntry {
+        let runtime = self.runtime, logger = self.logger, thresholds = self.thresholds, expiryDays = self.expiryDays
+        let userId = request.userId
+        try await connection.query("INSERT INTO accounts (user_id) VALUES (\(userId)) ON CONFLICT DO NOTHING", logger: logger)
+        var balance = 0, lifetime = 0, oldTier = LoyaltyTier.BRONZE.rawValue
+        for try await (b, l, t) in try await connection.query(
+            "SELECT points_balance, lifetime_points, tier FROM accounts WHERE user_id = \(userId) FOR UPDATE", logger: logger
+        ).decode((Int, Int, String).self) {
+            (balance, lifetime, oldTier) = (b, l, t)
+        }
+        let change = request.change
+        guard balance + change >= 0 else {
+            throw AppError.badRequest("Insufficient points: the balance is \(balance)", code: "INSUFFICIENT_POINTS")
+        }
+        let newBalance = balance + change
+        // Positive changes count towards the tier; negative adjustments take it back, not below 0.
+        let newLifetime = request.type == .REDEEM ? lifetime : max(0, lifetime + change)
+        let newTier = thresholds.tier(lifetimePoints: newLifetime).rawValue
+        let now = Date()
+        let expiresAt: Date? = change > 0 ? now.addingTimeInterval(Double(expiryDays) * 86_400) : nil
+        let id = UUID()
+
+        let entry = try await Self.entries(connection.query("""
+            INSERT INTO transactions (id, user_id, type, points, balance_after, reason, reference_type, reference_id, expires_at, idempotency_key)
+            VALUES (\(id), \(userId), \(request.type.rawValue), \(change), \(newBalance), \(request.reason), \(request.referenceType),
+                    \(request.referenceId), \(expiresAt), \(idempotencyKey))
+            RETURNING \(unescaped: Self.entryColumns)
+            """, logger: logger))[0]
+        if let expiresAt {
+            try await connection.query("""
+                INSERT INTO lots (transaction_id, user_id, remaining, earned_at, expires_at) VALUES (\(id), \(userId), \(change), \(now), \(expiresAt))
+                """, logger: logger)
+        } else {
+            try await Self.consumeOldestLots(userId, points: -change, connection, logger)
+        }
+        try await connection.query("""
+            UPDATE accounts SET points_balance = \(newBalance), lifetime_points = \(newLifetime), tier = \(newTier),
+                redeemed_points = redeemed_points + \(request.type == .REDEEM ? -change : 0), updated_at = now()
+            WHERE user_id = \(userId)
+            """, logger: logger)
+
+        let outbox = runtime.outbox
+        try await outbox.enqueue(
+            Topics.loyaltyAccountUpdated, userId: userId,
+            payload: LoyaltyAccountUpdated(userId: userId, points: newBalance, lifetimePoints: newLifetime, tier: newTier, transactionId: id),
+            correlationId: correlationId, on: connection, logger: logger)
+        if request.type == .EARN {
+            try await outbox.enqueue(
+                Topics.loyaltyPointsEarned, userId: userId,
+                payload: LoyaltyPointsEarned(
+                    userId: userId, transactionId: id, points: change, balance: newBalance, lifetimePoints: newLifetime,
+                    tier: newTier, reason: request.reason, referenceType: request.referenceType, referenceId: request.referenceId),
+                correlationId: correlationId, on: connection, logger: logger)
+        }
+        if newTier != oldTier {
+            try await outbox.enqueue(
+                Topics.loyaltyTierChanged, userId: userId,
+                payload: LoyaltyTierChanged(userId: userId, previousTier: oldTier, tier: newTier, lifetimePoints: newLifetime),
+                correlationId: correlationId, on: connection, logger: logger)
+        }
+        return entry
     }
 
     /// Spending takes from the oldest lots first.
