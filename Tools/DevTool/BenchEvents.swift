@@ -126,7 +126,3 @@ struct BenchEvents: AsyncParsableCommand {
         throw ValidationError("timed out waiting for \(count) effects")
     }
 }
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}

@@ -1,6 +1,7 @@
 import CRdKafka
 import Foundation
 import Logging
+import Storage
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
@@ -83,7 +84,7 @@ public final class KafkaProducer: Service, Sendable {
         guard admitted else { return false }
         defer { state.withLock { $0.metadataRequests -= 1 } }
         let handle = self.handle
-        let millis = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let millis = Int32(timeout.wholeMilliseconds)
         let reachable = try? await NIOThreadPool.singleton.runIfActive {
             var metadata: UnsafePointer<rd_kafka_metadata>?
             let error = rd_kafka_metadata(handle.pointer, 0, nil, &metadata, millis)
@@ -108,7 +109,7 @@ public final class KafkaProducer: Service, Sendable {
         }
         guard !alreadyClosed else { return }
         let handle = self.handle
-        let millis = Int32(flushTimeout.components.seconds * 1000)
+        let millis = Int32(flushTimeout.wholeMilliseconds)
         _ = try? await NIOThreadPool.singleton.runIfActive { rd_kafka_flush(handle.pointer, millis) }
         await withCheckedContinuation { continuation in
             pollingStopped.withLock { $0 = continuation }

@@ -70,7 +70,7 @@ public final class OutboxRelay: Service, Sendable {
                 if published < batchSize { await doorbell.wait(upTo: .seconds(1)) }
             } catch {
                 if Task.isCancelled { break }
-                logger.warning("outbox publishing failed, retrying", metadata: ["error": "\(error)", "retryInMs": "\(backoff.components.seconds * 1000 + backoff.components.attoseconds / 1_000_000_000_000_000)"])
+                logger.warning("outbox publishing failed, retrying", metadata: ["error": "\(error)", "retryInMs": "\(backoff.wholeMilliseconds)"])
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, .seconds(5))
             }

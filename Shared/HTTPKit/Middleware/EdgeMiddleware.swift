@@ -81,13 +81,6 @@ extension HTTPField.Name {
     public static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
 }
 
-extension Duration {
-    var nanoseconds: Int64 {
-        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
-    }
-    var milliseconds: Double { Double(nanoseconds) / 1_000_000 }
-}
-
 /// The request counter and timer per method, route and status, created once: looking a
 /// metric up in the registry on every request costs more than serving a cached profile.
 final class RequestMetrics: Sendable {
