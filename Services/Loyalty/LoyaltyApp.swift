@@ -24,10 +24,7 @@ struct LoyaltyService: ServiceDefinition {
 
     static func ledger(_ runtime: Runtime) throws -> LedgerStore {
         let env = runtime.configuration.environment
-        let thresholds = LoyaltyTierThresholds(
-            silver: try env.int("LOYALTY_SILVER_THRESHOLD", default: 1000, range: 1...100_000_000),
-            gold: try env.int("LOYALTY_GOLD_THRESHOLD", default: 5000, range: 1...100_000_000),
-            platinum: try env.int("LOYALTY_PLATINUM_THRESHOLD", default: 15000, range: 1...100_000_000))
+        let thresholds = try LoyaltyTierThresholds(env)
         return LedgerStore(
             runtime: runtime, thresholds: thresholds,
             expiryDays: try env.int("LOYALTY_POINTS_EXPIRY_DAYS", default: 365, range: 1...36_500))

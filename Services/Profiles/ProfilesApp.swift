@@ -9,10 +9,7 @@ struct ProfilesService: ServiceDefinition {
     static func addRoutes(to routes: RouterGroup<AppContext>, runtime: Runtime) async throws {
         let env = runtime.configuration.environment
         _ = try env.int("GDPR_INACTIVITY_DAYS", default: 730, range: 1...36_500)
-        let thresholds = LoyaltyTierThresholds(
-            silver: try env.int("LOYALTY_SILVER_THRESHOLD", default: 1000, range: 1...100_000_000),
-            gold: try env.int("LOYALTY_GOLD_THRESHOLD", default: 5000, range: 1...100_000_000),
-            platinum: try env.int("LOYALTY_PLATINUM_THRESHOLD", default: 15000, range: 1...100_000_000))
+        let thresholds = try LoyaltyTierThresholds(env)
         let profiles = ProfileStore(runtime: runtime)
         let addresses = AddressStore(database: runtime.database, logger: runtime.logger)
         let preferences = PreferencesStore(runtime: runtime)
