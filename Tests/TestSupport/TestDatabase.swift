@@ -16,7 +16,7 @@ public func withDatabase<T: Sendable>(
 extension Database {
     /// The single integer a query returns (`SELECT count(*) …`).
     public func scalar(_ query: PostgresQuery) async throws -> Int {
-        for try await (value) in try await self.query(query).decode(Int.self) { return value }
-        throw TestFailure("no row")
+        guard let value = try await self.query(query).value(Int.self) else { throw TestFailure("no row") }
+        return value
     }
 }

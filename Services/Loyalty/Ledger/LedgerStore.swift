@@ -133,12 +133,11 @@ struct LedgerStore: Sendable {
 
     func history(_ userId: String, type: LedgerEntry.Kind?, from: Date?, to: Date?, page: Pagination) async throws -> ([LedgerEntry], Int) {
         let kind = type?.rawValue
-        var total = 0
-        for try await n in try await runtime.database.query("""
+        let total = try await runtime.database.query("""
             SELECT count(*)::int FROM transactions
             WHERE user_id = \(userId) AND (\(kind)::text IS NULL OR type = \(kind))
               AND (\(from)::timestamptz IS NULL OR created_at >= \(from)) AND (\(to)::timestamptz IS NULL OR created_at <= \(to))
-            """).decode(Int.self) { total = n }
+            """).value(Int.self) ?? 0
         let entries = try await Self.entries(runtime.database.query("""
             SELECT \(unescaped: Self.entryColumns) FROM transactions
             WHERE user_id = \(userId) AND (\(kind)::text IS NULL OR type = \(kind))

@@ -31,10 +31,8 @@ struct AddressStore: Sendable {
         let logger = self.logger
         return try await database.transaction { connection in
             try await Self.lock(userId, connection, logger)
-            var count = 0
-            for try await n in try await connection.query("SELECT count(*)::int FROM addresses WHERE user_id = \(userId)", logger: logger).decode(Int.self) {
-                count = n
-            }
+            let count = try await connection.query(
+                "SELECT count(*)::int FROM addresses WHERE user_id = \(userId)", logger: logger).value(Int.self) ?? 0
             guard count < Address.limit else {
                 throw AppError.validation(field: "addresses", "A customer can have at most \(Address.limit) addresses")
             }

@@ -46,10 +46,7 @@ enum CustomerIndex {
                 INSERT INTO customer_index (user_id, first_name, last_name, email, phone, postcode, created_at, search)
                 \(unescaped: rows)
                 """, logger: logger)
-            for try await count in try await connection.query("SELECT count(*)::int FROM customer_index", logger: logger).decode(Int.self) {
-                return count
-            }
-            return 0
+            return try await connection.query("SELECT count(*)::int FROM customer_index", logger: logger).value(Int.self) ?? 0
         }
     }
 
@@ -62,10 +59,9 @@ enum CustomerIndex {
         var digits = text.filter(\.isNumber)
         if digits.hasPrefix("0") { digits.removeFirst() }
         let digitPattern = digits.count >= 3 && text.allSatisfy({ "0123456789 +-()".contains($0) }) ? "%" + digits + "%" : pattern
-        var total = 0
-        for try await n in try await database.query("""
+        let total = try await database.query("""
             SELECT count(*)::int FROM customer_index WHERE search LIKE \(pattern) OR search LIKE \(digitPattern)
-            """).decode(Int.self) { total = n }
+            """).value(Int.self) ?? 0
         var entries: [Entry] = []
         for try await (userId, first, last, email, phone, postcode, createdAt) in try await database.query("""
             SELECT user_id, first_name, last_name, email, phone, postcode, created_at FROM customer_index

@@ -63,20 +63,13 @@ enum AnonymizeInactiveUsers {
     static func anonymize(_ userId: String, inactiveBefore cutoff: Date, at now: Date, runtime: Runtime, correlationId: String) async throws -> Bool {
         let logger = runtime.logger
         let done = try await runtime.database.transaction { connection -> Bool in
-            var locked = false
-            for try await _ in try await connection.query(
-                "SELECT 1 FROM profiles WHERE user_id = \(userId) AND anonymized_at IS NULL FOR UPDATE", logger: logger) {
-                locked = true
-            }
-            guard locked else { return false }
-            var stillEligible = false
-            for try await eligible in try await connection.query("""
+            // Lock the row, and only then decide.
+            let stillEligible = try await connection.query("""
                 SELECT \(unescaped: lastActivity) < \(cutoff) AND \(unescaped: noOpenTicket)
-                FROM profiles p WHERE p.user_id = \(userId)
-                """, logger: logger).decode(Bool.self) {
-                stillEligible = eligible
-            }
-            guard stillEligible else { return false }
+                FROM profiles p WHERE p.user_id = \(userId) AND p.anonymized_at IS NULL
+                FOR UPDATE OF p
+                """, logger: logger).value(Bool.self)
+            guard stillEligible == true else { return false }
             try await connection.query("""
                 UPDATE profiles SET first_name = 'Anonymised', last_name = 'Customer', email = NULL, phone = NULL,
                     date_of_birth = NULL, avatar_url = NULL, marketing_consent = false, marketing_consent_date = NULL,

@@ -6,9 +6,8 @@ enum RebuildCustomerIndex {
     static func job(runtime: Runtime) -> Job {
         Job("rebuild-customer-index", schedule: "0 4 * * *") { context in
             guard !context.dryRun else {
-                let count = try await context.runtime.database.query("SELECT count(*)::int FROM profiles WHERE anonymized_at IS NULL")
-                var profiles = 0
-                for try await n in count.decode(Int.self) { profiles = n }
+                let profiles = try await context.runtime.database.query(
+                    "SELECT count(*)::int FROM profiles WHERE anonymized_at IS NULL").value(Int.self) ?? 0
                 return JobOutcome(counts: ["wouldIndex": profiles])
             }
             return JobOutcome(counts: ["indexed": try await CustomerIndex.rebuild(context.runtime.database, logger: context.runtime.logger)])

@@ -65,8 +65,8 @@ enum SyncCustomerData {
                 seen += 1
                 if context.dryRun {
                     let exists = try await context.runtime.database.query(
-                        "SELECT EXISTS (SELECT 1 FROM profiles WHERE user_id = \(event.payload.userId))").decode(Bool.self)
-                    for try await found in exists where !found { created += 1 }
+                        "SELECT EXISTS (SELECT 1 FROM profiles WHERE user_id = \(event.payload.userId))").value(Bool.self)
+                    if exists == false { created += 1 }
                 } else {
                     let runtime = context.runtime
                     let made = try await runtime.database.transaction { connection in

@@ -76,7 +76,6 @@ struct PortalStore: Sendable {
     }
 
     private func count(_ query: PostgresQuery) async throws -> Int {
-        for try await n in try await database.query(query).decode(Int.self) { return n }
-        return 0
+        try await database.query(query).value(Int.self) ?? 0
     }
 }

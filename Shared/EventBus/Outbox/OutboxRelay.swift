@@ -81,8 +81,8 @@ public final class OutboxRelay: Service, Sendable {
     func publishBatch() async throws -> Int {
         let producer = self.producer, logger = self.logger, batchSize = self.batchSize, lockName = outbox.channel
         return try await database.transaction { connection in
-            let locked = try await connection.query("SELECT pg_try_advisory_xact_lock(hashtext(\(lockName)))", logger: logger)
-            for try await acquired in locked.decode(Bool.self) where !acquired { return 0 }
+            let acquired = try await connection.query("SELECT pg_try_advisory_xact_lock(hashtext(\(lockName)))", logger: logger).value(Bool.self)
+            guard acquired == true else { return 0 }
             let rows = try await connection.query("""
                 SELECT seq, topic, key, value FROM outbox
                 WHERE published_at IS NULL ORDER BY seq LIMIT \(batchSize)

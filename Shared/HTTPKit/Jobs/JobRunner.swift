@@ -23,8 +23,8 @@ public struct JobRunner: Sendable {
         let database = runtime.database, logger = runtime.logger
         let lockKey = "\(database.schema).job.\(job.name)"
         return try await database.client.withConnection { connection in
-            let locked = try await connection.query("SELECT pg_try_advisory_lock(hashtext(\(lockKey)))", logger: logger)
-            for try await acquired in locked.decode(Bool.self) where !acquired {
+            let acquired = try await connection.query("SELECT pg_try_advisory_lock(hashtext(\(lockKey)))", logger: logger).value(Bool.self)
+            guard acquired == true else {
                 logger.info("job skipped: another instance runs it", metadata: ["job": "\(job.name)"])
                 return .skipped
             }

@@ -45,6 +45,14 @@ public struct QueryParameters: Sendable {
         )
     }
 
+    /// For routes whose only parameters are `page` and `limit`.
+    public static func pagination(_ request: Request) throws(AppError) -> Pagination {
+        var query = QueryParameters(request)
+        let page = query.pagination()
+        try query.finish()
+        return page
+    }
+
     public func finish() throws(AppError) {
         if !errors.isEmpty { throw AppError.validation(errors) }
     }
