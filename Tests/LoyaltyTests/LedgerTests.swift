@@ -120,14 +120,12 @@ import TestSupport
         defer { cluster.shutdown() }
         try await withTestService(LoyaltyService.self, overrides: ["KAFKA_BROKERS": cluster.bootstrapServers, "LOYALTY_POINTS_PER_POUND": "2"]) { _, app in
             let user = TestEnvironment.uniqueUser()
-            let producer = try KafkaProducer(KafkaConfiguration(brokers: cluster.bootstrapServers, clientId: "t", groupId: "t"), logger: TestEnvironment.quietLogger)
+            let publisher = try TestPublisher(brokers: cluster.bootstrapServers)
             let order = OrderPaymentSucceeded(orderId: "order-\(user)", userId: user, totalAmount: Decimal(string: "123.99")!, items: [], paidAt: Date())
-            let first = EventEnvelope(topic: Topics.orderPaymentSucceeded, source: "orders", correlationId: nil, userId: user, payload: order)
-            let another = EventEnvelope(topic: Topics.orderPaymentSucceeded, source: "orders", correlationId: nil, userId: user, payload: order)
-            for event in [first, first, another] {
-                try await producer.send(OutgoingMessage(topic: event.type, key: user, value: Array(try JSONCoding.encoder.encode(event))))
-            }
-            await producer.shutdown()
+            // The same event redelivered, and a second event for the same order.
+            try await publisher.publish(Topics.orderPaymentSucceeded, order, userId: user, source: "orders", times: 2)
+            try await publisher.publish(Topics.orderPaymentSucceeded, order, userId: user, source: "orders")
+            await publisher.shutdown()
             let database = app.runtime.database
             var balance = 0
             for _ in 0..<200 where balance == 0 {

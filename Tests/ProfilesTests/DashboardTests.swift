@@ -6,14 +6,6 @@ import TestSupport
 @testable import profiles
 
 @Suite struct DashboardTests {
-    /// Publishes the event twice (a redelivery): its effect must happen once.
-    func publish<P>(_ producer: KafkaProducer, _ topic: Topic<P>, _ payload: P, userId: String, id: UUID = UUID(), occurredAt: Date = Date()) async throws {
-        let event = EventEnvelope(id: id, topic: topic, occurredAt: occurredAt, source: "test", correlationId: nil, userId: userId, payload: payload)
-        for _ in 0..<2 {
-            try await producer.send(OutgoingMessage(topic: topic.name, key: userId, value: Array(try JSONCoding.encoder.encode(event))))
-        }
-    }
-
     func get(_ client: any TestClientProtocol, _ token: String, _ path: String) async throws -> [String: Any] {
         try await client.execute(uri: "/v1/customers" + path, method: .get, headers: bearer(token)) { r in
             #expect(r.status == .ok, "\(path)")
@@ -42,9 +34,9 @@ import TestSupport
             _ = try await client.execute(uri: "/v1/customers/notification-preferences", method: .put, headers: bearer(token, jsonHeaders), body: jsonBody("{}")) { $0.status }
             #expect(try await status().0 == 3)
 
-            let producer = try KafkaProducer(KafkaConfiguration(brokers: cluster.bootstrapServers, clientId: "t", groupId: "t"), logger: TestEnvironment.quietLogger)
-            try await publish(producer, Topics.wishlistUpdated, WishlistUpdated(userId: user, action: .added, productId: "p1", itemCount: 1), userId: user)
-            await producer.shutdown()
+            let publisher = try TestPublisher(brokers: cluster.bootstrapServers)
+            try await publisher.publish(Topics.wishlistUpdated, WishlistUpdated(userId: user, action: .added, productId: "p1", itemCount: 1), userId: user, times: 2)
+            await publisher.shutdown()
             var done = (0, 0, [String: Bool]())
             for _ in 0..<200 where done.0 != 4 {
                 done = try await status()
@@ -62,32 +54,36 @@ import TestSupport
         try await withTestService(ProfilesService.self, overrides: ["KAFKA_BROKERS": cluster.bootstrapServers]) { client, _ in
             let user = TestEnvironment.uniqueUser()
             let token = try await TestEnvironment.token(user)
-            let producer = try KafkaProducer(KafkaConfiguration(brokers: cluster.bootstrapServers, clientId: "t", groupId: "t"), logger: TestEnvironment.quietLogger)
+            // Every event is published twice (a redelivery): its effect must happen once.
+            let publisher = try TestPublisher(brokers: cluster.bootstrapServers)
+            func publish<P>(_ topic: Topic<P>, _ payload: P, userId: String, occurredAt: Date = Date()) async throws {
+                try await publisher.publish(topic, payload, userId: userId, occurredAt: occurredAt, times: 2)
+            }
             let now = Date()
             let ticket = UUID()
             // The newer ticket state is published before the older one: the newer must win.
-            try await publish(producer, Topics.supportTicketUpdated, SupportTicketUpdated(
+            try await publish(Topics.supportTicketUpdated, SupportTicketUpdated(
                 ticketId: ticket, ticketRef: "TKT-ABCD1234", userId: user, subject: "Door hinge", status: "WAITING_ON_CUSTOMER",
                 priority: "HIGH", assignedTo: "agent-1", updatedAt: now), userId: user, occurredAt: now)
-            try await publish(producer, Topics.supportTicketCreated, SupportTicketCreated(
+            try await publish(Topics.supportTicketCreated, SupportTicketCreated(
                 ticketId: ticket, ticketRef: "TKT-ABCD1234", userId: user, subject: "Door hinge", category: "PRODUCT",
                 priority: "MEDIUM", status: "OPEN", createdAt: now.addingTimeInterval(-60)), userId: user, occurredAt: now.addingTimeInterval(-60))
-            try await publish(producer, Topics.loyaltyAccountUpdated, LoyaltyAccountUpdated(
+            try await publish(Topics.loyaltyAccountUpdated, LoyaltyAccountUpdated(
                 userId: user, points: 1050, lifetimePoints: 1250, tier: "SILVER", transactionId: UUID()), userId: user, occurredAt: now)
-            try await publish(producer, Topics.loyaltyAccountUpdated, LoyaltyAccountUpdated(
+            try await publish(Topics.loyaltyAccountUpdated, LoyaltyAccountUpdated(
                 userId: user, points: 500, lifetimePoints: 500, tier: "BRONZE", transactionId: UUID()), userId: user, occurredAt: now.addingTimeInterval(-30))
             let order = OrderPaymentSucceeded(
                 orderId: "order-1", orderRef: "LW-1001", userId: user, totalAmount: Decimal(string: "1249.50")!,
                 items: [.init(productId: "p1", quantity: 2, unitPrice: 500), .init(productId: "p2", quantity: 1, unitPrice: Decimal(string: "249.50")!)],
                 paidAt: now)
-            try await publish(producer, Topics.orderPaymentSucceeded, order, userId: user)
-            try await publish(producer, Topics.orderPaymentSucceeded, order, userId: user)  // another event for the same order
-            try await publish(producer, Topics.appointmentBookingCreated, AppointmentBookingCreated(
+            try await publish(Topics.orderPaymentSucceeded, order, userId: user)
+            try await publish(Topics.orderPaymentSucceeded, order, userId: user)  // another event for the same order
+            try await publish(Topics.appointmentBookingCreated, AppointmentBookingCreated(
                 appointmentId: "appt-1", userId: user, appointmentType: .SHOWROOM, showroomId: "leeds",
                 scheduledAt: now.addingTimeInterval(86_400), bookedAt: now), userId: user)
-            try await publish(producer, Topics.brochureRequestCreated, BrochureRequestCreated(
+            try await publish(Topics.brochureRequestCreated, BrochureRequestCreated(
                 requestId: "br-1", userId: user, brochureType: nil, requestedAt: now), userId: user)
-            await producer.shutdown()
+            await publisher.shutdown()
 
             var dashboard: [String: Any] = [:]
             for _ in 0..<200 {

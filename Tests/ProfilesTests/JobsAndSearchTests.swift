@@ -138,12 +138,11 @@ import TestSupport
         defer { cluster.shutdown() }
         try await withTestService(ProfilesService.self, overrides: ["KAFKA_BROKERS": cluster.bootstrapServers]) { _, app in
             let user = TestEnvironment.uniqueUser()
-            let producer = try KafkaProducer(KafkaConfiguration(brokers: cluster.bootstrapServers, clientId: "t", groupId: "t"), logger: TestEnvironment.quietLogger)
-            let event = EventEnvelope(
-                topic: Topics.userCreated, source: "auth", correlationId: nil, userId: user,
-                payload: UserCreated(userId: user, email: "\(user)@example.com", firstName: "Lost", registeredAt: Date()))
-            try await producer.send(OutgoingMessage(topic: Topics.userCreated.name, key: user, value: Array(try JSONCoding.encoder.encode(event))))
-            await producer.shutdown()
+            let publisher = try TestPublisher(brokers: cluster.bootstrapServers)
+            try await publisher.publish(
+                Topics.userCreated, UserCreated(userId: user, email: "\(user)@example.com", firstName: "Lost", registeredAt: Date()),
+                userId: user, source: "auth")
+            await publisher.shutdown()
             let database = app.runtime.database
             var created = false
             for _ in 0..<200 where !created {

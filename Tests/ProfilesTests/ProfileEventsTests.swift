@@ -7,13 +7,6 @@ import TestSupport
 
 /// Through a Kafka of the test's own (an in-process mock cluster).
 @Suite struct ProfileEventsTests {
-    func publish<P>(_ topic: Topic<P>, _ payload: P, userId: String, id: UUID = UUID(), brokers: String) async throws {
-        let producer = try KafkaProducer(KafkaConfiguration(brokers: brokers, clientId: "test", groupId: "test"), logger: TestEnvironment.quietLogger)
-        let event = EventEnvelope(id: id, topic: topic, source: "auth", correlationId: nil, userId: userId, payload: payload)
-        try await producer.send(OutgoingMessage(topic: topic.name, key: userId, value: Array(try JSONCoding.encoder.encode(event))))
-        await producer.shutdown()
-    }
-
     @Test func userCreatedMakesAProfileOnceAndItIsPublished() async throws {
         let cluster = try MockKafkaCluster(topics: Topics.allNames, partitions: 3)
         defer { cluster.shutdown() }
@@ -21,8 +14,9 @@ import TestSupport
             let user = TestEnvironment.uniqueUser()
             let created = UserCreated(userId: user, email: "New.User@Example.com", firstName: "New", lastName: "User", registeredAt: Date())
             let id = UUID()
-            try await publish(Topics.userCreated, created, userId: user, id: id, brokers: cluster.bootstrapServers)
-            try await publish(Topics.userCreated, created, userId: user, id: id, brokers: cluster.bootstrapServers)
+            let publisher = try TestPublisher(brokers: cluster.bootstrapServers)
+            try await publisher.publish(Topics.userCreated, created, userId: user, id: id, source: "auth", times: 2)
+            await publisher.shutdown()
 
             let token = try await TestEnvironment.token(user)
             var profile: [String: Any] = [:]

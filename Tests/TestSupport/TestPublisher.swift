@@ -1,0 +1,30 @@
+import Foundation
+import HTTPKit
+
+/// Publishes events to a test's Kafka as another platform service would: the contract's
+/// envelope, keyed by user id.
+public struct TestPublisher: Sendable {
+    let producer: KafkaProducer
+
+    public init(brokers: String) throws {
+        producer = try KafkaProducer(KafkaConfiguration(brokers: brokers, clientId: "test-publisher", groupId: "unused"), logger: TestEnvironment.quietLogger)
+    }
+
+    /// Sends the event `times` times with the same id (a redelivery) and returns it.
+    @discardableResult
+    public func publish<Payload>(
+        _ topic: Topic<Payload>, _ payload: Payload, userId: String, id: UUID = UUID(), occurredAt: Date = Date(),
+        source: String = "test", times: Int = 1
+    ) async throws -> EventEnvelope<Payload> {
+        let event = EventEnvelope(id: id, topic: topic, occurredAt: occurredAt, source: source, correlationId: nil, userId: userId, payload: payload)
+        let value = Array(try JSONCoding.encoder.encode(event))
+        for _ in 0..<times {
+            try await producer.send(OutgoingMessage(topic: topic.name, key: userId, value: value))
+        }
+        return event
+    }
+
+    public func shutdown() async {
+        await producer.shutdown()
+    }
+}
