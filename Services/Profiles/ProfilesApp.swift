@@ -19,7 +19,7 @@ struct ProfilesService: ServiceDefinition {
         AddressRoutes(store: addresses).register(on: routes)
         PreferencesRoutes(store: preferences).register(on: routes)
         DashboardRoutes(store: DashboardStore(
-            profiles: profiles, addresses: addresses, preferences: preferences, portal: portal, thresholds: thresholds
+            profiles: profiles, addresses: addresses, portal: portal, thresholds: thresholds
         )).register(on: routes)
         PortalRoutes(store: portal).register(on: routes)
         CustomerSearchRoutes(database: runtime.database).register(on: routes)

@@ -28,8 +28,7 @@ public struct TokenVerifier: Sendable {
         // The same token arrives on every request of a session: verify it once, then trust
         // the exact same string (signature included) until it expires.
         if let principal = recent.principal(for: token, now: now) { return principal }
-        let principal = try await verifyUncached(token, now: now)
-        return principal
+        return try await verifyUncached(token, now: now)
     }
 
     private func verifyUncached(_ token: String, now: Date) async throws(AuthFailure) -> Principal {

@@ -4,7 +4,6 @@ import HTTPKit
 struct DashboardStore: Sendable {
     let profiles: ProfileStore
     let addresses: AddressStore
-    let preferences: PreferencesStore
     let portal: PortalStore
     let thresholds: LoyaltyTierThresholds
     var database: Database { profiles.runtime.database }

@@ -29,11 +29,11 @@ public struct Cache: Sendable {
         load: () async throws -> Value?
     ) async throws -> Value? {
         if let cached = try? await redis.get(key),
-           let value = try? Self.decoder.decode(Value.self, from: Data(cached.utf8)) {
+           let value = try? JSONCoding.decoder.decode(Value.self, from: Data(cached.utf8)) {
             return value
         }
         guard let value = try await load() else { return nil }
-        if let data = try? Self.encoder.encode(value) {
+        if let data = try? JSONCoding.encoder.encode(value) {
             try? await redis.set(key, String(decoding: data, as: UTF8.self), ttlSeconds: ttlSeconds)
         }
         return value
@@ -59,15 +59,4 @@ public struct Cache: Sendable {
             logger.warning("cache invalidation failed", metadata: ["keys": "\(keys)", "error": "\(error)"])
         }
     }
-
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .millisecondsSince1970
-        return encoder
-    }()
-    static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .millisecondsSince1970
-        return decoder
-    }()
 }
