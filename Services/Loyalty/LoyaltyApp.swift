@@ -1,36 +1,45 @@
 import Foundation
 import HTTPKit
 
-/// Composition root of the loyalty context: migrations and routes (referrals, order
-/// earning and the expiry job arrive with the rest of the loyalty issue).
+/// Composition root of the loyalty context: migrations, routes, consumed events, the expiry job.
 struct LoyaltyService: ServiceDefinition {
     static let name = "loyalty"
     static let defaultPort = 4014
     static let migrations = LoyaltyMigrations.all
 
     static func addRoutes(to routes: RouterGroup<AppContext>, runtime: Runtime) async throws {
-        LoyaltyRoutes(store: try ledger(runtime)).register(on: routes)
-        _ = try pointsPerPound(runtime)
+        let stores = try Stores(runtime)
+        LoyaltyRoutes(store: stores.ledger).register(on: routes)
+        ReferralRoutes(store: stores.referrals, cache: runtime.cache).register(on: routes)
     }
 
-    static func eventHandlers(runtime: Runtime) -> EventHandlers {
+    static func eventHandlers(runtime: Runtime) throws -> EventHandlers {
+        let stores = try Stores(runtime)
         var handlers = EventHandlers()
-        // Settings were validated at start-up by addRoutes.
-        if let store = try? ledger(runtime), let perPound = try? pointsPerPound(runtime) {
-            OrderEarnings.register(on: &handlers, store: store, pointsPerPound: perPound)
-        }
+        OrderEarnings.register(on: &handlers, referrals: stores.referrals, pointsPerPound: stores.pointsPerPound)
+        CustomerNames.register(on: &handlers, runtime: runtime)
         return handlers
     }
 
-    static func ledger(_ runtime: Runtime) throws -> LedgerStore {
-        let env = runtime.configuration.environment
-        let thresholds = try LoyaltyTierThresholds(env)
-        return LedgerStore(
-            runtime: runtime, thresholds: thresholds,
-            expiryDays: try env.int("LOYALTY_POINTS_EXPIRY_DAYS", default: 365, range: 1...36_500))
+    static func jobs(runtime: Runtime) throws -> [Job] {
+        [ExpireLoyaltyPoints.job(ledger: try Stores(runtime).ledger)]
     }
 
-    static func pointsPerPound(_ runtime: Runtime) throws -> Decimal {
-        Decimal(try runtime.configuration.environment.int("LOYALTY_POINTS_PER_POUND", default: 1, range: 0...1000))
+    /// The stores, with the loyalty settings of ARCHITECTURE §9 read from the environment.
+    struct Stores {
+        let ledger: LedgerStore
+        let referrals: ReferralStore
+        let pointsPerPound: Decimal
+
+        init(_ runtime: Runtime) throws {
+            let env = runtime.configuration.environment
+            ledger = LedgerStore(
+                runtime: runtime, thresholds: try LoyaltyTierThresholds(env),
+                expiryDays: try env.int("LOYALTY_POINTS_EXPIRY_DAYS", default: 365, range: 1...36_500))
+            referrals = ReferralStore(ledger: ledger, rewards: .init(
+                referrerPoints: try env.int("REFERRAL_REFERRER_POINTS", default: 250, range: 0...1_000_000),
+                refereePoints: try env.int("REFERRAL_REFEREE_POINTS", default: 100, range: 0...1_000_000)))
+            pointsPerPound = Decimal(try env.int("LOYALTY_POINTS_PER_POUND", default: 1, range: 0...1000))
+        }
     }
 }

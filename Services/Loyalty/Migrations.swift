@@ -57,5 +57,45 @@ enum LoyaltyMigrations {
             CREATE UNIQUE INDEX transactions_one_earn_per_order ON transactions (reference_id)
             WHERE type = 'EARN' AND reference_type = 'order'
             """),
+        Migration(3, "referrals, customer names and expiry", """
+            CREATE TABLE referral_codes (
+                user_id    text        PRIMARY KEY,
+                code       text        NOT NULL UNIQUE CHECK (code = upper(code)),
+                created_at timestamptz NOT NULL DEFAULT now()
+            )
+            """, """
+            CREATE TABLE referrals (
+                id                      uuid        PRIMARY KEY,
+                code                    text        NOT NULL,
+                referrer_id             text        NOT NULL,
+                referee_id              text        NOT NULL UNIQUE,  -- one referral per referee
+                status                  text        NOT NULL DEFAULT 'PENDING' CHECK (status IN ('PENDING', 'COMPLETED')),
+                referrer_points_awarded int         NOT NULL DEFAULT 0 CHECK (referrer_points_awarded >= 0),
+                referee_points_awarded  int         NOT NULL DEFAULT 0 CHECK (referee_points_awarded >= 0),
+                order_id                text,
+                created_at              timestamptz NOT NULL DEFAULT clock_timestamp(),
+                completed_at            timestamptz,
+                CHECK (referrer_id <> referee_id),
+                CHECK ((status = 'COMPLETED') = (completed_at IS NOT NULL))
+            )
+            """,
+            "CREATE INDEX referrals_referrer_created ON referrals (referrer_id, created_at DESC)",
+            // A referral credits each party at most once.
+            """
+            CREATE UNIQUE INDEX transactions_one_credit_per_referral ON transactions (reference_id, user_id)
+            WHERE type = 'EARN' AND reference_type = 'REFERRAL'
+            """,
+            // Display names from customer.profile.updated, for `referrerName`; newest event wins.
+            """
+            CREATE TABLE customer_names (
+                user_id    text        PRIMARY KEY,
+                first_name text,
+                last_name  text,
+                event_at   timestamptz NOT NULL
+            )
+            """,
+            // The expiry job's scan: open lots by expiry date.
+            "CREATE INDEX lots_open_expiry ON lots (expires_at) WHERE remaining > 0"
+        ),
     ]
 }

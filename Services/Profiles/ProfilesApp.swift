@@ -8,7 +8,6 @@ struct ProfilesService: ServiceDefinition {
 
     static func addRoutes(to routes: RouterGroup<AppContext>, runtime: Runtime) async throws {
         let env = runtime.configuration.environment
-        _ = try env.int("GDPR_INACTIVITY_DAYS", default: 730, range: 1...36_500)
         let thresholds = try LoyaltyTierThresholds(env)
         let profiles = ProfileStore(runtime: runtime)
         let addresses = AddressStore(database: runtime.database, logger: runtime.logger)
@@ -25,8 +24,8 @@ struct ProfilesService: ServiceDefinition {
         CustomerSearchRoutes(database: runtime.database).register(on: routes)
     }
 
-    static func jobs(runtime: Runtime) -> [Job] {
-        let inactivityDays = (try? runtime.configuration.environment.int("GDPR_INACTIVITY_DAYS", default: 730, range: 1...36_500)) ?? 730
+    static func jobs(runtime: Runtime) throws -> [Job] {
+        let inactivityDays = try runtime.configuration.environment.int("GDPR_INACTIVITY_DAYS", default: 730, range: 1...36_500)
         return [
             SyncCustomerData.job(runtime: runtime),
             AnonymizeInactiveUsers.job(runtime: runtime, inactivityDays: inactivityDays),

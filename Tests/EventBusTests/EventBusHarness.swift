@@ -109,16 +109,6 @@ func collect(_ count: Int, from topic: String, brokers: String, timeout: Duratio
     return messages
 }
 
-/// Polls `condition` until it holds or `timeout` passes.
-func eventually(timeout: Duration = .seconds(20), _ condition: @Sendable () async throws -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    return try await condition()
-}
-
 func decode(_ message: KafkaMessage) throws -> EventEnvelope<TestPayload> {
     try JSONCoding.decoder.decode(EventEnvelope<TestPayload>.self, from: Data(message.value))
 }

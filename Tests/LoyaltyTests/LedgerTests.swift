@@ -7,19 +7,12 @@ import TestSupport
 
 @Suite struct LedgerTests {
     func post(_ client: any TestClientProtocol, _ body: String, key: String? = nil) async throws -> (HTTPResponse.Status, [String: Any]) {
-        let admin = try await TestEnvironment.token("admin-1", role: .admin)
-        var headers = bearer(admin, jsonHeaders)
-        if let key { headers[.idempotencyKey] = key }
-        return try await client.execute(uri: "/v1/customers/loyalty/transactions", method: .post, headers: headers, body: jsonBody(body)) { r in
-            (r.status, (try? r.json()) ?? [:])
-        }
+        let answer = try await adminTransaction(client, body, key: key)
+        return (answer.status, answer.json)
     }
 
     func account(_ client: any TestClientProtocol, _ user: String) async throws -> [String: Any] {
-        let token = try await TestEnvironment.token(user)
-        return try await client.execute(uri: "/v1/customers/loyalty", method: .get, headers: bearer(token)) { r in
-            try r.json()["data"] as? [String: Any] ?? [:]
-        }
+        try await call(client, .get, "/loyalty", as: user).data
     }
 
     @Test func theReferenceFlow() async throws {
@@ -127,11 +120,9 @@ import TestSupport
             try await publisher.publish(Topics.orderPaymentSucceeded, order, userId: user, source: "orders")
             await publisher.shutdown()
             let database = app.runtime.database
-            var balance = 0
-            for _ in 0..<200 where balance == 0 {
-                balance = try await database.scalar("SELECT coalesce(max(points_balance), 0)::int FROM accounts WHERE user_id = \(user)")
-                if balance == 0 { try await Task.sleep(for: .milliseconds(50)) }
-            }
+            #expect(try await eventually {
+                try await database.scalar("SELECT coalesce(max(points_balance), 0)::int FROM accounts WHERE user_id = \(user)") > 0
+            })
             try await Task.sleep(for: .milliseconds(500))
             // floor(123.99 × 2) = 247, once.
             #expect(try await database.scalar("SELECT points_balance FROM accounts WHERE user_id = \(user)") == 247)

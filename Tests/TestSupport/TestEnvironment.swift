@@ -62,3 +62,14 @@ public enum TestEnvironment {
         return logger
     }
 }
+
+/// Polls `condition` until it holds or `timeout` passes: for effects of events, which
+/// arrive eventually.
+public func eventually(timeout: Duration = .seconds(20), _ condition: @Sendable () async throws -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    return try await condition()
+}

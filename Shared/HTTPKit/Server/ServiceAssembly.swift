@@ -21,6 +21,7 @@ public enum ServiceAssembly {
         let database = runtime.database, redis = runtime.redis
         let migrated = Latch(open: !configuration.migrateOnStart)
         let events = try eventServices(S.self, runtime: runtime, migrated: migrated)
+        let jobs = try jobServices(S.self, runtime: runtime, migrated: migrated)
         let verifier = await TokenVerifier(
             secret: configuration.jwtSecret, issuer: configuration.jwtIssuer, audience: configuration.jwtAudience)
         let limiter = RateLimiter(
@@ -55,7 +56,7 @@ public enum ServiceAssembly {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             // Shut down in reverse: HTTP drains, the consumer leaves its group, the relay
             // stops, the producer flushes, then Redis and the pool close.
-            services: [database, RedisService(redis: redis)] + events.services + jobServices(S.self, runtime: runtime, migrated: migrated),
+            services: [database, RedisService(redis: redis)] + events.services + jobs,
             logger: logger
         )
         if configuration.migrateOnStart {
@@ -82,8 +83,8 @@ public enum ServiceAssembly {
     }
 
     /// The job scheduler, when the context has jobs and `JOBS_ENABLED` is true.
-    static func jobServices<S: ServiceDefinition>(_ definition: S.Type, runtime: Runtime, migrated: Latch) -> [any Service] {
-        let jobs = S.jobs(runtime: runtime)
+    static func jobServices<S: ServiceDefinition>(_ definition: S.Type, runtime: Runtime, migrated: Latch) throws -> [any Service] {
+        let jobs = try S.jobs(runtime: runtime)
         guard runtime.configuration.jobsEnabled, !jobs.isEmpty else { return [] }
         return [JobScheduler(jobs: jobs, runtime: runtime, ready: migrated)]
     }
@@ -97,7 +98,7 @@ public enum ServiceAssembly {
             producer,
             OutboxRelay(database: runtime.database, producer: producer, outbox: runtime.outbox, logger: runtime.logger, ready: migrated),
         ]
-        let handlers = S.eventHandlers(runtime: runtime)
+        let handlers = try S.eventHandlers(runtime: runtime)
         if !handlers.isEmpty {
             services.append(EventConsumer(
                 configuration: kafka, handlers: handlers, database: runtime.database, producer: producer, ready: migrated,

@@ -76,7 +76,7 @@ public struct ServiceCommand<S: ServiceDefinition>: AsyncParsableCommand {
             func run() async throws {
                 let configuration = try ServiceCommand.loadConfiguration()
                 let runtime = ServiceAssembly.makeRuntime(S.self, configuration: configuration, logger: Logger(label: S.name))
-                for job in S.jobs(runtime: runtime) { print("\(job.name)\t\(job.schedule) (UTC)") }
+                for job in try S.jobs(runtime: runtime) { print("\(job.name)\t\(job.schedule) (UTC)") }
             }
         }
 
@@ -92,8 +92,9 @@ public struct ServiceCommand<S: ServiceDefinition>: AsyncParsableCommand {
                 let configuration = try ServiceCommand.loadConfiguration()
                 let logger = ServiceCommand.bootstrapLogging(configuration)
                 let runtime = ServiceAssembly.makeRuntime(S.self, configuration: configuration, logger: logger)
-                guard let job = S.jobs(runtime: runtime).first(where: { $0.name == name }) else {
-                    throw ValidationError("no job named \(name); jobs: \(S.jobs(runtime: runtime).map(\.name).joined(separator: ", "))")
+                let jobs = try S.jobs(runtime: runtime)
+                guard let job = jobs.first(where: { $0.name == name }) else {
+                    throw ValidationError("no job named \(name); jobs: \(jobs.map(\.name).joined(separator: ", "))")
                 }
                 let result = try await withThrowingTaskGroup(of: JobRunner.RunResult?.self) { group in
                     group.addTask { await runtime.database.run(); return nil }

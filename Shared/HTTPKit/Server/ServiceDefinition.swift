@@ -13,10 +13,11 @@ public protocol ServiceDefinition: Sendable {
     static var migrations: [Migration] { get }
     /// Adds the context's routes under `/v1/customers`.
     static func addRoutes(to routes: RouterGroup<AppContext>, runtime: Runtime) async throws
-    /// The topics the context consumes and their handlers (none by default).
-    static func eventHandlers(runtime: Runtime) -> EventHandlers
+    /// The topics the context consumes and their handlers (none by default). Like `jobs`,
+    /// may throw a configuration error, which stops the process with one line.
+    static func eventHandlers(runtime: Runtime) throws -> EventHandlers
     /// The context's scheduled jobs (none by default); `<service> jobs run <name>` runs one now.
-    static func jobs(runtime: Runtime) -> [Job]
+    static func jobs(runtime: Runtime) throws -> [Job]
 }
 
 extension ServiceDefinition {

@@ -8,3 +8,12 @@ extension PostgresRowSequence {
         return nil
     }
 }
+
+extension PostgresRowSequence {
+    /// Every row's single column.
+    public func values<Value: PostgresDecodable>(_ type: Value.Type) async throws -> [Value] {
+        var values: [Value] = []
+        for try await value in decode(Value.self) { values.append(value) }
+        return values
+    }
+}

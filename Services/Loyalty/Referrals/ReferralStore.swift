@@ -1,0 +1,181 @@
+import Foundation
+import HTTPKit
+
+/// Referral codes and referrals. Completing a referral credits both parties through the
+/// ledger in the same transaction as the status change and `customer.referral.completed`.
+///
+/// Lock order, everywhere: the referral row, then the accounts sorted by user id, then lots.
+struct ReferralStore: Sendable {
+    struct Rewards: Sendable {
+        let referrerPoints: Int
+        let refereePoints: Int
+    }
+
+    struct Stats: Encodable, Sendable {
+        let totalReferrals: Int
+        let pendingReferrals: Int
+        let completedReferrals: Int
+        let totalPointsEarned: Int
+    }
+
+    struct Validation: Encodable, Sendable {
+        var valid = true
+        let code: String
+        @Nullable var referrerName: String?
+    }
+
+    let ledger: LedgerStore
+    let rewards: Rewards
+    var runtime: Runtime { ledger.runtime }
+    var logger: Logger { ledger.logger }
+
+    static let columns = """
+        id, code, referrer_id, referee_id, status, referrer_points_awarded, referee_points_awarded, order_id, created_at, completed_at
+        """
+
+    /// The caller's code, created on the first call (`created` tells which).
+    func generate(for userId: String) async throws -> (code: String, createdAt: Date, created: Bool) {
+        if let existing = try await code(of: userId) { return (existing.code, existing.createdAt, false) }
+        // 32^8 codes make a collision rare; another try settles it.
+        for _ in 0..<5 {
+            do {
+                for try await (code, createdAt) in try await runtime.database.query("""
+                    INSERT INTO referral_codes (user_id, code) VALUES (\(userId), \(ReferralCode.generate()))
+                    ON CONFLICT (user_id) DO NOTHING RETURNING code, created_at
+                    """).decode((String, Date).self) {
+                    return (code, createdAt, true)
+                }
+                // A concurrent call of the same user created it first.
+                if let existing = try await code(of: userId) { return (existing.code, existing.createdAt, false) }
+            } catch StorageError.uniqueViolation {
+                continue
+            }
+        }
+        throw AppError.internalError
+    }
+
+    func code(of userId: String) async throws -> (code: String, createdAt: Date)? {
+        for try await row in try await runtime.database.query(
+            "SELECT code, created_at FROM referral_codes WHERE user_id = \(userId)").decode((String, Date).self) {
+            return row
+        }
+        return nil
+    }
+
+    func list(referrer userId: String, page: Pagination) async throws -> ([Referral], Int) {
+        let total = try await runtime.database.query(
+            "SELECT count(*)::int FROM referrals WHERE referrer_id = \(userId)").value(Int.self) ?? 0
+        let referrals = try await Self.referrals(runtime.database.query("""
+            SELECT \(unescaped: Self.columns) FROM referrals WHERE referrer_id = \(userId)
+            ORDER BY created_at DESC, id LIMIT \(page.limit) OFFSET \(page.offset)
+            """))
+        return (referrals, total)
+    }
+
+    func stats(referrer userId: String) async throws -> Stats {
+        for try await (total, pending, completed, points) in try await runtime.database.query("""
+            SELECT count(*)::int, (count(*) FILTER (WHERE status = 'PENDING'))::int, (count(*) FILTER (WHERE status = 'COMPLETED'))::int,
+                   coalesce(sum(referrer_points_awarded), 0)::int
+            FROM referrals WHERE referrer_id = \(userId)
+            """).decode((Int, Int, Int, Int).self) {
+            return Stats(totalReferrals: total, pendingReferrals: pending, completedReferrals: completed, totalPointsEarned: points)
+        }
+        return Stats(totalReferrals: 0, pendingReferrals: 0, completedReferrals: 0, totalPointsEarned: 0)
+    }
+
+    /// A known code with its referrer's display name; nil for an unknown one.
+    func validation(of code: String) async throws -> Validation? {
+        for try await (code, firstName, lastName) in try await runtime.database.query("""
+            SELECT c.code, n.first_name, n.last_name FROM referral_codes c LEFT JOIN customer_names n USING (user_id)
+            WHERE c.code = \(code)
+            """).decode((String, String?, String?).self) {
+            return Validation(code: code, referrerName: ReferralCode.displayName(firstName: firstName, lastName: lastName))
+        }
+        return nil
+    }
+
+    /// The caller becomes the referee of `code`'s owner (CONTRACT §9's checks, in order;
+    /// the code is already well formed).
+    func apply(code: String, referee userId: String) async throws -> Referral {
+        var referrer: String?
+        for try await owner in try await runtime.database.query(
+            "SELECT user_id FROM referral_codes WHERE code = \(code)").decode(String.self) {
+            referrer = owner
+        }
+        guard let referrer else { throw AppError.notFound("Referral code not found") }
+        guard referrer != userId else { throw AppError.badRequest("You cannot use your own referral code", code: "SELF_REFERRAL") }
+        let inserted = try await Self.referrals(runtime.database.query("""
+            INSERT INTO referrals (id, code, referrer_id, referee_id) VALUES (\(UUID()), \(code), \(referrer), \(userId))
+            ON CONFLICT (referee_id) DO NOTHING RETURNING \(unescaped: Self.columns)
+            """))
+        guard let referral = inserted.first else { throw AppError.conflict("You have already been referred") }
+        return referral
+    }
+
+    /// Admin completion: 404 for an unknown id, 409 INVALID_STATE when already completed.
+    func complete(_ id: UUID, referrerPoints: Int?, refereePoints: Int?, orderId: String?, correlationId: String) async throws -> Referral {
+        try await runtime.database.transaction { connection in
+            let locked = try await Self.referrals(connection.query(
+                "SELECT \(unescaped: Self.columns) FROM referrals WHERE id = \(id) FOR UPDATE", logger: logger))
+            guard let referral = locked.first else { throw AppError.notFound("Referral not found") }
+            guard referral.status == .PENDING else { throw AppError.invalidState("The referral is already completed") }
+            return try await complete(
+                referral, referrerPoints: referrerPoints ?? rewards.referrerPoints, refereePoints: refereePoints ?? rewards.refereePoints,
+                orderId: orderId, correlationId: correlationId, on: connection)
+        }
+    }
+
+    /// The referee's pending referral, locked for completion; call before touching accounts.
+    func lockPending(referee userId: String, on connection: PostgresConnection) async throws -> Referral? {
+        try await Self.referrals(connection.query("""
+            SELECT \(unescaped: Self.columns) FROM referrals WHERE referee_id = \(userId) AND status = 'PENDING' FOR UPDATE
+            """, logger: logger)).first
+    }
+
+    /// Locks both parties' accounts in a fixed order, so two completions never wait on each other.
+    func lockParties(_ referral: Referral, on connection: PostgresConnection) async throws {
+        for userId in [referral.referrerId, referral.refereeId].sorted() {
+            _ = try await ledger.lock(userId, on: connection)
+        }
+    }
+
+    /// Completes a locked pending referral: both EARN entries, the status, the event.
+    func complete(
+        _ referral: Referral, referrerPoints: Int, refereePoints: Int, orderId: String?, correlationId: String,
+        on connection: PostgresConnection
+    ) async throws -> Referral {
+        try await lockParties(referral, on: connection)
+        let credits = [(referral.referrerId, referrerPoints, "Referral reward"), (referral.refereeId, refereePoints, "Referral welcome bonus")]
+        for (userId, points, reason) in credits where points > 0 {
+            _ = try await ledger.apply(
+                TransactionRequest(
+                    userId: userId, type: .EARN, change: points, reason: reason,
+                    referenceType: "REFERRAL", referenceId: referral.id.uuidString),
+                idempotencyKey: nil, correlationId: correlationId, on: connection)
+        }
+        let completed = try await Self.referrals(connection.query("""
+            UPDATE referrals SET status = 'COMPLETED', referrer_points_awarded = \(referrerPoints), referee_points_awarded = \(refereePoints),
+                order_id = \(orderId), completed_at = clock_timestamp()
+            WHERE id = \(referral.id) RETURNING \(unescaped: Self.columns)
+            """, logger: logger))[0]
+        try await runtime.outbox.enqueue(
+            Topics.referralCompleted, userId: referral.referrerId,
+            payload: ReferralCompleted(
+                referralId: referral.id, referrerId: referral.referrerId, refereeId: referral.refereeId,
+                referrerPoints: referrerPoints, refereePoints: refereePoints),
+            correlationId: correlationId, on: connection, logger: logger)
+        return completed
+    }
+
+    static func referrals(_ rows: PostgresRowSequence) async throws -> [Referral] {
+        var referrals: [Referral] = []
+        for try await (id, code, referrerId, refereeId, status, referrerPoints, refereePoints, orderId, createdAt, completedAt)
+            in rows.decode((UUID, String, String, String, String, Int, Int, String?, Date, Date?).self) {
+            referrals.append(Referral(
+                id: id, code: code, referrerId: referrerId, refereeId: refereeId, status: Referral.Status(rawValue: status) ?? .PENDING,
+                referrerPointsAwarded: referrerPoints, refereePointsAwarded: refereePoints, orderId: orderId,
+                createdAt: createdAt, completedAt: completedAt))
+        }
+        return referrals
+    }
+}
