@@ -140,6 +140,6 @@ let package = Package(
         .testTarget(name: "HTTPKitTests", dependencies: ["HTTPKit", "TestSupport", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")], path: "Tests/HTTPKitTests", swiftSettings: settings),
         .testTarget(name: "ProfilesTests", dependencies: ["profiles", "TestSupport"], path: "Tests/ProfilesTests", swiftSettings: settings),
         .testTarget(name: "LoyaltyTests", dependencies: ["loyalty", "TestSupport"], path: "Tests/LoyaltyTests", swiftSettings: settings),
-        .testTarget(name: "StackTests", dependencies: ["TestSupport", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOHTTP1", package: "swift-nio")], path: "Tests/StackTests", swiftSettings: settings),
+        .testTarget(name: "StackTests", dependencies: ["TestSupport", "HTTPKit", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOHTTP1", package: "swift-nio")], path: "Tests/StackTests", swiftSettings: settings),
     ]
 )

@@ -77,8 +77,17 @@ enum Gateway {
     }
 
     static func get(_ path: String, headers: [String: String] = [:]) async throws -> Reply {
+        try await send(.GET, path, headers: headers)
+    }
+
+    static func send(_ method: HTTPMethod, _ path: String, headers: [String: String] = [:], json: String? = nil) async throws -> Reply {
         var request = HTTPClientRequest(url: TestEnvironment.gatewayURL + path)
+        request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let json {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: json))
+        }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
         let body = try await response.body.collect(upTo: 1 << 20)
         return Reply(status: Int(response.status.code), headers: response.headers, body: String(buffer: body))

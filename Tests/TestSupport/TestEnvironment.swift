@@ -19,6 +19,8 @@ public enum TestEnvironment {
     public static var redisURL: String { required("TEST_REDIS_URL") }
     /// The nginx gateway in front of the four services started from this build.
     public static var gatewayURL: String { required("GATEWAY_URL") }
+    /// The dev Kafka broker the stack's services use.
+    public static var kafkaBrokers: String { required("TEST_KAFKA_BROKERS") }
     /// Where the built executables are (`profiles`, `loyalty`, …).
     public static var binDirectory: String { required("LW_BIN_DIR") }
     public static var jwtSecret: String { values["JWT_SECRET"] ?? "dev-secret-change-me-0123456789abcdef" }
