@@ -97,5 +97,8 @@ enum LoyaltyMigrations {
             // The expiry job's scan: open lots by expiry date.
             "CREATE INDEX lots_open_expiry ON lots (expires_at) WHERE remaining > 0"
         ),
+        // Bumped by every change: a write that read the account without locking it applies
+        // only if no other change came in between (LedgerStore.post).
+        Migration(4, "account versions", "ALTER TABLE accounts ADD COLUMN version bigint NOT NULL DEFAULT 0"),
     ]
 }

@@ -1,4 +1,5 @@
 import HTTPKit
+import Synchronization
 import Testing
 import TestSupport
 
@@ -59,6 +60,33 @@ import TestSupport
             }
             #expect(try await database.scalar("SELECT count(*)::int FROM items") == 0)
             #expect(AppError.mapping(StorageError.uniqueViolation(constraint: "items_pkey"))?.status == .conflict)
+        }
+    }
+
+    /// Work scheduled inside a transaction sees the committed rows; a rollback drops it;
+    /// outside a transaction it runs at once.
+    @Test func afterCommitWorkRunsOnlyOnceCommitted() async throws {
+        let schema = TestEnvironment.uniqueSchema("tx")
+        try await withDatabase(schema: schema) { (database: Database) async throws -> Void in
+            try await database.query("CREATE TABLE items (id int PRIMARY KEY)")
+            let seen = Mutex<[Int]>([])
+            try await database.transaction { connection in
+                try await connection.query("INSERT INTO items VALUES (1)", logger: TestEnvironment.quietLogger)
+                await AfterCommit.schedule {
+                    let count = (try? await database.scalar("SELECT count(*)::int FROM items")) ?? -1
+                    seen.withLock { $0.append(count) }
+                }
+                #expect(seen.withLock { $0 }.isEmpty)
+            }
+            #expect(seen.withLock { $0 } == [1])
+            await #expect(throws: (any Error).self) {
+                try await database.transaction { connection in
+                    await AfterCommit.schedule { seen.withLock { $0.append(99) } }
+                    try await connection.query("INSERT INTO items VALUES (1)", logger: TestEnvironment.quietLogger)
+                }
+            }
+            await AfterCommit.schedule { seen.withLock { $0.append(2) } }
+            #expect(seen.withLock { $0 } == [1, 2])
         }
     }
 }

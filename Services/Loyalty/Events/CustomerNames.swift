@@ -30,11 +30,12 @@ enum CustomerNames {
             """, logger: logger)
     }
 
-    /// The handler's transaction has not committed yet, so a validation racing it could
-    /// re-cache the old name; the cache TTL bounds that (docs/architecture.md).
+    /// Once the handler's transaction has committed: earlier, a validation racing it could
+    /// cache the old name again.
     private static func dropCachedValidation(_ userId: String, _ runtime: Runtime, _ connection: PostgresConnection) async throws {
         guard let code = try await connection.query(
             "SELECT code FROM referral_codes WHERE user_id = \(userId)", logger: runtime.logger).value(String.self) else { return }
-        await runtime.cache.invalidate(ReferralRoutes.cacheKey(code, runtime.cache))
+        let cache = runtime.cache
+        await AfterCommit.schedule { await cache.invalidate(ReferralRoutes.cacheKey(code, cache)) }
     }
 }

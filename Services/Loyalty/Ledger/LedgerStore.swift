@@ -1,9 +1,9 @@
 import Foundation
 import HTTPKit
 
-/// The points ledger. Every balance change is one transaction that locks the account row,
-/// writes the ledger entry, moves the earned lots (oldest first), updates the balance and
-/// enqueues the events — or writes nothing at all.
+/// The points ledger. Every balance change writes the ledger entry, moves the earned lots
+/// (oldest first), updates the balance and enqueues the events in one statement, which
+/// applies only if the account is still at the version the change was computed from.
 struct LedgerStore: Sendable {
     let runtime: Runtime
     let thresholds: LoyaltyTierThresholds
@@ -12,6 +12,26 @@ struct LedgerStore: Sendable {
 
     static let entryColumns = "id, user_id, type, points, balance_after, reason, reference_type, reference_id, expires_at, created_at"
 
+    /// An account's state before a change.
+    struct State {
+        var balance: Int
+        var lifetime: Int
+        var tier: String
+        var version: Int64
+    }
+
+    /// A balance change, computed from the state before it.
+    struct Change {
+        var entry: LedgerEntry
+        var lifetime: Int
+        var redeemed = 0
+        var expired = 0
+        /// Points taken from the oldest lots (spending).
+        var consumed = 0
+    }
+
+    // MARK: Reading
+
     /// The account, created (0 points, BRONZE) on first access.
     func account(_ userId: String, now: Date = Date()) async throws -> Account {
         if let account = try await find(userId, now: now) { return account }
@@ -19,6 +39,9 @@ struct LedgerStore: Sendable {
         guard let account = try await find(userId, now: now) else { throw AppError.internalError }
         return account
     }
+
+    /// Where `GET /loyalty` caches the account; every change drops it after committing.
+    func cacheKey(_ userId: String) -> String { runtime.cache.key("account", userId) }
 
     private func find(_ userId: String, now: Date) async throws -> Account? {
         let soon = now.addingTimeInterval(30 * 86_400)
@@ -37,12 +60,24 @@ struct LedgerStore: Sendable {
         return nil
     }
 
+    // MARK: Changing
+
     /// Applies an admin transaction. With an idempotency key, a repeat returns the first
     /// result and writes nothing.
     func post(_ request: TransactionRequest, idempotencyKey: String?, correlationId: String) async throws -> LedgerEntry {
         if let idempotencyKey, let earlier = try await entry(idempotencyKey: idempotencyKey) { return earlier }
         do {
-            return try await apply(request, idempotencyKey: idempotencyKey, correlationId: correlationId)
+            // Optimistic first: read the account, then one autocommitted statement that
+            // applies only if nothing changed it meanwhile — two round trips, no explicit
+            // transaction. Under contention, queue on the account's row lock instead.
+            let state = try await currentState(request.userId)
+            let write = try await self.write(plan(request, over: state), over: state, idempotencyKey: idempotencyKey, correlationId: correlationId) {
+                try await runtime.database.query($0)
+            }
+            if let write { return write }
+            return try await runtime.database.transaction { connection in
+                try await apply(request, idempotencyKey: idempotencyKey, correlationId: correlationId, on: connection)
+            }
         } catch StorageError.uniqueViolation(let constraint) where constraint.contains("idempotency") {
             // The same key raced us and won: answer with its result.
             if let idempotencyKey, let earlier = try await entry(idempotencyKey: idempotencyKey) { return earlier }
@@ -50,43 +85,18 @@ struct LedgerStore: Sendable {
         }
     }
 
-    private func apply(_ request: TransactionRequest, idempotencyKey: String?, correlationId: String) async throws -> LedgerEntry {
-        try await runtime.database.transaction { connection in
-            try await apply(request, idempotencyKey: idempotencyKey, correlationId: correlationId, on: connection)
-        }
-    }
-
-    /// The balance change inside the caller's transaction (an event handler's, for instance).
-    /// `at` backdates the entry and its lot (tests of expiry, replays); by default it is now.
+    /// The balance change inside the caller's transaction (an event handler's, for instance),
+    /// under the account's row lock. `at` backdates the entry and its lot (tests of expiry,
+    /// replays); by default it is now.
     func apply(
         _ request: TransactionRequest, idempotencyKey: String?, correlationId: String, at: Date? = nil,
         on connection: PostgresConnection
     ) async throws -> LedgerEntry {
-        let userId = request.userId, change = request.change
-        let state = try await lock(userId, on: connection)
-        guard state.balance + change >= 0 else {
-            throw AppError.badRequest("Insufficient points: the balance is \(state.balance)", code: "INSUFFICIENT_POINTS")
-        }
-        // Positive changes count towards the tier; negative adjustments take it back, not below 0.
-        let lifetime = request.type == .REDEEM ? state.lifetime : max(0, state.lifetime + change)
-        let now = at ?? Date()
-        let expiresAt: Date? = change > 0 ? now.addingTimeInterval(Double(expiryDays) * 86_400) : nil
-        let entry = try await insert(
-            LedgerEntry(
-                id: UUID(), userId: userId, type: request.type, points: change, balanceAfter: state.balance + change,
-                reason: request.reason, referenceType: request.referenceType, referenceId: request.referenceId,
-                expiresAt: expiresAt, createdAt: now),
-            idempotencyKey: idempotencyKey, on: connection)
-        if let expiresAt {
-            try await connection.query("""
-                INSERT INTO lots (transaction_id, user_id, remaining, earned_at, expires_at)
-                VALUES (\(entry.id), \(userId), \(change), \(now), \(expiresAt))
-                """, logger: logger)
-        } else {
-            try await consumeOldestLots(userId, points: -change, on: connection)
-        }
-        try await save(entry, lifetime: lifetime, redeemed: request.type == .REDEEM ? -change : 0, expired: 0,
-                       previous: state, correlationId: correlationId, on: connection)
+        let state = try await lock(request.userId, on: connection)
+        let change = try plan(request, over: state, at: at)
+        guard let entry = try await write(change, over: state, idempotencyKey: idempotencyKey, correlationId: correlationId, { query in
+            try await connection.query(query, logger: logger)
+        }) else { throw AppError.internalError }  // cannot happen: the row is locked
         return entry
     }
 
@@ -106,94 +116,129 @@ struct LedgerStore: Sendable {
         // The lots always add up to the balance; min() keeps a damaged row from failing the run.
         let points = min(due, state.balance)
         guard points > 0 else { return nil }
-        let entry = try await insert(
-            LedgerEntry(
-                id: UUID(), userId: userId, type: .EXPIRE, points: -points, balanceAfter: state.balance - points,
-                reason: "Points expired", referenceType: nil, referenceId: nil, expiresAt: nil, createdAt: Date()),
-            idempotencyKey: nil, on: connection)
-        try await save(entry, lifetime: state.lifetime, redeemed: 0, expired: points, previous: state,
-                       correlationId: correlationId, on: connection)
-        return entry
+        let entry = LedgerEntry(
+            id: UUID(), userId: userId, type: .EXPIRE, points: -points, balanceAfter: state.balance - points,
+            reason: "Points expired", referenceType: nil, referenceId: nil, expiresAt: nil, createdAt: Date())
+        return try await write(Change(entry: entry, lifetime: state.lifetime, expired: points), over: state,
+                               idempotencyKey: nil, correlationId: correlationId) { try await connection.query($0, logger: logger) }
     }
 
-    /// An account's balance before a change.
-    struct State {
-        var balance: Int
-        var lifetime: Int
-        var tier: String
+    /// The change `request` makes to an account in `state`, or 400 INSUFFICIENT_POINTS.
+    func plan(_ request: TransactionRequest, over state: State, at: Date? = nil) throws -> Change {
+        let change = request.change
+        guard state.balance + change >= 0 else {
+            throw AppError.badRequest("Insufficient points: the balance is \(state.balance)", code: "INSUFFICIENT_POINTS")
+        }
+        let now = at ?? Date()
+        let entry = LedgerEntry(
+            id: UUID(), userId: request.userId, type: request.type, points: change, balanceAfter: state.balance + change,
+            reason: request.reason, referenceType: request.referenceType, referenceId: request.referenceId,
+            expiresAt: change > 0 ? now.addingTimeInterval(Double(expiryDays) * 86_400) : nil, createdAt: now)
+        // Positive changes count towards the tier; negative adjustments take it back, not below 0.
+        return Change(
+            entry: entry, lifetime: request.type == .REDEEM ? state.lifetime : max(0, state.lifetime + change),
+            redeemed: request.type == .REDEEM ? -change : 0, consumed: max(0, -change))
+    }
+
+    /// The account's state without locking it, creating the account on first use.
+    private func currentState(_ userId: String) async throws -> State {
+        let read: PostgresQuery = "SELECT points_balance, lifetime_points, tier, version FROM accounts WHERE user_id = \(userId)"
+        if let state = try await Self.state(runtime.database.query(read)) { return state }
+        try await runtime.database.query("INSERT INTO accounts (user_id) VALUES (\(userId)) ON CONFLICT DO NOTHING")
+        guard let state = try await Self.state(runtime.database.query(read)) else { throw AppError.internalError }
+        return state
     }
 
     /// Creates the account if needed and locks its row until the transaction ends, in one
     /// statement: concurrent changes to one account queue here, so none can overdraw it.
     func lock(_ userId: String, on connection: PostgresConnection) async throws -> State {
-        let rows = try await connection.query("""
+        guard let state = try await Self.state(connection.query("""
             INSERT INTO accounts (user_id) VALUES (\(userId))
             ON CONFLICT (user_id) DO UPDATE SET user_id = EXCLUDED.user_id
-            RETURNING points_balance, lifetime_points, tier
-            """, logger: logger)
-        for try await (balance, lifetime, tier) in rows.decode((Int, Int, String).self) {
-            return State(balance: balance, lifetime: lifetime, tier: tier)
-        }
-        throw AppError.internalError
+            RETURNING points_balance, lifetime_points, tier, version
+            """, logger: logger)) else { throw AppError.internalError }
+        return state
     }
 
-    private func insert(_ entry: LedgerEntry, idempotencyKey: String?, on connection: PostgresConnection) async throws -> LedgerEntry {
-        try await connection.query("""
-            INSERT INTO transactions (id, user_id, type, points, balance_after, reason, reference_type, reference_id, expires_at,
-                                      idempotency_key, created_at)
-            VALUES (\(entry.id), \(entry.userId), \(entry.type.rawValue), \(entry.points), \(entry.balanceAfter), \(entry.reason),
-                    \(entry.referenceType), \(entry.referenceId), \(entry.expiresAt), \(idempotencyKey), \(entry.createdAt))
-            """, logger: logger)
+    private static func state(_ rows: PostgresRowSequence) async throws -> State? {
+        for try await (balance, lifetime, tier, version) in rows.decode((Int, Int, String, Int64).self) {
+            return State(balance: balance, lifetime: lifetime, tier: tier, version: version)
+        }
+        return nil
+    }
+
+    /// Writes `change` in one statement — the entry, its lot or the oldest lots it spends,
+    /// the balance and the events — if the account is still at `state.version`; nil if
+    /// another change came first (then nothing was written).
+    private func write(
+        _ change: Change, over state: State, idempotencyKey: String?, correlationId: String,
+        _ run: (PostgresQuery) async throws -> PostgresRowSequence
+    ) async throws -> LedgerEntry? {
+        let entry = change.entry, userId = entry.userId
+        let tier = thresholds.tier(lifetimePoints: change.lifetime).rawValue
+        let outbox = runtime.outbox
+        var events = OutboxRows()
+        try outbox.add(
+            Topics.loyaltyAccountUpdated, userId: userId,
+            payload: LoyaltyAccountUpdated(userId: userId, points: entry.balanceAfter, lifetimePoints: change.lifetime, tier: tier, transactionId: entry.id),
+            correlationId: correlationId, to: &events)
+        if entry.type == .EARN {
+            try outbox.add(
+                Topics.loyaltyPointsEarned, userId: userId,
+                payload: LoyaltyPointsEarned(
+                    userId: userId, transactionId: entry.id, points: entry.points, balance: entry.balanceAfter, lifetimePoints: change.lifetime,
+                    tier: tier, reason: entry.reason, referenceType: entry.referenceType, referenceId: entry.referenceId),
+                correlationId: correlationId, to: &events)
+        }
+        if tier != state.tier {
+            try outbox.add(
+                Topics.loyaltyTierChanged, userId: userId,
+                payload: LoyaltyTierChanged(userId: userId, previousTier: state.tier, tier: tier, lifetimePoints: change.lifetime),
+                correlationId: correlationId, to: &events)
+        }
+
+        // Data-modifying CTEs share one snapshot; each step depends on `account`, so nothing
+        // is written unless the versioned update matched. The lots the spending reads are
+        // current whenever it did: every change to lots comes with a version bump.
+        let written = try await run("""
+            WITH account AS (
+                UPDATE accounts SET points_balance = \(entry.balanceAfter), lifetime_points = \(change.lifetime), tier = \(tier),
+                    redeemed_points = redeemed_points + \(change.redeemed), expired_points = expired_points + \(change.expired),
+                    version = version + 1, updated_at = now()
+                WHERE user_id = \(userId) AND version = \(state.version)
+                RETURNING user_id
+            ), entry AS (
+                INSERT INTO transactions (id, user_id, type, points, balance_after, reason, reference_type, reference_id, expires_at,
+                                          idempotency_key, created_at)
+                SELECT \(entry.id), user_id, \(entry.type.rawValue), \(entry.points), \(entry.balanceAfter), \(entry.reason),
+                       \(entry.referenceType), \(entry.referenceId), \(entry.expiresAt), \(idempotencyKey), \(entry.createdAt)
+                FROM account
+                RETURNING id
+            ), earned AS (
+                INSERT INTO lots (transaction_id, user_id, remaining, earned_at, expires_at)
+                SELECT id, \(userId), \(entry.points), \(entry.createdAt), \(entry.expiresAt) FROM entry
+                WHERE \(entry.expiresAt)::timestamptz IS NOT NULL
+            ), open AS (
+                SELECT transaction_id, remaining, sum(remaining) OVER (ORDER BY earned_at, transaction_id) - remaining AS before
+                FROM lots WHERE user_id = \(userId) AND remaining > 0 AND \(change.consumed) > 0
+            ), spent AS (
+                UPDATE lots SET remaining = lots.remaining - least(open.remaining, \(change.consumed) - open.before)
+                FROM open, account WHERE lots.transaction_id = open.transaction_id AND open.before < \(change.consumed)
+            ), events AS (
+                INSERT INTO outbox (id, topic, key, value)
+                SELECT events.* FROM unnest(\(events.ids), \(events.topics), \(events.keys), \(events.values)) AS events, account
+            ), notified AS (
+                SELECT pg_notify(\(outbox.channel), '') FROM account
+            )
+            SELECT count(*)::int FROM entry LEFT JOIN notified ON true
+            """).value(Int.self)
+        guard written == 1 else { return nil }
+        let cache = runtime.cache, key = cacheKey(userId)
+        await AfterCommit.schedule { await cache.invalidate(key) }
         return entry
     }
 
-    /// Writes the account's new state and enqueues the events of the change.
-    private func save(
-        _ entry: LedgerEntry, lifetime: Int, redeemed: Int, expired: Int, previous: State, correlationId: String,
-        on connection: PostgresConnection
-    ) async throws {
-        let userId = entry.userId, balance = entry.balanceAfter
-        let tier = thresholds.tier(lifetimePoints: lifetime).rawValue
-        try await connection.query("""
-            UPDATE accounts SET points_balance = \(balance), lifetime_points = \(lifetime), tier = \(tier),
-                redeemed_points = redeemed_points + \(redeemed), expired_points = expired_points + \(expired), updated_at = now()
-            WHERE user_id = \(userId)
-            """, logger: logger)
-
-        let outbox = runtime.outbox
-        try await outbox.enqueue(
-            Topics.loyaltyAccountUpdated, userId: userId,
-            payload: LoyaltyAccountUpdated(userId: userId, points: balance, lifetimePoints: lifetime, tier: tier, transactionId: entry.id),
-            correlationId: correlationId, on: connection, logger: logger)
-        if entry.type == .EARN {
-            try await outbox.enqueue(
-                Topics.loyaltyPointsEarned, userId: userId,
-                payload: LoyaltyPointsEarned(
-                    userId: userId, transactionId: entry.id, points: entry.points, balance: balance, lifetimePoints: lifetime,
-                    tier: tier, reason: entry.reason, referenceType: entry.referenceType, referenceId: entry.referenceId),
-                correlationId: correlationId, on: connection, logger: logger)
-        }
-        if tier != previous.tier {
-            try await outbox.enqueue(
-                Topics.loyaltyTierChanged, userId: userId,
-                payload: LoyaltyTierChanged(userId: userId, previousTier: previous.tier, tier: tier, lifetimePoints: lifetime),
-                correlationId: correlationId, on: connection, logger: logger)
-        }
-    }
-
-    /// Spending takes from the oldest lots first, in one statement. The caller holds the
-    /// account's row lock, which every writer of this user's lots takes first.
-    private func consumeOldestLots(_ userId: String, points: Int, on connection: PostgresConnection) async throws {
-        try await connection.query("""
-            WITH open AS (
-                SELECT transaction_id, remaining,
-                       sum(remaining) OVER (ORDER BY earned_at, transaction_id) - remaining AS before
-                FROM lots WHERE user_id = \(userId) AND remaining > 0
-            )
-            UPDATE lots SET remaining = lots.remaining - least(open.remaining, \(points) - open.before)
-            FROM open WHERE lots.transaction_id = open.transaction_id AND open.before < \(points)
-            """, logger: logger)
-    }
+    // MARK: History
 
     func history(_ userId: String, type: LedgerEntry.Kind?, from: Date?, to: Date?, page: Pagination) async throws -> ([LedgerEntry], Int) {
         let kind = type?.rawValue

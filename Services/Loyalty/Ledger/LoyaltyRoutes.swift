@@ -2,7 +2,7 @@ import Foundation
 import HTTPKit
 
 /// `GET /loyalty`, `GET /loyalty/transactions` (customer) and `POST /loyalty/transactions`
-/// (admin), CONTRACT §8.
+/// (admin), CONTRACT §8. The account is cached in Redis (`expiringSoon` may lag by the TTL).
 struct LoyaltyRoutes {
     let store: LedgerStore
 
@@ -10,7 +10,12 @@ struct LoyaltyRoutes {
 
     func register(on routes: RouterGroup<AppContext>) {
         routes.get("/loyalty") { _, context in
-            Reply.ok(try await store.account(try context.customer().userId))
+            let userId = try context.customer().userId
+            // The hot path: the account's JSON from Redis; every change drops it after committing.
+            guard let json = try await store.runtime.cache.fetchJSON(store.cacheKey(userId), load: { try await store.account(userId) }) else {
+                throw AppError.internalError
+            }
+            return Response.encoded(data: json)
         }
 
         routes.get("/loyalty/transactions") { request, context in

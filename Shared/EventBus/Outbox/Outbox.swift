@@ -38,6 +38,17 @@ public struct Outbox: Sendable {
             """, logger: logger)
     }
 
+    /// Encodes an event into `rows`, for a statement that writes several tables at once.
+    public func add<Payload>(
+        _ topic: Topic<Payload>, userId: String, payload: Payload, correlationId: String?, to rows: inout OutboxRows
+    ) throws {
+        let event = EventEnvelope(topic: topic, source: source, correlationId: correlationId, userId: userId, payload: payload)
+        rows.ids.append(event.id)
+        rows.topics.append(event.type)
+        rows.keys.append(event.userId)
+        rows.values.append(String(decoding: try JSONCoding.encoder.encode(event), as: UTF8.self))
+    }
+
     /// Seconds the oldest unpublished event has waited (0 when none waits).
     public static func lagSeconds(_ database: Database) async throws -> Double {
         let rows = try await database.query("""
@@ -47,4 +58,22 @@ public struct Outbox: Sendable {
         for try await lag in rows.decode(Double.self) { return lag }
         return 0
     }
+}
+
+/// Encoded events for one multi-row insert inside a larger statement, so a hot write path
+/// can change its own tables and the outbox in a single round trip:
+///
+///     events AS (
+///         INSERT INTO outbox (id, topic, key, value)
+///         SELECT * FROM unnest(\(rows.ids), \(rows.topics), \(rows.keys), \(rows.values))
+///     )
+///
+/// Such a statement must also `SELECT pg_notify(\(outbox.channel), '')` to wake the relay.
+public struct OutboxRows: Sendable {
+    public fileprivate(set) var ids: [UUID] = []
+    public fileprivate(set) var topics: [String] = []
+    public fileprivate(set) var keys: [String] = []
+    public fileprivate(set) var values: [String] = []
+
+    public init() {}
 }

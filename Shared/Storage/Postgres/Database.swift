@@ -29,18 +29,25 @@ public struct Database: Sendable, Service {
         }
     }
 
-    /// Runs `body` in one transaction: committed if it returns, rolled back if it throws.
-    /// Errors come back classified, so a unique violation inside the transaction is a
+    /// Runs `body` in one transaction: committed if it returns, rolled back if it throws;
+    /// what `body` scheduled with `AfterCommit` runs after the commit. Errors come back
+    /// classified, so a unique violation inside the transaction is a
     /// `StorageError.uniqueViolation`, not a wrapped transaction error.
-    public func transaction<Result>(
+    public func transaction<Result: Sendable>(
         isolation: isolated (any Actor)? = #isolation,
-        _ body: (PostgresConnection) async throws -> sending Result
-    ) async throws -> sending Result {
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        let afterCommit = AfterCommit()
+        let result: Result
         do {
-            return try await client.withTransaction(logger: logger, isolation: isolation, body)
+            result = try await AfterCommit.$current.withValue(afterCommit, operation: {
+                try await client.withTransaction(logger: logger, isolation: isolation) { connection in try await body(connection) }
+            }, isolation: isolation)
         } catch {
             throw StorageError.classify(error)
         }
+        await afterCommit.run()
+        return result
     }
 
     /// `SELECT 1` within `timeout`: the readiness probe.

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Loyalty through the nginx gateway, wrk -t1 -c64 on the same machine: an admin's EARN
+# transactions for random customers of 10,000 (each one locks the account, writes the ledger
+# entry, the lot, the balance and two outbox events, which the relay then publishes to the dev
+# broker), then GET /v1/customers/loyalty with one token per customer. Reports requests/s,
+# p50, p99 and the loyalty server's peak RSS. Results: docs/performance.md.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_up
+export CUSTOMERS ADMIN_TOKEN
+ADMIN_TOKEN=$(JWT_SECRET=$DEV_JWT_SECRET "$BIN_DIR/lw-dev" token --sub bench-admin --role admin --expires-in 86400)
+
+log "warming up"
+bench_wrk bench/loyalty-write.lua 5s >/dev/null
+log "admin EARN transactions through the gateway ($DURATION)"
+writes=$(bench_wrk bench/loyalty-write.lua "$DURATION")
+log "account reads through the gateway ($DURATION)"
+reads=$(bench_wrk bench/loyalty-read.lua "$DURATION")
+echo "POST /v1/customers/loyalty/transactions: $writes"
+echo "GET /v1/customers/loyalty:               $reads"
+echo "loyalty peak RSS:                        $(peak_rss loyalty)"
