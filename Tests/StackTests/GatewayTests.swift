@@ -25,7 +25,8 @@ import TestSupport
         #expect((json["checks"] as? [String: String])?["database"] == "ok")
         #expect((json["checks"] as? [String: String])?["redis"] == "ok")
         #expect((json["checks"] as? [String: String])?["kafka"] == "ok")
-        #expect(json["outboxLag"] as? Double == 0)
+        // Other stack tests write events meanwhile: the relay keeps the lag to milliseconds.
+        #expect((json["outboxLag"] as? Double).map { $0 < 1 } == true)
     }
 
     @Test(arguments: contexts)

@@ -68,7 +68,9 @@ import TestSupport
     @Test func afterCommitWorkRunsOnlyOnceCommitted() async throws {
         let schema = TestEnvironment.uniqueSchema("tx")
         try await withDatabase(schema: schema) { (database: Database) async throws -> Void in
-            try await database.query("CREATE TABLE items (id int PRIMARY KEY)")
+            _ = try await MigrationRunner(database: database, migrations: [
+                Migration(1, "items", "CREATE TABLE items (id int PRIMARY KEY)"),
+            ], logger: TestEnvironment.quietLogger).run()
             let seen = Mutex<[Int]>([])
             try await database.transaction { connection in
                 try await connection.query("INSERT INTO items VALUES (1)", logger: TestEnvironment.quietLogger)

@@ -227,12 +227,11 @@ struct LedgerStore: Sendable {
             ), events AS (
                 INSERT INTO outbox (id, topic, key, value)
                 SELECT events.* FROM unnest(\(events.ids), \(events.topics), \(events.keys), \(events.values)) AS events, account
-            ), notified AS (
-                SELECT pg_notify(\(outbox.channel), '') FROM account
             )
-            SELECT count(*)::int FROM entry LEFT JOIN notified ON true
+            SELECT count(*)::int FROM entry
             """).value(Int.self)
         guard written == 1 else { return nil }
+        await outbox.wakeRelayAfterCommit()
         let cache = runtime.cache, key = cacheKey(userId)
         await AfterCommit.schedule { await cache.invalidate(key) }
         return entry

@@ -8,12 +8,16 @@ import Storage
 public struct Outbox: Sendable {
     /// The service name, written as each envelope's `source`.
     public let source: String
-    /// The `NOTIFY` channel that wakes the relay: `<schema>_outbox`.
-    public let channel: String
+    /// The relay's advisory lock: `<schema>_outbox`.
+    public let lockName: String
+    /// Rung after a transaction that wrote events commits, so this process's relay publishes
+    /// them at once. An in-process signal rather than `pg_notify`: Postgres serialises the
+    /// commits of every transaction that notifies, which capped write throughput.
+    let doorbell = Doorbell()
 
     public init(source: String, schema: String) {
         self.source = source
-        self.channel = "\(schema)_outbox"
+        self.lockName = "\(schema)_outbox"
     }
 
     /// Adds an event to the outbox inside `connection`'s open transaction and returns it.
@@ -27,15 +31,19 @@ public struct Outbox: Sendable {
         return event
     }
 
-    /// Adds a prepared envelope (one statement; the NOTIFY is delivered at commit).
+    /// Adds a prepared envelope (one statement; the relay is woken after the commit).
     public func enqueue<Payload>(_ event: EventEnvelope<Payload>, on connection: PostgresConnection, logger: Logger) async throws {
         let value = String(decoding: try JSONCoding.encoder.encode(event), as: UTF8.self)
-        try await connection.query("""
-            WITH added AS (
-                INSERT INTO outbox (id, topic, key, value) VALUES (\(event.id), \(event.type), \(event.userId), \(value))
-            )
-            SELECT pg_notify(\(channel), '')
-            """, logger: logger)
+        try await connection.query(
+            "INSERT INTO outbox (id, topic, key, value) VALUES (\(event.id), \(event.type), \(event.userId), \(value))", logger: logger)
+        await wakeRelayAfterCommit()
+    }
+
+    /// Wakes this process's relay once the surrounding `Database.transaction` commits (at
+    /// once outside one). Events written by another process wait for its 1 s poll.
+    public func wakeRelayAfterCommit() async {
+        let doorbell = self.doorbell
+        await AfterCommit.schedule { doorbell.ring() }
     }
 
     /// Encodes an event into `rows`, for a statement that writes several tables at once.
@@ -68,7 +76,7 @@ public struct Outbox: Sendable {
 ///         SELECT * FROM unnest(\(rows.ids), \(rows.topics), \(rows.keys), \(rows.values))
 ///     )
 ///
-/// Such a statement must also `SELECT pg_notify(\(outbox.channel), '')` to wake the relay.
+/// After such a statement, call `outbox.wakeRelayAfterCommit()`.
 public struct OutboxRows: Sendable {
     public fileprivate(set) var ids: [UUID] = []
     public fileprivate(set) var topics: [String] = []

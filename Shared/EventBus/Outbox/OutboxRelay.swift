@@ -8,7 +8,8 @@ import Synchronization
 
 /// Publishes committed outbox rows to Kafka (ARCHITECTURE §5).
 ///
-/// Woken by `LISTEN <schema>_outbox` right after a commit, and by a 1 s fallback poll. Each
+/// Woken by the outbox's doorbell right after a commit in this process, and by a 1 s poll
+/// (for events other processes wrote, such as a job run from the command line). Each
 /// round claims a batch in order with `FOR UPDATE SKIP LOCKED`, produces every row (key =
 /// user id, so one customer's events stay in order), waits for all delivery reports, and
 /// marks the rows published in the same transaction. If anything fails the transaction rolls
@@ -22,7 +23,6 @@ public final class OutboxRelay: Service, Sendable {
     private let logger: Logger
     private let batchSize: Int
     private let retention: Duration
-    private let doorbell = Doorbell()
     private let lag: Gauge
     private let ready: Latch
 
@@ -43,17 +43,13 @@ public final class OutboxRelay: Service, Sendable {
 
     public func run() async throws {
         await cancelWhenGracefulShutdown { await self.ready.wait() }
-        await withDiscardingTaskGroup { group in
-            group.addTask { await self.listen() }
-            await cancelWhenGracefulShutdown { await self.publishLoop() }
-            group.cancelAll()
-        }
+        await cancelWhenGracefulShutdown { await self.publishLoop() }
         logger.info("outbox relay stopped")
     }
 
     /// Publishes until there is nothing left, then returns: for tests and `jobs`.
     public func drain() async throws {
-        while try await publishBatch() == batchSize {}
+        while try await publishBatch() ?? 0 == batchSize {}
     }
 
     private func publishLoop() async {
@@ -67,7 +63,15 @@ public final class OutboxRelay: Service, Sendable {
                     lastHousekeeping = ContinuousClock.now
                     try await housekeeping()
                 }
-                if published < batchSize { await doorbell.wait(upTo: .seconds(1)) }
+                switch published {
+                case nil:
+                    // Another replica is publishing; its rounds are short, and ours may be waiting.
+                    try? await Task.sleep(for: .milliseconds(50))
+                case let count? where count < batchSize:
+                    await outbox.doorbell.wait(upTo: .seconds(1))
+                default:
+                    break
+                }
             } catch {
                 if Task.isCancelled { break }
                 logger.warning("outbox publishing failed, retrying", metadata: ["error": "\(error)", "retryInMs": "\(backoff.wholeMilliseconds)"])
@@ -77,12 +81,12 @@ public final class OutboxRelay: Service, Sendable {
         }
     }
 
-    /// One round: returns how many rows it published.
-    func publishBatch() async throws -> Int {
-        let producer = self.producer, logger = self.logger, batchSize = self.batchSize, lockName = outbox.channel
+    /// One round: returns how many rows it published, nil when another replica holds the lock.
+    func publishBatch() async throws -> Int? {
+        let producer = self.producer, logger = self.logger, batchSize = self.batchSize, lockName = outbox.lockName
         return try await database.transaction { connection in
             let acquired = try await connection.query("SELECT pg_try_advisory_xact_lock(hashtext(\(lockName)))", logger: logger).value(Bool.self)
-            guard acquired == true else { return 0 }
+            guard acquired == true else { return nil }
             let rows = try await connection.query("""
                 SELECT seq, topic, key, value FROM outbox
                 WHERE published_at IS NULL ORDER BY seq LIMIT \(batchSize)
@@ -108,23 +112,5 @@ public final class OutboxRelay: Service, Sendable {
         // Redeliveries come from Kafka's retention window; remembering ids twice as long is safe.
         try await database.query("DELETE FROM processed_events WHERE processed_at < now() - make_interval(secs => \(seconds * 2))")
         lag.record(try await Outbox.lagSeconds(database))
-    }
-
-    /// Rings the doorbell on every NOTIFY; reconnects after a second if the connection drops.
-    private func listen() async {
-        while !Task.isCancelled {
-            do {
-                try await database.client.withConnection { connection in
-                    try await connection.listen(on: self.outbox.channel) { notifications in
-                        self.doorbell.ring()  // rows may have been committed before we listened
-                        for try await _ in notifications { self.doorbell.ring() }
-                    }
-                }
-            } catch {
-                if Task.isCancelled { return }
-                logger.debug("outbox listener lost its connection", metadata: ["error": "\(error)"])
-            }
-            try? await Task.sleep(for: .seconds(1))
-        }
     }
 }
