@@ -72,7 +72,7 @@ struct LedgerStore: Sendable {
             // transaction. Under contention, queue on the account's row lock instead.
             let state = try await currentState(request.userId)
             let write = try await self.write(plan(request, over: state), over: state, idempotencyKey: idempotencyKey, correlationId: correlationId) {
-                try await runtime.database.query($0)
+                try await runtime.database.execute($0).first
             }
             if let write { return write }
             return try await runtime.database.transaction { connection in
@@ -94,8 +94,8 @@ struct LedgerStore: Sendable {
     ) async throws -> LedgerEntry {
         let state = try await lock(request.userId, on: connection)
         let change = try plan(request, over: state, at: at)
-        guard let entry = try await write(change, over: state, idempotencyKey: idempotencyKey, correlationId: correlationId, { query in
-            try await connection.query(query, logger: logger)
+        guard let entry = try await write(change, over: state, idempotencyKey: idempotencyKey, correlationId: correlationId, { statement in
+            try await Self.first(connection.execute(statement, logger: logger))
         }) else { throw AppError.internalError }  // cannot happen: the row is locked
         return entry
     }
@@ -120,7 +120,7 @@ struct LedgerStore: Sendable {
             id: UUID(), userId: userId, type: .EXPIRE, points: -points, balanceAfter: state.balance - points,
             reason: "Points expired", referenceType: nil, referenceId: nil, expiresAt: nil, createdAt: Date())
         return try await write(Change(entry: entry, lifetime: state.lifetime, expired: points), over: state,
-                               idempotencyKey: nil, correlationId: correlationId) { try await connection.query($0, logger: logger) }
+                               idempotencyKey: nil, correlationId: correlationId) { try await Self.first(connection.execute($0, logger: logger)) }
     }
 
     /// The change `request` makes to an account in `state`, or 400 INSUFFICIENT_POINTS.
@@ -142,10 +142,10 @@ struct LedgerStore: Sendable {
 
     /// The account's state without locking it, creating the account on first use.
     private func currentState(_ userId: String) async throws -> State {
-        let read: PostgresQuery = "SELECT points_balance, lifetime_points, tier, version FROM accounts WHERE user_id = \(userId)"
-        if let state = try await Self.state(runtime.database.query(read)) { return state }
+        let read = LedgerStatements.ReadState(userId: userId)
+        if let state = try await runtime.database.execute(read).first { return state }
         try await runtime.database.query("INSERT INTO accounts (user_id) VALUES (\(userId)) ON CONFLICT DO NOTHING")
-        guard let state = try await Self.state(runtime.database.query(read)) else { throw AppError.internalError }
+        guard let state = try await runtime.database.execute(read).first else { throw AppError.internalError }
         return state
     }
 
@@ -160,6 +160,11 @@ struct LedgerStore: Sendable {
         return state
     }
 
+    private static func first<Rows: AsyncSequence>(_ rows: Rows) async throws -> Rows.Element? {
+        for try await row in rows { return row }
+        return nil
+    }
+
     private static func state(_ rows: PostgresRowSequence) async throws -> State? {
         for try await (balance, lifetime, tier, version) in rows.decode((Int, Int, String, Int64).self) {
             return State(balance: balance, lifetime: lifetime, tier: tier, version: version)
@@ -167,12 +172,11 @@ struct LedgerStore: Sendable {
         return nil
     }
 
-    /// Writes `change` in one statement — the entry, its lot or the oldest lots it spends,
-    /// the balance and the events — if the account is still at `state.version`; nil if
-    /// another change came first (then nothing was written).
+    /// Writes `change` in one statement (`LedgerStatements.WriteChange`) if the account is
+    /// still at `state.version`; nil if another change came first (then nothing was written).
     private func write(
         _ change: Change, over state: State, idempotencyKey: String?, correlationId: String,
-        _ run: (PostgresQuery) async throws -> PostgresRowSequence
+        _ run: (LedgerStatements.WriteChange) async throws -> Int?
     ) async throws -> LedgerEntry? {
         let entry = change.entry, userId = entry.userId
         let tier = thresholds.tier(lifetimePoints: change.lifetime).rawValue
@@ -197,39 +201,8 @@ struct LedgerStore: Sendable {
                 correlationId: correlationId, to: &events)
         }
 
-        // Data-modifying CTEs share one snapshot; each step depends on `account`, so nothing
-        // is written unless the versioned update matched. The lots the spending reads are
-        // current whenever it did: every change to lots comes with a version bump.
-        let written = try await run("""
-            WITH account AS (
-                UPDATE accounts SET points_balance = \(entry.balanceAfter), lifetime_points = \(change.lifetime), tier = \(tier),
-                    redeemed_points = redeemed_points + \(change.redeemed), expired_points = expired_points + \(change.expired),
-                    version = version + 1, updated_at = now()
-                WHERE user_id = \(userId) AND version = \(state.version)
-                RETURNING user_id
-            ), entry AS (
-                INSERT INTO transactions (id, user_id, type, points, balance_after, reason, reference_type, reference_id, expires_at,
-                                          idempotency_key, created_at)
-                SELECT \(entry.id), user_id, \(entry.type.rawValue), \(entry.points), \(entry.balanceAfter), \(entry.reason),
-                       \(entry.referenceType), \(entry.referenceId), \(entry.expiresAt), \(idempotencyKey), \(entry.createdAt)
-                FROM account
-                RETURNING id
-            ), earned AS (
-                INSERT INTO lots (transaction_id, user_id, remaining, earned_at, expires_at)
-                SELECT id, \(userId), \(entry.points), \(entry.createdAt), \(entry.expiresAt) FROM entry
-                WHERE \(entry.expiresAt)::timestamptz IS NOT NULL
-            ), open AS (
-                SELECT transaction_id, remaining, sum(remaining) OVER (ORDER BY earned_at, transaction_id) - remaining AS before
-                FROM lots WHERE user_id = \(userId) AND remaining > 0 AND \(change.consumed) > 0
-            ), spent AS (
-                UPDATE lots SET remaining = lots.remaining - least(open.remaining, \(change.consumed) - open.before)
-                FROM open, account WHERE lots.transaction_id = open.transaction_id AND open.before < \(change.consumed)
-            ), events AS (
-                INSERT INTO outbox (id, topic, key, value)
-                SELECT events.* FROM unnest(\(events.ids), \(events.topics), \(events.keys), \(events.values)) AS events, account
-            )
-            SELECT count(*)::int FROM entry
-            """).value(Int.self)
+        let written = try await run(LedgerStatements.WriteChange(
+            change: change, tier: tier, version: state.version, idempotencyKey: idempotencyKey, events: events))
         guard written == 1 else { return nil }
         await outbox.wakeRelayAfterCommit()
         let cache = runtime.cache, key = cacheKey(userId)

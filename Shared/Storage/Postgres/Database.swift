@@ -29,6 +29,18 @@ public struct Database: Sendable, Service {
         }
     }
 
+    /// Runs a prepared statement (parsed and planned once per pooled connection, for hot
+    /// paths) and returns its rows; errors come back classified.
+    public func execute<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> [Statement.Row] {
+        do {
+            var rows: [Statement.Row] = []
+            for try await row in try await client.execute(statement, logger: logger) { rows.append(row) }
+            return rows
+        } catch {
+            throw StorageError.classify(error)
+        }
+    }
+
     /// Runs `body` in one transaction: committed if it returns, rolled back if it throws;
     /// what `body` scheduled with `AfterCommit` runs after the commit. Errors come back
     /// classified, so a unique violation inside the transaction is a
