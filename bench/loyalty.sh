@@ -14,6 +14,9 @@ log "warming up"
 bench_wrk bench/loyalty-write.lua 5s >/dev/null
 log "admin EARN transactions through the gateway ($DURATION)"
 writes=$(bench_wrk bench/loyalty-write.lua "$DURATION")
+# Let the relay publish the writes' events and the profiles consumer apply them first.
+until [ "$(pg_psql "$STACK_DIR" "$PG_PORT" -d "$DATABASE_NAME" -tAc "SELECT count(*) FROM loyalty.outbox WHERE published_at IS NULL")" = 0 ]; do sleep 1; done
+sleep 5
 log "account reads through the gateway ($DURATION)"
 reads=$(bench_wrk bench/loyalty-read.lua "$DURATION")
 echo "POST /v1/customers/loyalty/transactions: $writes"

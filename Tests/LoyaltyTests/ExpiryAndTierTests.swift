@@ -27,6 +27,21 @@ import TestSupport
             // The oldest batch is past its expiry and the 350-day one is within 30 days of it.
             #expect((account["expiringSoon"] as? [String: Any])?["points"] as? Int == 350)
 
+            // History filters: a date-only `to` takes in the whole of that day.
+            func dateOnly(_ date: Date) -> String { String(Timestamp.iso8601(date).prefix(10)) }
+            func history(_ query: String) async throws -> [Int?] {
+                let list = try await call(client, .get, "/loyalty/transactions?\(query)", as: user).data["transactions"] as? [[String: Any]]
+                return (list ?? []).map { $0["points"] as? Int }
+            }
+            #expect(try await history("from=\(dateOnly(now - 401 * day))&to=\(dateOnly(now - 400 * day))") == [500])
+            #expect(try await history("from=\(dateOnly(now - 351 * day))") == [-200, 300, 50])
+            #expect(try await history("to=\(dateOnly(now))&type=REDEEM") == [-200])
+            #expect(try await history("from=\(Timestamp.iso8601(now - 11 * day))&to=\(Timestamp.iso8601(now - 9 * day))") == [300])
+            let invalid = try await call(client, .get, "/loyalty/transactions?from=yesterday&type=BOGUS&limit=0", as: user)
+            #expect(invalid.status == .unprocessableContent)
+            #expect(Set(((invalid.json["error"] as? [String: Any])?["details"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String })
+                    == ["from", "type", "limit"])
+
             let job = try #require(try LoyaltyService.jobs(runtime: app.runtime).first { $0.name == "expire-loyalty-points" })
             let runner = JobRunner(runtime: app.runtime)
             #expect(try await runner.run(job, dryRun: true, now: now) == .succeeded(JobOutcome(counts: ["accounts": 1, "points": 300])))

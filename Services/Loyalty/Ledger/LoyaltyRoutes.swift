@@ -22,8 +22,8 @@ struct LoyaltyRoutes {
             let userId = try context.customer().userId
             var query = QueryParameters(request)
             let type = query.optional("type", .oneOf(LedgerEntry.Kind.self))
-            let from = query.optional("from", Self.timestamp)
-            let to = query.optional("to", Self.timestamp)
+            let from = query.optional("from", Self.timestamp(endOfDay: false))
+            let to = query.optional("to", Self.timestamp(endOfDay: true))
             let page = query.pagination()
             try query.finish()
             let (entries, total) = try await store.history(userId, type: type, from: from, to: to, page: page)
@@ -38,10 +38,14 @@ struct LoyaltyRoutes {
         }
     }
 
-    /// A date (`YYYY-MM-DD`, start of that day UTC) or an ISO 8601 timestamp.
-    static let timestamp = FieldRule<Date>(fallback: Date()) { json in
-        guard case .string(let text) = json else { return .failure(RuleFailure("must be a date or timestamp")) }
-        if let date = Timestamp.parse(text) ?? Timestamp.parse(text + "T00:00:00Z") { return .success(date) }
-        return .failure(RuleFailure("must be a date (YYYY-MM-DD) or an ISO 8601 timestamp"))
+    /// An ISO 8601 timestamp, or a date (`YYYY-MM-DD`, UTC) meaning the start of that day —
+    /// or its last millisecond for `to`, so `to=2026-05-01` includes that day's entries.
+    static func timestamp(endOfDay: Bool) -> FieldRule<Date> {
+        FieldRule<Date>(fallback: Date()) { json in
+            guard case .string(let text) = json else { return .failure(RuleFailure("must be a date or timestamp")) }
+            if let instant = Timestamp.parse(text) { return .success(instant) }
+            if let day = Timestamp.parse(text + "T00:00:00Z") { return .success(endOfDay ? day.addingTimeInterval(86_399.999) : day) }
+            return .failure(RuleFailure("must be a date (YYYY-MM-DD) or an ISO 8601 timestamp"))
+        }
     }
 }

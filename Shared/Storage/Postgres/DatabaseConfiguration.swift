@@ -46,7 +46,10 @@ public struct DatabaseConfiguration: Sendable {
             host: host, port: port, username: username, password: password, database: database,
             tls: requireTLS ? .require(.makeClientConfiguration()) : .disable
         )
-        config.options.additionalStartupParameters = [("search_path", schema)]
+        // Prepared statements (the hot paths') keep one generic plan: their lookups are by
+        // key, and Postgres would otherwise re-plan them on every execution whenever a
+        // custom plan looks cheaper. One-shot statements are planned as before.
+        config.options.additionalStartupParameters = [("search_path", schema), ("plan_cache_mode", "force_generic_plan")]
         config.options.maximumConnections = maxConnections
         config.options.connectTimeout = .seconds(3)
         return config
