@@ -7,7 +7,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_up
-export CUSTOMERS ADMIN_TOKEN
+export CUSTOMERS ADMIN_TOKEN READ_PATH=/v1/customers/loyalty
 ADMIN_TOKEN=$(JWT_SECRET=$DEV_JWT_SECRET "$BIN_DIR/lw-dev" token --sub bench-admin --role admin --expires-in 86400)
 
 log "warming up"
@@ -18,7 +18,7 @@ writes=$(bench_wrk bench/loyalty-write.lua "$DURATION")
 until [ "$(pg_psql "$STACK_DIR" "$PG_PORT" -d "$DATABASE_NAME" -tAc "SELECT count(*) FROM loyalty.outbox WHERE published_at IS NULL")" = 0 ]; do sleep 1; done
 sleep 5
 log "account reads through the gateway ($DURATION)"
-reads=$(bench_wrk bench/loyalty-read.lua "$DURATION")
+reads=$(bench_wrk bench/customer-read.lua "$DURATION")
 echo "POST /v1/customers/loyalty/transactions: $writes"
 echo "GET /v1/customers/loyalty:               $reads"
 echo "loyalty peak RSS:                        $(peak_rss loyalty)"

@@ -34,10 +34,11 @@ http {
 CONF
 nginx -p "$STACK_DIR/static" -c "$STACK_DIR/static/nginx.conf"
 
+export READ_PATH=/v1/customers/profile
 log "warming up"
-bench_wrk bench/profile-read.lua 5s >/dev/null
+bench_wrk bench/customer-read.lua 5s >/dev/null
 log "profile reads through the gateway ($DURATION)"
-profile=$(bench_wrk bench/profile-read.lua "$DURATION")
+profile=$(bench_wrk bench/customer-read.lua "$DURATION")
 log "static JSON from nginx ($DURATION)"
 static=$(wrk -t1 -c64 -d"$DURATION" -s bench/report.lua "http://127.0.0.1:4199/" | grep RESULT)
 echo "GET /v1/customers/profile: $profile"
