@@ -6,6 +6,10 @@ struct LoyaltyService: ServiceDefinition {
     static let name = "loyalty"
     static let defaultPort = 4014
     static let migrations = LoyaltyMigrations.all
+    /// The ledger's prepared statements keep one generic plan: Postgres would otherwise
+    /// re-plan the write on every execution, because a custom plan looks cheaper. This
+    /// applies to every parameterised statement of the pool; loyalty's all look rows up by key.
+    static let databaseSettings = ["plan_cache_mode": "force_generic_plan"]
 
     static func addRoutes(to routes: RouterGroup<AppContext>, runtime: Runtime) async throws {
         let stores = try Stores(runtime)

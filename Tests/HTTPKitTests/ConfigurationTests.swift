@@ -48,8 +48,8 @@ import TestSupport
         ("profiles", ["DATABASE_URL": "postgres://u:p@127.0.0.1:1/db"], "JWT_SECRET"),
         ("loyalty", ["DATABASE_URL": "not a url", "JWT_SECRET": "0123456789abcdef0123456789abcdef"], "DATABASE_URL"),
     ])
-    func executablesRefuseToStart(executable: String, environment: [String: String], variable: String) throws {
-        let (status, output) = try runToCompletion(
+    func executablesRefuseToStart(executable: String, environment: [String: String], variable: String) async throws {
+        let (status, output) = try await runToCompletion(
             TestEnvironment.binDirectory + "/" + executable, ["serve"],
             environment: environment.merging(["PATH": "/usr/bin:/bin", "PORT": String(try freePort())]) { $1 })
         #expect(status == 1)

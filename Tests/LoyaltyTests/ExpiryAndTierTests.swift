@@ -48,7 +48,7 @@ import TestSupport
             #expect(try await database.scalar("SELECT count(*)::int FROM transactions WHERE type = 'EXPIRE'") == 0)
 
             // The real thing, from the command line, on today's clock.
-            let (status, stderr) = try runToCompletion(
+            let (status, stderr) = try await runToCompletion(
                 TestEnvironment.binDirectory + "/loyalty", ["jobs", "run", "expire-loyalty-points"],
                 environment: [
                     "DATABASE_URL": TestEnvironment.databaseURL, "DATABASE_SCHEMA": database.schema, "REDIS_URL": TestEnvironment.redisURL,

@@ -92,6 +92,28 @@ import TestSupport
             let a = try await account(client, user)
             #expect(a["points"] as? Int == 10)
             #expect(try await app.runtime.database.scalar("SELECT sum(points)::int FROM transactions WHERE user_id = \(user)") == 10)
+            #expect(try await app.runtime.database.scalar("SELECT sum(remaining)::int FROM lots WHERE user_id = \(user)") == 10)
+        }
+    }
+
+    /// A retried request racing its original: one write, every answer the first result —
+    /// never INSUFFICIENT_POINTS from a balance the original already spent.
+    @Test func concurrentRetriesWithOneIdempotencyKeyWriteOnce() async throws {
+        try await withTestService(LoyaltyService.self, overrides: ["DATABASE_POOL_SIZE": "10"]) { client, app in
+            let user = TestEnvironment.uniqueUser()
+            _ = try await post(client, #"{"userId":"\#(user)","type":"EARN","points":1000,"reason":"Seed"}"#)
+            let answers = try await withThrowingTaskGroup(of: Answer.self) { group in
+                for _ in 0..<10 {
+                    group.addTask {
+                        try await adminTransaction(client, #"{"userId":"\#(user)","type":"REDEEM","points":600,"reason":"Voucher"}"#, key: "retry-\(user)")
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(answers.allSatisfy { $0.status == .created })
+            #expect(Set(answers.compactMap { $0.data["id"] as? String }).count == 1)
+            #expect(try await account(client, user)["points"] as? Int == 400)
+            #expect(try await app.runtime.database.scalar("SELECT count(*)::int FROM transactions WHERE user_id = \(user) AND type = 'REDEEM'") == 1)
         }
     }
 

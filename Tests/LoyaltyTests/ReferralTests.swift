@@ -39,9 +39,13 @@ import TestSupport
                 try await call(client, .get, "/referrals/validate/\(code)", as: nil).data["referrerName"] as? String == "Jane D."
             })
             // An older event arriving late changes nothing; anonymisation scrubs the name.
-            try await publisher.publish(Topics.profileUpdated, ProfileUpdated(
+            let late = try await publisher.publish(Topics.profileUpdated, ProfileUpdated(
                 userId: referrer, action: .updated, changedFields: ["firstName"], firstName: "Old", lastName: "Name",
                 email: nil, phone: nil), userId: referrer, occurredAt: Date().addingTimeInterval(-3600), source: "profiles")
+            #expect(try await eventually {
+                try await app.runtime.database.scalar("SELECT count(*)::int FROM processed_events WHERE event_id = \(late.id)") == 1
+            })
+            #expect(try await call(client, .get, "/referrals/validate/\(code)", as: nil).data["referrerName"] as? String == "Jane D.")
             try await publisher.publish(Topics.profileAnonymized, ProfileAnonymized(userId: referrer, anonymizedAt: Date()),
                                         userId: referrer, source: "profiles")
             await publisher.shutdown()

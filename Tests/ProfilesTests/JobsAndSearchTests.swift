@@ -104,7 +104,7 @@ import TestSupport
 
     @Test func jobsRunFromTheCommandLine() async throws {
         let schema = TestEnvironment.uniqueSchema("jobs")
-        let (status, stderr) = try runToCompletion(
+        let (status, stderr) = try await runToCompletion(
             TestEnvironment.binDirectory + "/profiles", ["jobs", "run", "rebuild-customer-index", "--dry-run"],
             environment: [
                 "DATABASE_URL": TestEnvironment.databaseURL, "DATABASE_SCHEMA": schema, "REDIS_URL": TestEnvironment.redisURL,

@@ -45,8 +45,11 @@ import TestSupport
         #expect(try await eventually(timeout: .seconds(10)) {
             try data(await send(.GET, "/loyalty", as: referee))["points"] as? Int == 159
         })
-        let orders = try data(await send(.GET, "/portal/orders", as: referee))["orders"] as? [[String: Any]] ?? []
-        #expect(orders.first?["orderRef"] as? String == "LW-1001")
+        // profiles consumes the same event on its own.
+        #expect(try await eventually(timeout: .seconds(10)) {
+            let orders = try data(await send(.GET, "/portal/orders", as: referee))["orders"] as? [[String: Any]] ?? []
+            return orders.first?["orderRef"] as? String == "LW-1001"
+        })
         let referrals = try data(await send(.GET, "/referrals", as: referrer))["referrals"] as? [[String: Any]] ?? []
         #expect(referrals.first?["status"] as? String == "COMPLETED" && referrals.first?["orderId"] as? String == "order-\(referee)")
         #expect(try data(await send(.GET, "/loyalty", as: referrer))["points"] as? Int == 1450)

@@ -91,4 +91,32 @@ import TestSupport
             #expect(seen.withLock { $0 } == [1, 2])
         }
     }
+
+    /// Two transactions that lock two rows in opposite orders deadlock; Postgres aborts one,
+    /// and `Database.transaction` runs it again instead of failing the caller.
+    @Test func aDeadlockedTransactionRunsAgain() async throws {
+        let schema = TestEnvironment.uniqueSchema("tx")
+        try await withDatabase(schema: schema, maxConnections: 4) { (database: Database) async throws -> Void in
+            _ = try await MigrationRunner(database: database, migrations: [
+                Migration(1, "counters", "CREATE TABLE counters (id int PRIMARY KEY, n int NOT NULL)", "INSERT INTO counters VALUES (1, 0), (2, 0)"),
+            ], logger: TestEnvironment.quietLogger).run()
+            let runs = Counter()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (first, second) in [(1, 2), (2, 1)] {
+                    group.addTask {
+                        try await database.transaction { connection in
+                            _ = runs.next()
+                            let logger = TestEnvironment.quietLogger
+                            try await connection.query("UPDATE counters SET n = n + 1 WHERE id = \(first)", logger: logger)
+                            try await connection.query("SELECT pg_sleep(0.3)", logger: logger)
+                            try await connection.query("UPDATE counters SET n = n + 1 WHERE id = \(second)", logger: logger)
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(runs.next() == 4)  // two transactions, one of them run twice
+            #expect(try await database.scalar("SELECT sum(n)::int FROM counters") == 4)
+        }
+    }
 }

@@ -73,6 +73,22 @@ import TestSupport
         #expect(try await cache.fetch(key) { counter.next() } == 2)
     }
 
+    /// The race a plain delete leaves: a reader loads the old rows, the write commits and
+    /// invalidates, then the reader stores what it loaded. That entry must never be served.
+    @Test func aValueLoadedBeforeAnInvalidationIsNotServedAfterIt() async throws {
+        let redis = try client()
+        defer { redis.shutdown() }
+        let cache = Cache(redis: redis, service: "test", ttlSeconds: 60, logger: TestEnvironment.quietLogger)
+        let key = cache.key("thing", UUID().uuidString)
+        let stale = try await cache.fetchJSON(key) { () async -> String? in
+            await cache.invalidate(key)  // the write's invalidation, while this reader is loading
+            return "old"
+        }
+        #expect(stale == #""old""#)
+        #expect(try await cache.fetchJSON(key) { "new" } == #""new""#)
+        #expect(try await cache.fetchJSON(key) { "newer" } == #""new""#)
+    }
+
     @Test func aStoppedRedisIsDetectedAndARestartedOneIsUsedAgain() async throws {
         let server = try await ChildProcess.redis()
         let redis = try client(server.url)

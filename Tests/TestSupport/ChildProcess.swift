@@ -90,13 +90,19 @@ func canConnect(port: Int) -> Bool {
 }
 
 /// Runs a program to completion and returns its exit status and standard error, e.g. a
-/// service binary that must refuse to start.
-public func runToCompletion(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> (status: Int32, stderr: String) {
+/// service binary that must refuse to start. The wait happens on a thread of its own: a
+/// blocking `waitpid` on the cooperative pool (two threads here) stalls every other test.
+public func runToCompletion(_ executable: String, _ arguments: [String], environment: [String: String]) async throws -> (status: Int32, stderr: String) {
     let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("stderr-\(UUID().uuidString)").path
     defer { unlink(errorFile) }
     let pid = try spawn(executable, arguments, environment: environment, stderr: errorFile)
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    let status = await withCheckedContinuation { continuation in
+        Thread.detachNewThread {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+            continuation.resume(returning: status)
+        }
+    }
     let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : -1
     return (exitStatus, (try? String(contentsOfFile: errorFile, encoding: .utf8)) ?? "")
 }

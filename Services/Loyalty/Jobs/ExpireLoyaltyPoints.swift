@@ -16,7 +16,7 @@ enum ExpireLoyaltyPoints {
                     return JobOutcome(counts: ["accounts": accounts, "points": points])
                 }
             }
-            var accounts = 0, points = 0
+            var accounts = 0, points = 0, failed = 0
             var after = ""
             // Keyset pages of the users with something due, so a large backlog is never one huge read.
             while true {
@@ -26,17 +26,21 @@ enum ExpireLoyaltyPoints {
                     """).values(String.self)
                 guard let last = users.last else { break }
                 for userId in users {
-                    let expired = try await database.transaction { connection in
-                        try await ledger.expire(userId, now: context.now, correlationId: context.runId.uuidString, on: connection)
-                    }
-                    if let expired {
-                        accounts += 1
-                        points -= expired.points
+                    do {
+                        let expired = try await database.transaction { connection in
+                            try await ledger.expire(userId, now: context.now, correlationId: context.runId.uuidString, on: connection)
+                        }
+                        if let expired {
+                            accounts += 1
+                            points -= expired.points
+                        }
+                    } catch let error as AppError where error == .internalError {
+                        failed += 1  // logged by the ledger; the other accounts still expire
                     }
                 }
                 after = last
             }
-            return JobOutcome(counts: ["accounts": accounts, "points": points])
+            return JobOutcome(counts: failed > 0 ? ["accounts": accounts, "points": points, "failed": failed] : ["accounts": accounts, "points": points])
         }
     }
 }

@@ -69,12 +69,15 @@ struct LedgerStore: Sendable {
         do {
             // Optimistic first: read the account, then one autocommitted statement that
             // applies only if nothing changed it meanwhile — two round trips, no explicit
-            // transaction. Under contention, queue on the account's row lock instead.
-            let state = try await currentState(request.userId)
-            let write = try await self.write(plan(request, over: state), over: state, idempotencyKey: idempotencyKey, correlationId: correlationId) {
-                try await runtime.database.execute($0).first
+            // transaction. A request with an idempotency key, or one that lost that race,
+            // queues on the account's row lock instead, where a repeat of the key finds the
+            // first result rather than a balance it already changed.
+            if idempotencyKey == nil {
+                let state = try await currentState(request.userId)
+                if let entry = try await write(plan(request, over: state), over: state, idempotencyKey: nil, correlationId: correlationId, {
+                    try await runtime.database.execute($0).first
+                }) { return entry }
             }
-            if let write { return write }
             return try await runtime.database.transaction { connection in
                 try await apply(request, idempotencyKey: idempotencyKey, correlationId: correlationId, on: connection)
             }
@@ -93,6 +96,10 @@ struct LedgerStore: Sendable {
         on connection: PostgresConnection
     ) async throws -> LedgerEntry {
         let state = try await lock(request.userId, on: connection)
+        if let idempotencyKey, let earlier = try await Self.entries(connection.query(
+            "SELECT \(unescaped: Self.entryColumns) FROM transactions WHERE idempotency_key = \(idempotencyKey)", logger: logger)).first {
+            return earlier
+        }
         let change = try plan(request, over: state, at: at)
         guard let entry = try await write(change, over: state, idempotencyKey: idempotencyKey, correlationId: correlationId, { statement in
             try await Self.first(connection.execute(statement, logger: logger))
@@ -113,8 +120,13 @@ struct LedgerStore: Sendable {
             )
             SELECT coalesce(sum(remaining), 0)::int FROM due
             """, logger: logger).value(Int.self) ?? 0
-        // The lots always add up to the balance; min() keeps a damaged row from failing the run.
-        let points = min(due, state.balance)
+        // The lots always add up to the balance. If they ever do not, write nothing (the
+        // caller's transaction rolls back) and say so.
+        guard due <= state.balance else {
+            logger.error("loyalty lots exceed the balance; account left unexpired", metadata: ["userId": "\(userId)", "due": "\(due)", "balance": "\(state.balance)"])
+            throw AppError.internalError
+        }
+        let points = due
         guard points > 0 else { return nil }
         let entry = LedgerEntry(
             id: UUID(), userId: userId, type: .EXPIRE, points: -points, balanceAfter: state.balance - points,
@@ -128,6 +140,10 @@ struct LedgerStore: Sendable {
         let change = request.change
         guard state.balance + change >= 0 else {
             throw AppError.badRequest("Insufficient points: the balance is \(state.balance)", code: "INSUFFICIENT_POINTS")
+        }
+        // The columns are 32-bit, like the points of any real programme.
+        guard state.balance + change <= Int(Int32.max), state.lifetime + max(0, change) <= Int(Int32.max) else {
+            throw AppError.badRequest("The balance would exceed \(Int32.max) points")
         }
         let now = at ?? Date()
         let entry = LedgerEntry(

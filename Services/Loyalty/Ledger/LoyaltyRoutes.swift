@@ -39,12 +39,12 @@ struct LoyaltyRoutes {
     }
 
     /// An ISO 8601 timestamp, or a date (`YYYY-MM-DD`, UTC) meaning the start of that day —
-    /// or its last millisecond for `to`, so `to=2026-05-01` includes that day's entries.
+    /// or its last microsecond (Postgres's precision) for `to`, so `to=2026-05-01` includes that day's entries.
     static func timestamp(endOfDay: Bool) -> FieldRule<Date> {
         FieldRule<Date>(fallback: Date()) { json in
             guard case .string(let text) = json else { return .failure(RuleFailure("must be a date or timestamp")) }
             if let instant = Timestamp.parse(text) { return .success(instant) }
-            if let day = Timestamp.parse(text + "T00:00:00Z") { return .success(endOfDay ? day.addingTimeInterval(86_399.999) : day) }
+            if let day = Timestamp.parse(text + "T00:00:00Z") { return .success(endOfDay ? day.addingTimeInterval(86_399.999_999) : day) }
             return .failure(RuleFailure("must be a date (YYYY-MM-DD) or an ISO 8601 timestamp"))
         }
     }

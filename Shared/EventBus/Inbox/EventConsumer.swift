@@ -106,7 +106,7 @@ public final class EventConsumer: Service, Sendable {
                 record([message.topic], applied: applied, since: started)
                 return true
             } catch {
-                let transient = StorageError.classify(error) as? StorageError == .unavailable
+                let transient = [.unavailable, .transientConflict].contains(StorageError.classify(error) as? StorageError)
                 if !transient { attempt += 1 }
                 if attempt >= retry.attempts {
                     return await deadLetter(message, reason: "handler failed \(attempt) times: \(Self.describe(error))")

@@ -18,7 +18,7 @@ extension AppError {
         case let error as StorageError:
             switch error {
             case .uniqueViolation: return .conflict()
-            case .unavailable: return .serviceUnavailable
+            case .unavailable, .transientConflict: return .serviceUnavailable
             case .checkViolation, .foreignKeyViolation: return nil
             }
         case is NIOTooManyBytesError:

@@ -70,7 +70,9 @@ public enum ServiceAssembly {
 
     /// The database pool, Redis, cache and outbox a service's routes, handlers and jobs share.
     public static func makeRuntime<S: ServiceDefinition>(_ definition: S.Type, configuration: ServiceConfiguration, logger: Logger) -> Runtime {
-        let database = Database(configuration.database, logger: logger)
+        var settings = configuration.database
+        settings.sessionSettings = S.databaseSettings
+        let database = Database(settings, logger: logger)
         let redis = RedisClient(configuration.redis, logger: logger)
         return Runtime(
             configuration: configuration,

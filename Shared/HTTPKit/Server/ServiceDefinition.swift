@@ -11,6 +11,8 @@ public protocol ServiceDefinition: Sendable {
     static var defaultPort: Int { get }
     /// The schema's migrations, in order.
     static var migrations: [Migration] { get }
+    /// Postgres settings every connection of the context's pool starts with (none by default).
+    static var databaseSettings: [String: String] { get }
     /// Adds the context's routes under `/v1/customers`.
     static func addRoutes(to routes: RouterGroup<AppContext>, runtime: Runtime) async throws
     /// The topics the context consumes and their handlers (none by default). Like `jobs`,
@@ -23,6 +25,7 @@ public protocol ServiceDefinition: Sendable {
 extension ServiceDefinition {
     public static func eventHandlers(runtime: Runtime) -> EventHandlers { EventHandlers() }
     public static func jobs(runtime: Runtime) -> [Job] { [] }
+    public static var databaseSettings: [String: String] { [:] }
 
     /// The context's migrations, the event bus's outbox and inbox tables, and `job_runs`.
     static var allMigrations: [Migration] { migrations + EventBusMigrations.all + JobMigrations.all }

@@ -42,24 +42,35 @@ public struct Database: Sendable, Service {
     }
 
     /// Runs `body` in one transaction: committed if it returns, rolled back if it throws;
-    /// what `body` scheduled with `AfterCommit` runs after the commit. Errors come back
-    /// classified, so a unique violation inside the transaction is a
+    /// what `body` scheduled with `AfterCommit` runs after the commit. A deadlock or
+    /// serialization failure runs the whole transaction again (up to 3 times), so `body` must
+    /// not have effects outside the database other than through `AfterCommit`. Errors come
+    /// back classified, so a unique violation inside the transaction is a
     /// `StorageError.uniqueViolation`, not a wrapped transaction error.
     public func transaction<Result: Sendable>(
         isolation: isolated (any Actor)? = #isolation,
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        let afterCommit = AfterCommit()
-        let result: Result
-        do {
-            result = try await AfterCommit.$current.withValue(afterCommit, operation: {
-                try await client.withTransaction(logger: logger, isolation: isolation) { connection in try await body(connection) }
-            }, isolation: isolation)
-        } catch {
-            throw StorageError.classify(error)
+        var attempt = 1
+        while true {
+            let afterCommit = AfterCommit()
+            let result: Result
+            do {
+                result = try await AfterCommit.$current.withValue(afterCommit, operation: {
+                    try await client.withTransaction(logger: logger, isolation: isolation) { connection in try await body(connection) }
+                }, isolation: isolation)
+            } catch {
+                let classified = StorageError.classify(error)
+                if classified as? StorageError == .transientConflict, attempt < 3 {
+                    attempt += 1
+                    logger.info("transaction conflicted with another, running it again", metadata: ["attempt": "\(attempt)"])
+                    continue
+                }
+                throw classified
+            }
+            await afterCommit.run()
+            return result
         }
-        await afterCommit.run()
-        return result
     }
 
     /// `SELECT 1` within `timeout`: the readiness probe.

@@ -13,6 +13,8 @@ public struct DatabaseConfiguration: Sendable {
     public var schema: String
     public var requireTLS: Bool
     public var maxConnections: Int
+    /// Settings every pooled connection starts with (a service's `databaseSettings`).
+    public var sessionSettings: [String: String] = [:]
 
     /// Parses `postgres://user:password@host:port/database?sslmode=disable|prefer|require`.
     /// Throws a message fit to follow the variable's name.
@@ -46,10 +48,7 @@ public struct DatabaseConfiguration: Sendable {
             host: host, port: port, username: username, password: password, database: database,
             tls: requireTLS ? .require(.makeClientConfiguration()) : .disable
         )
-        // Prepared statements (the hot paths') keep one generic plan: their lookups are by
-        // key, and Postgres would otherwise re-plan them on every execution whenever a
-        // custom plan looks cheaper. One-shot statements are planned as before.
-        config.options.additionalStartupParameters = [("search_path", schema), ("plan_cache_mode", "force_generic_plan")]
+        config.options.additionalStartupParameters = [("search_path", schema)] + sessionSettings.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         config.options.maximumConnections = maxConnections
         config.options.connectTimeout = .seconds(3)
         return config

@@ -11,6 +11,9 @@ public enum StorageError: Error, Sendable, Equatable {
     case foreignKeyViolation(constraint: String)
     /// The database could not be reached.
     case unavailable
+    /// A deadlock or serialization failure (SQLSTATE 40P01, 40001): the transaction was
+    /// rolled back and may simply be run again.
+    case transientConflict
 
     /// Unwraps transaction errors and classifies Postgres errors; returns `error`
     /// unchanged when it is none of the above.
@@ -29,6 +32,7 @@ public enum StorageError: Error, Sendable, Equatable {
             case "23505": return StorageError.uniqueViolation(constraint: constraint)
             case "23514": return StorageError.checkViolation(constraint: constraint)
             case "23503": return StorageError.foreignKeyViolation(constraint: constraint)
+            case "40P01", "40001": return StorageError.transientConflict
             default: return error
             }
         }

@@ -28,13 +28,13 @@ public struct Cache: Sendable {
         _ key: String, as type: Value.Type = Value.self,
         load: () async throws -> Value?
     ) async throws -> Value? {
-        if let cached = try? await redis.get(key),
-           let value = try? JSONCoding.decoder.decode(Value.self, from: Data(cached.utf8)) {
+        let (cached, generation) = await lookup(key)
+        if let cached, let value = try? JSONCoding.decoder.decode(Value.self, from: Data(cached.utf8)) {
             return value
         }
         guard let value = try await load() else { return nil }
         if let data = try? JSONCoding.encoder.encode(value) {
-            try? await redis.set(key, String(decoding: data, as: UTF8.self), ttlSeconds: ttlSeconds)
+            await store(key, String(decoding: data, as: UTF8.self), generation: generation)
         }
         return value
     }
@@ -43,20 +43,52 @@ public struct Cache: Sendable {
     /// and returned. Hot reads answer with these bytes as they are, without decoding and
     /// re-encoding. `nil` from the loader is not cached.
     public func fetchJSON<Value: Encodable & Sendable>(_ key: String, load: () async throws -> Value?) async throws -> String? {
-        if let cached = try? await redis.get(key) { return cached }
+        let (cached, generation) = await lookup(key)
+        if let cached { return cached }
         guard let value = try await load() else { return nil }
         let json = String(decoding: try JSONCoding.encoder.encode(value), as: UTF8.self)
-        try? await redis.set(key, json, ttlSeconds: ttlSeconds)
+        await store(key, json, generation: generation)
         return json
     }
 
-    /// Drops cached entries; call after the write that made them stale has committed.
+    /// Makes the cached entries stale; call after the write that changed them has committed.
+    ///
+    /// Deleting alone would leave a race: a reader that loaded the old rows just before the
+    /// commit could store them just after the delete, to be served until the TTL. So every key
+    /// has a generation (`<key>:gen`, a random token) that invalidation replaces; an entry is
+    /// stored with the generation its reader saw *before* loading, and is only served while
+    /// that generation is current.
     public func invalidate(_ keys: String...) async {
-        do {
-            try await redis.delete(keys)
-        } catch {
-            // The TTL bounds how stale the entry can be; say so, loudly enough to notice.
-            logger.warning("cache invalidation failed", metadata: ["keys": "\(keys)", "error": "\(error)"])
+        for key in keys {
+            do {
+                try await redis.send(["EVAL", Self.invalidateScript, "2", key, key + ":gen", UUID().uuidString, String(generationTTL)])
+            } catch {
+                // The TTL bounds how stale the entry can be; say so, loudly enough to notice.
+                logger.warning("cache invalidation failed", metadata: ["key": "\(key)", "error": "\(error)"])
+            }
         }
+    }
+
+    static let invalidateScript = "redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2]); return redis.call('DEL', KEYS[1])"
+
+    /// Outlives every entry written under it, so an expired generation cannot come back.
+    var generationTTL: Int { max(86_400, ttlSeconds * 10) }
+
+    /// The entry (if it belongs to the current generation) and the current generation, in
+    /// one round trip; nothing when Redis is unavailable.
+    private func lookup(_ key: String) async -> (String?, String) {
+        guard let reply = try? await redis.send(["MGET", key, key + ":gen"]), case .array(let values) = reply, values.count == 2 else {
+            return (nil, "")
+        }
+        let generation = values[1].string ?? "-"
+        guard let entry = values[0].string, let separator = entry.firstIndex(of: "\n"),
+              entry[..<separator] == generation else { return (nil, generation) }
+        return (String(entry[entry.index(after: separator)...]), generation)
+    }
+
+    /// Best effort, and only when the lookup could read the generation.
+    private func store(_ key: String, _ json: String, generation: String) async {
+        guard !generation.isEmpty else { return }
+        try? await redis.set(key, generation + "\n" + json, ttlSeconds: ttlSeconds)
     }
 }
