@@ -131,11 +131,9 @@ import TestSupport
 
 @Suite struct OrderEarningTests {
     @Test func anOrderEarnsOnceUnderRedeliveryAndDuplicateEvents() async throws {
-        let cluster = try MockKafkaCluster(topics: Topics.allNames, partitions: 3)
-        defer { cluster.shutdown() }
-        try await withTestService(LoyaltyService.self, overrides: ["KAFKA_BROKERS": cluster.bootstrapServers, "LOYALTY_POINTS_PER_POUND": "2"]) { _, app in
+        try await withTestServiceAndBroker(LoyaltyService.self, overrides: ["LOYALTY_POINTS_PER_POUND": "2"]) { _, app, brokers in
             let user = TestEnvironment.uniqueUser()
-            let publisher = try TestPublisher(brokers: cluster.bootstrapServers)
+            let publisher = try TestPublisher(brokers: brokers)
             let order = OrderPaymentSucceeded(orderId: "order-\(user)", userId: user, totalAmount: Decimal(string: "123.99")!, items: [], paidAt: Date())
             // The same event redelivered, and a second event for the same order.
             try await publisher.publish(Topics.orderPaymentSucceeded, order, userId: user, source: "orders", times: 2)

@@ -7,9 +7,7 @@ import TestSupport
 
 @Suite struct ReferralTests {
     @Test func codesAreGeneratedOnceAndValidatedWithTheReferrersName() async throws {
-        let cluster = try MockKafkaCluster(topics: Topics.allNames, partitions: 3)
-        defer { cluster.shutdown() }
-        try await withTestService(LoyaltyService.self, overrides: ["KAFKA_BROKERS": cluster.bootstrapServers]) { client, app in
+        try await withTestServiceAndBroker(LoyaltyService.self) { client, app, brokers in
             let referrer = TestEnvironment.uniqueUser()
             let first = try await call(client, .post, "/referrals/generate", as: referrer)
             let second = try await call(client, .post, "/referrals/generate", as: referrer)
@@ -31,7 +29,7 @@ import TestSupport
             #expect(nameless.data["referrerName"] is NSNull)
 
             // The name arrives with customer.profile.updated and replaces the cached answer.
-            let publisher = try TestPublisher(brokers: cluster.bootstrapServers)
+            let publisher = try TestPublisher(brokers: brokers)
             try await publisher.publish(Topics.profileUpdated, ProfileUpdated(
                 userId: referrer, action: .updated, changedFields: ["firstName", "lastName"],
                 firstName: "Jane", lastName: "doe", email: "jane@example.com", phone: nil), userId: referrer, source: "profiles")
@@ -113,14 +111,12 @@ import TestSupport
     }
 
     @Test func aPendingReferralCompletesOnTheRefereesFirstPaidOrder() async throws {
-        let cluster = try MockKafkaCluster(topics: Topics.allNames, partitions: 3)
-        defer { cluster.shutdown() }
-        try await withTestService(LoyaltyService.self, overrides: ["KAFKA_BROKERS": cluster.bootstrapServers]) { client, app in
+        try await withTestServiceAndBroker(LoyaltyService.self) { client, app, brokers in
             let referrer = TestEnvironment.uniqueUser(), referee = TestEnvironment.uniqueUser()
             let code = try #require(try await call(client, .post, "/referrals/generate", as: referrer).data["code"] as? String)
             let id = try #require(try await call(client, .post, "/referrals/apply", as: referee, body: #"{"code":"\#(code)"}"#).data["id"] as? String)
 
-            let publisher = try TestPublisher(brokers: cluster.bootstrapServers)
+            let publisher = try TestPublisher(brokers: brokers)
             let first = OrderPaymentSucceeded(orderId: "order-a-\(referee)", userId: referee, totalAmount: 40, items: [], paidAt: Date())
             let second = OrderPaymentSucceeded(orderId: "order-b-\(referee)", userId: referee, totalAmount: 10, items: [], paidAt: Date())
             try await publisher.publish(Topics.orderPaymentSucceeded, first, userId: referee, source: "orders", times: 2)

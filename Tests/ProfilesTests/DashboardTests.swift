@@ -14,9 +14,7 @@ import TestSupport
     }
 
     @Test func onboardingAdvancesStepByStep() async throws {
-        let cluster = try MockKafkaCluster(topics: Topics.allNames, partitions: 3)
-        defer { cluster.shutdown() }
-        try await withTestService(ProfilesService.self, overrides: ["KAFKA_BROKERS": cluster.bootstrapServers]) { client, _ in
+        try await withTestServiceAndBroker(ProfilesService.self) { client, _, brokers in
             let user = TestEnvironment.uniqueUser()
             let token = try await TestEnvironment.token(user)
             func status() async throws -> (Int, Int, [String: Bool]) {
@@ -34,7 +32,7 @@ import TestSupport
             _ = try await client.execute(uri: "/v1/customers/notification-preferences", method: .put, headers: bearer(token, jsonHeaders), body: jsonBody("{}")) { $0.status }
             #expect(try await status().0 == 3)
 
-            let publisher = try TestPublisher(brokers: cluster.bootstrapServers)
+            let publisher = try TestPublisher(brokers: brokers)
             try await publisher.publish(Topics.wishlistUpdated, WishlistUpdated(userId: user, action: .added, productId: "p1", itemCount: 1), userId: user, times: 2)
             await publisher.shutdown()
             var done = (0, 0, [String: Bool]())
@@ -49,13 +47,11 @@ import TestSupport
     }
 
     @Test func dashboardAndPortalReflectOtherContextsEventsInAnyOrder() async throws {
-        let cluster = try MockKafkaCluster(topics: Topics.allNames, partitions: 3)
-        defer { cluster.shutdown() }
-        try await withTestService(ProfilesService.self, overrides: ["KAFKA_BROKERS": cluster.bootstrapServers]) { client, _ in
+        try await withTestServiceAndBroker(ProfilesService.self) { client, _, brokers in
             let user = TestEnvironment.uniqueUser()
             let token = try await TestEnvironment.token(user)
             // Every event is published twice (a redelivery): its effect must happen once.
-            let publisher = try TestPublisher(brokers: cluster.bootstrapServers)
+            let publisher = try TestPublisher(brokers: brokers)
             func publish<P>(_ topic: Topic<P>, _ payload: P, userId: String, occurredAt: Date = Date()) async throws {
                 try await publisher.publish(topic, payload, userId: userId, occurredAt: occurredAt, times: 2)
             }

@@ -134,11 +134,9 @@ import TestSupport
 
 @Suite struct SyncCustomerDataTests {
     @Test func replaysSignUpsAndRecreatesMissingProfiles() async throws {
-        let cluster = try MockKafkaCluster(topics: Topics.allNames, partitions: 3)
-        defer { cluster.shutdown() }
-        try await withTestService(ProfilesService.self, overrides: ["KAFKA_BROKERS": cluster.bootstrapServers]) { _, app in
+        try await withTestServiceAndBroker(ProfilesService.self) { _, app, brokers in
             let user = TestEnvironment.uniqueUser()
-            let publisher = try TestPublisher(brokers: cluster.bootstrapServers)
+            let publisher = try TestPublisher(brokers: brokers)
             try await publisher.publish(
                 Topics.userCreated, UserCreated(userId: user, email: "\(user)@example.com", firstName: "Lost", registeredAt: Date()),
                 userId: user, source: "auth")

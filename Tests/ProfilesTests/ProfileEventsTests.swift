@@ -8,13 +8,11 @@ import TestSupport
 /// Through a Kafka of the test's own (an in-process mock cluster).
 @Suite struct ProfileEventsTests {
     @Test func userCreatedMakesAProfileOnceAndItIsPublished() async throws {
-        let cluster = try MockKafkaCluster(topics: Topics.allNames, partitions: 3)
-        defer { cluster.shutdown() }
-        try await withTestService(ProfilesService.self, overrides: ["KAFKA_BROKERS": cluster.bootstrapServers]) { client, app in
+        try await withTestServiceAndBroker(ProfilesService.self) { client, app, brokers in
             let user = TestEnvironment.uniqueUser()
             let created = UserCreated(userId: user, email: "New.User@Example.com", firstName: "New", lastName: "User", registeredAt: Date())
             let id = UUID()
-            let publisher = try TestPublisher(brokers: cluster.bootstrapServers)
+            let publisher = try TestPublisher(brokers: brokers)
             try await publisher.publish(Topics.userCreated, created, userId: user, id: id, source: "auth", times: 2)
             await publisher.shutdown()
 
@@ -40,7 +38,7 @@ import TestSupport
             // The profile's creation is on customer.profile.updated, in the envelope.
             var found: EventEnvelope<ProfileUpdated>?
             let reader = try KafkaConsumer(
-                KafkaConfiguration(brokers: cluster.bootstrapServers, clientId: "reader", groupId: "reader-\(UUID().uuidString.prefix(6))"),
+                KafkaConfiguration(brokers: brokers, clientId: "reader", groupId: "reader-\(UUID().uuidString.prefix(6))"),
                 topics: [Topics.profileUpdated.name], logger: TestEnvironment.quietLogger)
             let deadline = ContinuousClock.now + .seconds(20)
             let watchdog = Task { try? await Task.sleep(until: deadline); reader.stopPolling() }

@@ -54,3 +54,19 @@ public func bearer(_ token: String, _ extra: HTTPFields = [:]) -> HTTPFields {
 public func jsonBody(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
 
 public let jsonHeaders: HTTPFields = [.contentType: "application/json"]
+
+/// `withTestService` with a Kafka broker of the test's own: an in-process mock cluster with
+/// every platform topic. `body` also gets the broker's bootstrap address (for a
+/// `TestPublisher` or a reader).
+public func withTestServiceAndBroker<S: ServiceDefinition>(
+    _ definition: S.Type,
+    overrides: [String: String] = [:],
+    _ body: @Sendable (any TestClientProtocol, ServiceApp, String) async throws -> Void
+) async throws {
+    let cluster = try MockKafkaCluster(topics: Topics.allNames, partitions: 3)
+    defer { cluster.shutdown() }
+    let brokers = cluster.bootstrapServers
+    try await withTestService(definition, overrides: overrides.merging(["KAFKA_BROKERS": brokers]) { $1 }) { client, app in
+        try await body(client, app, brokers)
+    }
+}
