@@ -10,13 +10,21 @@ bench_up
 export CUSTOMERS ADMIN_TOKEN READ_PATH=/v1/customers/loyalty
 ADMIN_TOKEN=$(JWT_SECRET=$DEV_JWT_SECRET "$BIN_DIR/lw-dev" token --sub bench-admin --role admin --expires-in 86400)
 
+log "creating $CUSTOMERS accounts"
+bench_sql "INSERT INTO loyalty.accounts (user_id) SELECT 'bench-' || i FROM generate_series(1, $CUSTOMERS) i ON CONFLICT DO NOTHING"
+bench_sql "CHECKPOINT"
+
 log "warming up"
 bench_wrk bench/loyalty-write.lua 5s >/dev/null
 log "admin EARN transactions through the gateway ($DURATION)"
 writes=$(bench_wrk bench/loyalty-write.lua "$DURATION")
-# Let the relay publish the writes' events and the profiles consumer apply them first.
+# Measure reads on their own: let the relay publish the writes' events and the profiles
+# consumer apply them, flush what the writes dirtied (CHECKPOINT), and warm the cache again
+# (every write dropped its account's entry).
 until [ "$(pg_psql "$STACK_DIR" "$PG_PORT" -d "$DATABASE_NAME" -tAc "SELECT count(*) FROM loyalty.outbox WHERE published_at IS NULL")" = 0 ]; do sleep 1; done
 sleep 5
+bench_sql "CHECKPOINT"
+bench_wrk bench/customer-read.lua 5s >/dev/null
 log "account reads through the gateway ($DURATION)"
 reads=$(bench_wrk bench/customer-read.lua "$DURATION")
 echo "POST /v1/customers/loyalty/transactions: $writes"
