@@ -24,6 +24,7 @@ ensure_packages() {
   pkg-config --exists rdkafka 2>/dev/null || missing+=(librdkafka-dev)
   pkg-config --exists hiredis 2>/dev/null || missing+=(libhiredis-dev)
   command -v curl >/dev/null || missing+=(curl)
+  command -v pkill >/dev/null || missing+=(procps)
   command -v kcat >/dev/null || missing+=(kcat)
   [ ${#missing[@]} -eq 0 ] && return 0
   [ "$(id -u)" -eq 0 ] || die "missing packages (${missing[*]}); install them with apt-get as root"
