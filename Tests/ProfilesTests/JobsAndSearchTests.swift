@@ -44,6 +44,7 @@ import TestSupport
             #expect(try await search("m1 1ae") == [bob])
             #expect(try await search("zzz").isEmpty)
             #expect(Set(try await search("a")) == [ada, bob])
+            #expect(try await search(".example") == [bob, ada])  // newest first
             try await client.execute(uri: "/v1/customers/admin/customers?q=ada", method: .get, headers: bearer(adaToken)) { (r: TestResponse) async throws in
                 #expect(r.status == .forbidden)
             }

@@ -50,7 +50,8 @@ enum CustomerIndex {
         }
     }
 
-    /// Customers whose names, email, phone or postcode contain `q` (case-insensitive).
+    /// Customers whose names, email, phone or postcode contain `q` (case-insensitive),
+    /// newest first like every list of the contract.
     static func search(_ q: String, page: Pagination, database: Database) async throws -> ([Entry], Int) {
         let text = q.lowercased().trimmingCharacters(in: .whitespaces)
         let pattern = "%" + escapeLike(text) + "%"
@@ -66,7 +67,7 @@ enum CustomerIndex {
         for try await (userId, first, last, email, phone, postcode, createdAt) in try await database.query("""
             SELECT user_id, first_name, last_name, email, phone, postcode, created_at FROM customer_index
             WHERE search LIKE \(pattern) OR search LIKE \(digitPattern)
-            ORDER BY last_name, first_name, user_id LIMIT \(page.limit) OFFSET \(page.offset)
+            ORDER BY created_at DESC, user_id LIMIT \(page.limit) OFFSET \(page.offset)
             """).decode((String, String, String, String?, String?, String?, Date).self) {
             entries.append(Entry(userId: userId, firstName: first, lastName: last, email: email, phone: phone, postcode: postcode, createdAt: createdAt))
         }
