@@ -96,8 +96,7 @@ struct LedgerStore: Sendable {
         on connection: PostgresConnection
     ) async throws -> LedgerEntry {
         let state = try await lock(request.userId, on: connection)
-        if let idempotencyKey, let earlier = try await Self.entries(connection.query(
-            "SELECT \(unescaped: Self.entryColumns) FROM transactions WHERE idempotency_key = \(idempotencyKey)", logger: logger)).first {
+        if let idempotencyKey, let earlier = try await Self.entries(connection.query(Self.entry(idempotencyKey: idempotencyKey), logger: logger)).first {
             return earlier
         }
         let change = try plan(request, over: state, at: at)
@@ -126,12 +125,11 @@ struct LedgerStore: Sendable {
             logger.error("loyalty lots exceed the balance; account left unexpired", metadata: ["userId": "\(userId)", "due": "\(due)", "balance": "\(state.balance)"])
             throw AppError.internalError
         }
-        let points = due
-        guard points > 0 else { return nil }
+        guard due > 0 else { return nil }
         let entry = LedgerEntry(
-            id: UUID(), userId: userId, type: .EXPIRE, points: -points, balanceAfter: state.balance - points,
+            id: UUID(), userId: userId, type: .EXPIRE, points: -due, balanceAfter: state.balance - due,
             reason: "Points expired", referenceType: nil, referenceId: nil, expiresAt: nil, createdAt: Date())
-        return try await write(Change(entry: entry, lifetime: state.lifetime, expired: points), over: state,
+        return try await write(Change(entry: entry, lifetime: state.lifetime, expired: due), over: state,
                                idempotencyKey: nil, correlationId: correlationId) { try await Self.first(connection.execute($0, logger: logger)) }
     }
 
@@ -245,8 +243,11 @@ struct LedgerStore: Sendable {
     }
 
     func entry(idempotencyKey: String) async throws -> LedgerEntry? {
-        try await Self.entries(runtime.database.query(
-            "SELECT \(unescaped: Self.entryColumns) FROM transactions WHERE idempotency_key = \(idempotencyKey)")).first
+        try await Self.entries(runtime.database.query(Self.entry(idempotencyKey: idempotencyKey))).first
+    }
+
+    static func entry(idempotencyKey: String) -> PostgresQuery {
+        "SELECT \(unescaped: entryColumns) FROM transactions WHERE idempotency_key = \(idempotencyKey)"
     }
 
     static func entries(_ rows: PostgresRowSequence) async throws -> [LedgerEntry] {
