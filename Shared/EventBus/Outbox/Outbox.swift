@@ -8,8 +8,10 @@ import Storage
 public struct Outbox: Sendable {
     /// The service name, written as each envelope's `source`.
     public let source: String
-    /// The relay's advisory lock: `<schema>_outbox`.
+    /// The relay's advisory lock, and the `LISTEN` channel on which other processes (a job
+    /// run from the command line) wake it: `<schema>_outbox`.
     public let lockName: String
+    public var channel: String { lockName }
     /// Rung after a transaction that wrote events commits, so this process's relay publishes
     /// them at once. An in-process signal rather than `pg_notify`: Postgres serialises the
     /// commits of every transaction that notifies, which capped write throughput.
@@ -40,7 +42,7 @@ public struct Outbox: Sendable {
     }
 
     /// Wakes this process's relay once the surrounding `Database.transaction` commits (at
-    /// once outside one). Events written by another process wait for its 1 s poll.
+    /// once outside one). A process without a relay calls `notifyRelays` when it is done.
     public func wakeRelayAfterCommit() async {
         let doorbell = self.doorbell
         await AfterCommit.schedule { doorbell.ring() }
@@ -55,6 +57,13 @@ public struct Outbox: Sendable {
         rows.topics.append(event.type)
         rows.keys.append(event.userId)
         rows.values.append(String(decoding: try JSONCoding.encoder.encode(event), as: UTF8.self))
+    }
+
+    /// Wakes the relays of the running service instances (`NOTIFY`), for a process that wrote
+    /// events but runs no relay of its own, such as `<service> jobs run`. Not for hot paths:
+    /// Postgres serialises the commits of every transaction that notifies.
+    public func notifyRelays(_ database: Database) async throws {
+        try await database.query("SELECT pg_notify(\(channel), '')")
     }
 
     /// Seconds the oldest unpublished event has waited (0 when none waits).

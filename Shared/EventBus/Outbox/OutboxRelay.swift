@@ -8,8 +8,9 @@ import Synchronization
 
 /// Publishes committed outbox rows to Kafka (ARCHITECTURE §5).
 ///
-/// Woken by the outbox's doorbell right after a commit in this process, and by a 1 s poll
-/// (for events other processes wrote, such as a job run from the command line). Each
+/// Woken right after a commit: in this process by the outbox's doorbell (`AfterCommit`), from
+/// other processes (a job run from the command line) by `LISTEN <schema>_outbox`; and by a
+/// 1 s fallback poll. Each
 /// round claims a batch in order with `FOR UPDATE SKIP LOCKED`, produces every row (key =
 /// user id, so one customer's events stay in order), waits for all delivery reports, and
 /// marks the rows published in the same transaction. If anything fails the transaction rolls
@@ -43,7 +44,11 @@ public final class OutboxRelay: Service, Sendable {
 
     public func run() async throws {
         await cancelWhenGracefulShutdown { await self.ready.wait() }
-        await cancelWhenGracefulShutdown { await self.publishLoop() }
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.listen() }
+            await cancelWhenGracefulShutdown { await self.publishLoop() }
+            group.cancelAll()
+        }
         logger.info("outbox relay stopped")
     }
 
@@ -112,5 +117,23 @@ public final class OutboxRelay: Service, Sendable {
         // Redeliveries come from Kafka's retention window; remembering ids twice as long is safe.
         try await database.query("DELETE FROM processed_events WHERE processed_at < now() - make_interval(secs => \(seconds * 2))")
         lag.record(try await Outbox.lagSeconds(database))
+    }
+
+    /// Rings the doorbell on every NOTIFY; reconnects after a second if the connection drops.
+    private func listen() async {
+        while !Task.isCancelled {
+            do {
+                try await database.client.withConnection { connection in
+                    try await connection.listen(on: self.outbox.channel) { notifications in
+                        self.outbox.doorbell.ring()  // rows may have been committed before we listened
+                        for try await _ in notifications { self.outbox.doorbell.ring() }
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.debug("outbox listener lost its connection", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
     }
 }

@@ -100,7 +100,10 @@ public struct ServiceCommand<S: ServiceDefinition>: AsyncParsableCommand {
                     group.addTask { await runtime.database.run(); return nil }
                     defer { group.cancelAll() }
                     try await ServiceAssembly.migrate(S.allMigrations, database: runtime.database, logger: logger, attempts: 5)
-                    return try await JobRunner(runtime: runtime).run(job, dryRun: dryRun)
+                    let result = try await JobRunner(runtime: runtime).run(job, dryRun: dryRun)
+                    // This process has no relay: wake the running service's to publish what the job wrote.
+                    if !dryRun { try? await runtime.outbox.notifyRelays(runtime.database) }
+                    return result
                 }
                 runtime.redis.shutdown()
                 switch result {
