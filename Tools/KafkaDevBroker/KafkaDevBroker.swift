@@ -25,7 +25,7 @@ struct KafkaDevBroker: ParsableCommand {
         sigaddset(&signals, SIGINT)
         pthread_sigmask(SIG_BLOCK, &signals, nil)
 
-        let topics = Topics.allNames.flatMap { [$0, $0 + ".dlq"] }
+        let topics = Topics.allNames.flatMap { [$0, Topics.deadLetter(of: $0)] }
         let cluster = try MockKafkaCluster(brokers: brokers, topics: topics, partitions: partitions)
         let temporary = addressFile + ".tmp"
         try cluster.bootstrapServers.write(toFile: temporary, atomically: false, encoding: .utf8)

@@ -36,6 +36,6 @@ enum CustomerNames {
         guard let code = try await connection.query(
             "SELECT code FROM referral_codes WHERE user_id = \(userId)", logger: runtime.logger).value(String.self) else { return }
         let cache = runtime.cache
-        await AfterCommit.schedule { await cache.invalidate(ReferralRoutes.cacheKey(code, cache)) }
+        await AfterCommit.schedule { await cache.invalidate(ReferralStore.validationKey(code, in: cache)) }
     }
 }

@@ -7,7 +7,7 @@ import HTTPKit
 enum LedgerStatements {
     /// An account's state, read without locking it.
     struct ReadState: PostgresPreparedStatement {
-        static let sql = "SELECT points_balance, lifetime_points, tier, version FROM accounts WHERE user_id = $1"
+        static let sql = "SELECT \(LedgerStore.State.columns) FROM accounts WHERE user_id = $1"
         static let bindingDataTypes: [PostgresDataType] = [.text]
         typealias Row = LedgerStore.State
 
@@ -19,10 +19,7 @@ enum LedgerStatements {
             return bindings
         }
 
-        func decodeRow(_ row: PostgresRow) throws -> Row {
-            let (balance, lifetime, tier, version) = try row.decode((Int, Int, String, Int64).self)
-            return LedgerStore.State(balance: balance, lifetime: lifetime, tier: tier, version: version)
-        }
+        func decodeRow(_ row: PostgresRow) throws -> Row { try LedgerStore.State(row: row) }
     }
 
     /// One balance change: the entry, its lot or the oldest lots it spends, the balance and

@@ -18,6 +18,12 @@ struct LedgerStore: Sendable {
         var lifetime: Int
         var tier: String
         var version: Int64
+
+        static let columns = "points_balance, lifetime_points, tier, version"
+
+        init(row: PostgresRow) throws {
+            (balance, lifetime, tier, version) = try row.decode((Int, Int, String, Int64).self)
+        }
     }
 
     /// A balance change, computed from the state before it.
@@ -34,10 +40,15 @@ struct LedgerStore: Sendable {
 
     /// The account, created (0 points, BRONZE) on first access.
     func account(_ userId: String, now: Date = Date()) async throws -> Account {
-        if let account = try await find(userId, now: now) { return account }
+        try await createdOnFirstUse(userId) { try await find(userId, now: now) }
+    }
+
+    /// `read`'s result, creating the account first when `read` finds none.
+    private func createdOnFirstUse<Result>(_ userId: String, _ read: () async throws -> Result?) async throws -> Result {
+        if let result = try await read() { return result }
         try await runtime.database.query("INSERT INTO accounts (user_id) VALUES (\(userId)) ON CONFLICT DO NOTHING")
-        guard let account = try await find(userId, now: now) else { throw AppError.internalError }
-        return account
+        guard let result = try await read() else { throw AppError.internalError }
+        return result
     }
 
     /// Where `GET /loyalty` caches the account; every change drops it after committing.
@@ -101,7 +112,7 @@ struct LedgerStore: Sendable {
         }
         let change = try plan(request, over: state, at: at)
         guard let entry = try await write(change, over: state, idempotencyKey: idempotencyKey, correlationId: correlationId, { statement in
-            try await Self.first(connection.execute(statement, logger: logger))
+            try await connection.execute(statement, logger: logger).firstElement()
         }) else { throw AppError.internalError }  // cannot happen: the row is locked
         return entry
     }
@@ -130,7 +141,7 @@ struct LedgerStore: Sendable {
             id: UUID(), userId: userId, type: .EXPIRE, points: -due, balanceAfter: state.balance - due,
             reason: "Points expired", referenceType: nil, referenceId: nil, expiresAt: nil, createdAt: Date())
         return try await write(Change(entry: entry, lifetime: state.lifetime, expired: due), over: state,
-                               idempotencyKey: nil, correlationId: correlationId) { try await Self.first(connection.execute($0, logger: logger)) }
+                               idempotencyKey: nil, correlationId: correlationId) { try await connection.execute($0, logger: logger).firstElement() }
     }
 
     /// The change `request` makes to an account in `state`, or 400 INSUFFICIENT_POINTS.
@@ -156,34 +167,19 @@ struct LedgerStore: Sendable {
 
     /// The account's state without locking it, creating the account on first use.
     private func currentState(_ userId: String) async throws -> State {
-        let read = LedgerStatements.ReadState(userId: userId)
-        if let state = try await runtime.database.execute(read).first { return state }
-        try await runtime.database.query("INSERT INTO accounts (user_id) VALUES (\(userId)) ON CONFLICT DO NOTHING")
-        guard let state = try await runtime.database.execute(read).first else { throw AppError.internalError }
-        return state
+        try await createdOnFirstUse(userId) { try await runtime.database.execute(LedgerStatements.ReadState(userId: userId)).first }
     }
 
     /// Creates the account if needed and locks its row until the transaction ends, in one
     /// statement: concurrent changes to one account queue here, so none can overdraw it.
     func lock(_ userId: String, on connection: PostgresConnection) async throws -> State {
-        guard let state = try await Self.state(connection.query("""
+        let rows = try await connection.query("""
             INSERT INTO accounts (user_id) VALUES (\(userId))
             ON CONFLICT (user_id) DO UPDATE SET user_id = EXCLUDED.user_id
-            RETURNING points_balance, lifetime_points, tier, version
-            """, logger: logger)) else { throw AppError.internalError }
-        return state
-    }
-
-    private static func first<Rows: AsyncSequence>(_ rows: Rows) async throws -> Rows.Element? {
-        for try await row in rows { return row }
-        return nil
-    }
-
-    private static func state(_ rows: PostgresRowSequence) async throws -> State? {
-        for try await (balance, lifetime, tier, version) in rows.decode((Int, Int, String, Int64).self) {
-            return State(balance: balance, lifetime: lifetime, tier: tier, version: version)
-        }
-        return nil
+            RETURNING \(unescaped: State.columns)
+            """, logger: logger)
+        guard let row = try await rows.firstElement() else { throw AppError.internalError }
+        return try State(row: row)
     }
 
     /// Writes `change` in one statement (`LedgerStatements.WriteChange`) if the account is

@@ -38,7 +38,7 @@ struct ReferralRoutes {
 
         routes.get("/referrals/validate/:code") { _, context in
             let code = try Self.wellFormed(context.parameters.get("code"))
-            guard let json = try await cache.fetchJSON(cacheKey(code), load: { try await store.validation(of: code) }) else {
+            guard let json = try await cache.fetchJSON(ReferralStore.validationKey(code, in: cache), load: { try await store.validation(of: code) }) else {
                 throw AppError.notFound("Referral code not found")
             }
             return Response.encoded(data: json)
@@ -65,10 +65,6 @@ struct ReferralRoutes {
                 id, referrerPoints: referrerPoints, refereePoints: refereePoints, orderId: orderId, correlationId: context.requestId))
         }
     }
-
-    func cacheKey(_ code: String) -> String { Self.cacheKey(code, cache) }
-
-    static func cacheKey(_ code: String, _ cache: Cache) -> String { cache.key("referral-code", code) }
 
     static func wellFormed(_ text: String?) throws(AppError) -> String {
         guard let text, let code = ReferralCode.normalized(text) else {

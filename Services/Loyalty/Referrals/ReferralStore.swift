@@ -55,11 +55,8 @@ struct ReferralStore: Sendable {
     }
 
     func code(of userId: String) async throws -> (code: String, createdAt: Date)? {
-        for try await row in try await runtime.database.query(
-            "SELECT code, created_at FROM referral_codes WHERE user_id = \(userId)").decode((String, Date).self) {
-            return row
-        }
-        return nil
+        try await runtime.database.query(
+            "SELECT code, created_at FROM referral_codes WHERE user_id = \(userId)").decode((String, Date).self).firstElement()
     }
 
     func list(referrer userId: String, page: Pagination) async throws -> ([Referral], Int) {
@@ -83,6 +80,9 @@ struct ReferralStore: Sendable {
         return Stats(totalReferrals: 0, pendingReferrals: 0, completedReferrals: 0, totalPointsEarned: 0)
     }
 
+    /// Where the public validation of `code` is cached; dropped when the referrer's name changes.
+    static func validationKey(_ code: String, in cache: Cache) -> String { cache.key("referral-code", code) }
+
     /// A known code with its referrer's display name; nil for an unknown one.
     func validation(of code: String) async throws -> Validation? {
         for try await (code, firstName, lastName) in try await runtime.database.query("""
@@ -97,11 +97,7 @@ struct ReferralStore: Sendable {
     /// The caller becomes the referee of `code`'s owner (CONTRACT §9's checks, in order;
     /// the code is already well formed).
     func apply(code: String, referee userId: String) async throws -> Referral {
-        var referrer: String?
-        for try await owner in try await runtime.database.query(
-            "SELECT user_id FROM referral_codes WHERE code = \(code)").decode(String.self) {
-            referrer = owner
-        }
+        let referrer = try await runtime.database.query("SELECT user_id FROM referral_codes WHERE code = \(code)").value(String.self)
         guard let referrer else { throw AppError.notFound("Referral code not found") }
         guard referrer != userId else { throw AppError.badRequest("You cannot use your own referral code", code: "SELF_REFERRAL") }
         let inserted = try await Self.referrals(runtime.database.query("""

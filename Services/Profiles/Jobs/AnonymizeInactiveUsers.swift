@@ -40,7 +40,7 @@ enum AnonymizeInactiveUsers {
         """
     static let noOpenTicket = """
         NOT EXISTS (SELECT 1 FROM support_tickets t WHERE t.user_id = p.user_id
-                    AND t.status IN ('OPEN', 'IN_PROGRESS', 'WAITING_ON_CUSTOMER'))
+                    AND \(PortalStore.ticketIsOpen("t")))
         """
 
     static func inactive(before cutoff: Date, database: Database) async throws -> [String] {

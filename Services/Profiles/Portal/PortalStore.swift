@@ -51,12 +51,15 @@ struct PortalStore: Sendable {
         return (requests, total)
     }
 
-    static let openStatuses = ["OPEN", "IN_PROGRESS", "WAITING_ON_CUSTOMER"]
+    /// SQL: a ticket (columns of `support_tickets`, optionally qualified) that is still open.
+    static func ticketIsOpen(_ table: String = "") -> String {
+        "\(table.isEmpty ? "" : table + ".")status IN ('OPEN', 'IN_PROGRESS', 'WAITING_ON_CUSTOMER')"
+    }
 
     func support(_ userId: String) async throws -> PortalSupport {
         var counts = (open: 0, resolved: 0, closed: 0, total: 0, awaiting: 0)
         for try await (open, resolved, closed, total, awaiting) in try await database.query("""
-            SELECT count(*) FILTER (WHERE status IN ('OPEN', 'IN_PROGRESS', 'WAITING_ON_CUSTOMER'))::int,
+            SELECT count(*) FILTER (WHERE \(unescaped: Self.ticketIsOpen()))::int,
                    count(*) FILTER (WHERE status = 'RESOLVED')::int,
                    count(*) FILTER (WHERE status = 'CLOSED')::int,
                    count(*)::int,

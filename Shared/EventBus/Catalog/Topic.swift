@@ -11,13 +11,15 @@ public struct Topic<Payload: EventPayload>: Sendable, Hashable, CustomStringConv
     }
 
     /// Where messages that cannot be processed go.
-    public var deadLetterTopic: String { name + ".dlq" }
+    public var deadLetterTopic: String { Topics.deadLetter(of: name) }
     public var description: String { name }
 }
 
 /// Every topic of CONTRACT §12: the ones the contexts publish and the ones other platform
 /// services publish to us.
 public enum Topics {
+    /// `<topic>.dlq`: where messages of `topic` that cannot be processed go.
+    public static func deadLetter(of topic: String) -> String { topic + ".dlq" }
     // Published by profiles.
     public static let profileUpdated = Topic<ProfileUpdated>("customer.profile.updated")
     public static let profileAnonymized = Topic<ProfileAnonymized>("customer.profile.anonymized")

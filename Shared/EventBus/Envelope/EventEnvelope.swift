@@ -30,12 +30,3 @@ public struct EventEnvelope<Payload: EventPayload>: Codable, Sendable {
 
 /// What every payload is: Codable, and safe to hand between tasks.
 public typealias EventPayload = Codable & Sendable
-
-/// The envelope without its payload: enough to route, deduplicate and dead-letter a message
-/// before its payload type is known.
-public struct EnvelopeHeader: Decodable, Sendable {
-    public let id: UUID
-    public let type: String
-    public let userId: String
-}
-

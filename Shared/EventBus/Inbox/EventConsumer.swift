@@ -31,6 +31,20 @@ public final class EventConsumer: Service, Sendable {
     private let retry: RetryPolicy
     private let logger: Logger
     private let ready: Latch
+    /// One set of metric handles per consumed topic, made once rather than per event.
+    private let metrics: [String: TopicMetrics]
+
+    private struct TopicMetrics {
+        let consumed: Counter
+        let duplicate: Counter
+        let duration: Timer
+
+        init(_ topic: String) {
+            consumed = Counter(label: "events_consumed_total", dimensions: [("topic", topic)])
+            duplicate = Counter(label: "events_duplicate_total", dimensions: [("topic", topic)])
+            duration = Timer(label: "event_handler_duration_seconds", dimensions: [("topic", topic)])
+        }
+    }
 
     /// - Parameter ready: opened once the inbox table exists (after migrations).
     public init(
@@ -44,6 +58,7 @@ public final class EventConsumer: Service, Sendable {
         self.producer = producer
         self.retry = retry
         self.logger = logger
+        self.metrics = Dictionary(uniqueKeysWithValues: handlers.topics.map { ($0, TopicMetrics($0)) })
     }
 
     public func run() async throws {
@@ -149,10 +164,11 @@ public final class EventConsumer: Service, Sendable {
     private func record(_ topics: [String], applied: [Bool], since started: ContinuousClock.Instant) {
         let nanoseconds = (ContinuousClock.now - started).nanoseconds
         for (topic, isNew) in zip(topics, applied) {
-            Counter(label: isNew ? "events_consumed_total" : "events_duplicate_total", dimensions: [("topic", topic)]).increment()
+            guard let handles = metrics[topic] else { continue }
+            (isNew ? handles.consumed : handles.duplicate).increment()
         }
         for topic in Set(topics) {
-            Timer(label: "event_handler_duration_seconds", dimensions: [("topic", topic)]).recordNanoseconds(nanoseconds / Int64(topics.count))
+            metrics[topic]?.duration.recordNanoseconds(nanoseconds / Int64(topics.count))
         }
     }
 
@@ -165,7 +181,7 @@ public final class EventConsumer: Service, Sendable {
             "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)", "reason": "\(reason)",
         ])
         let letter = OutgoingMessage(
-            topic: message.topic + ".dlq",
+            topic: Topics.deadLetter(of: message.topic),
             key: message.key.map { String(decoding: $0, as: UTF8.self) } ?? "",
             value: message.value,
             headers: [

@@ -25,10 +25,7 @@ public final class MockKafkaCluster: @unchecked Sendable {
         }
         self.cluster = cluster
         bootstrapServers = String(cString: rd_kafka_mock_cluster_bootstraps(cluster))
-        for topic in topics {
-            let error = rd_kafka_mock_topic_create(cluster, topic, partitions, 1)
-            if error != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(code: error) }
-        }
+        for topic in topics { try createTopic(topic, partitions: partitions) }
     }
 
     /// Creates a topic with `partitions` partitions.

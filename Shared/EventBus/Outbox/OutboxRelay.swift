@@ -52,11 +52,6 @@ public final class OutboxRelay: Service, Sendable {
         logger.info("outbox relay stopped")
     }
 
-    /// Publishes until there is nothing left, then returns: for tests and `jobs`.
-    public func drain() async throws {
-        while try await publishBatch() ?? 0 == batchSize {}
-    }
-
     private func publishLoop() async {
         var backoff = Duration.milliseconds(100)
         var lastHousekeeping = ContinuousClock.now - .seconds(3600)

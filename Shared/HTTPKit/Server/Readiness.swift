@@ -38,17 +38,8 @@ struct OperationalRoutes: Sendable {
     struct Ready: Encodable {
         let status: String
         let checks: [String: ReadinessCheck.Outcome]
-        let outboxLag: Double?
-
-        enum CodingKeys: String, CodingKey { case status, checks, outboxLag }
-
-        // `outboxLag` is always present (null until the event bus reports one), as CONTRACT §11 shows.
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(status, forKey: .status)
-            try container.encode(checks, forKey: .checks)
-            try container.encode(outboxLag, forKey: .outboxLag)
-        }
+        /// Always present (null until the event bus reports one), as CONTRACT §11 shows.
+        @Nullable var outboxLag: Double?
     }
 
     func register(on router: Router<AppContext>) {
