@@ -6,7 +6,6 @@ enum UserCreatedHandler {
     static func register(on handlers: inout EventHandlers, runtime: Runtime) {
         handlers.on(Topics.userCreated) { event, connection in
             try await ProfileStore.createIfMissing(event.payload, correlationId: event.id.uuidString, runtime: runtime, on: connection)
-            await runtime.cache.invalidate(runtime.cache.key("profile", event.payload.userId))
         }
     }
 }

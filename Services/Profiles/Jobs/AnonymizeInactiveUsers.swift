@@ -78,12 +78,12 @@ enum AnonymizeInactiveUsers {
                 """, logger: logger)
             try await connection.query("DELETE FROM addresses WHERE user_id = \(userId)", logger: logger)
             try await connection.query("DELETE FROM customer_index WHERE user_id = \(userId)", logger: logger)
+            await ProfileStore.dropCached(userId, runtime.cache)
             try await runtime.outbox.enqueue(
                 Topics.profileAnonymized, userId: userId, payload: ProfileAnonymized(userId: userId, anonymizedAt: now),
                 correlationId: correlationId, on: connection, logger: logger)
             return true
         }
-        await runtime.cache.invalidate(runtime.cache.key("profile", userId))
         return done
     }
 }

@@ -1,7 +1,7 @@
 import HTTPKit
 
-/// `POST/GET/PATCH /profile` (CONTRACT §2). The caller's own profile is cached in Redis and
-/// invalidated after every write commits.
+/// `POST/GET/PATCH /profile` (CONTRACT §2). The caller's own profile is cached in Redis; the
+/// store drops it after every write commits.
 struct ProfileRoutes {
     let store: ProfileStore
     let cache: Cache
@@ -11,7 +11,6 @@ struct ProfileRoutes {
             let principal = try context.customer()
             let changes = try ProfileChanges.forCreate(try await JSONBody(request, context: context))
             let profile = try await store.create(principal.userId, changes, tokenEmail: principal.email?.lowercased(), correlationId: context.requestId)
-            await cache.invalidate(cacheKey(principal.userId))
             return Reply.created(profile)
         }
 
@@ -30,10 +29,9 @@ struct ProfileRoutes {
             guard let profile = try await store.update(principal.userId, changes, correlationId: context.requestId) else {
                 throw AppError.notFound("Profile not found")
             }
-            await cache.invalidate(cacheKey(principal.userId))
             return Reply.ok(profile)
         }
     }
 
-    func cacheKey(_ userId: String) -> String { cache.key("profile", userId) }
+    func cacheKey(_ userId: String) -> String { ProfileStore.cacheKey(userId, cache) }
 }

@@ -77,7 +77,8 @@ struct ProfileStore: Sendable {
         return true
     }
 
-    /// Publishes `customer.profile.updated` and refreshes the customer's search-index row.
+    /// Publishes `customer.profile.updated`, refreshes the customer's search-index row and
+    /// drops the cached profile once the transaction commits.
     static func publish(
         _ profile: Profile, action: ProfileUpdated.Action, changed: [String], runtime: Runtime, correlationId: String,
         on connection: PostgresConnection
@@ -89,6 +90,16 @@ struct ProfileStore: Sendable {
                 userId: profile.userId, action: action, changedFields: changed, firstName: profile.firstName,
                 lastName: profile.lastName, email: profile.email, phone: profile.phone),
             correlationId: correlationId, on: connection, logger: runtime.logger)
+        await dropCached(profile.userId, runtime.cache)
+    }
+
+    /// Where `GET /profile` caches the caller's profile.
+    static func cacheKey(_ userId: String, _ cache: Cache) -> String { cache.key("profile", userId) }
+
+    /// Drops the cached profile after the surrounding transaction commits (`AfterCommit`).
+    static func dropCached(_ userId: String, _ cache: Cache) async {
+        let key = cacheKey(userId, cache)
+        await AfterCommit.schedule { await cache.invalidate(key) }
     }
 
     static func first(_ rows: PostgresRowSequence) async throws -> Profile? {
