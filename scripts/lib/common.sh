@@ -199,8 +199,6 @@ service_start() {
     export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:$6}
     export JWT_SECRET=${JWT_SECRET:-$DEV_JWT_SECRET}
     export LOG_FORMAT=${LOG_FORMAT:-json} LOG_LEVEL=${LOG_LEVEL:-info}
-    export KAFKA_GROUP_ID=${KAFKA_GROUP_ID:-customer-$context}
-    export KAFKA_SESSION_TIMEOUT_MS=${KAFKA_SESSION_TIMEOUT_MS:-6000}
     # glibc gives every thread that allocates its own 64 MiB arena; a couple is plenty for
     # a server whose work runs on a few NIO and Swift threads, and keeps RSS down.
     export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}

@@ -31,26 +31,14 @@ public struct KafkaConfiguration: Sendable {
         self.properties = properties
     }
 
-    /// Reads `KAFKA_*` variables: `KAFKA_BROKERS`, `KAFKA_CLIENT_ID`, `KAFKA_GROUP_ID`,
-    /// `KAFKA_SESSION_TIMEOUT_MS`, `KAFKA_FETCH_WAIT_MAX_MS`, and passes `KAFKA_PROPERTY_<NAME>` through to librdkafka
-    /// with `_` read as `.` (`KAFKA_PROPERTY_SASL_MECHANISMS=PLAIN` → `sasl.mechanisms`).
-    /// Returns nil when no brokers are configured.
-    public static func fromEnvironment(
-        _ environment: [String: String], service: String
-    ) -> KafkaConfiguration? {
-        guard let brokers = environment["KAFKA_BROKERS"], !brokers.isEmpty else { return nil }
+    /// The `KAFKA_PROPERTY_<NAME>` variables, for librdkafka as they are, with `_` read as
+    /// `.` (`KAFKA_PROPERTY_SASL_MECHANISMS=PLAIN` → `sasl.mechanisms`).
+    public static func passThroughProperties(_ environment: [String: String]) -> [String: String] {
         var properties: [String: String] = [:]
         for (name, value) in environment where name.hasPrefix("KAFKA_PROPERTY_") {
             let property = name.dropFirst("KAFKA_PROPERTY_".count).lowercased().replacingOccurrences(of: "_", with: ".")
             properties[property] = value
         }
-        return KafkaConfiguration(
-            brokers: brokers,
-            clientId: environment["KAFKA_CLIENT_ID"] ?? service,
-            groupId: environment["KAFKA_GROUP_ID"] ?? "customer-\(service)",
-            sessionTimeoutMs: environment["KAFKA_SESSION_TIMEOUT_MS"].flatMap(Int.init) ?? 6000,
-            fetchWaitMaxMs: environment["KAFKA_FETCH_WAIT_MAX_MS"].flatMap(Int.init) ?? 10,
-            properties: properties
-        )
+        return properties
     }
 }

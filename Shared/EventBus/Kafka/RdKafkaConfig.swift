@@ -21,8 +21,9 @@ enum RdKafka {
         return handle
     }
 
+    /// What producer and consumer share; each adds its own, then `configuration.properties` last.
     static func commonProperties(_ configuration: KafkaConfiguration) -> [String: String] {
-        var properties = [
+        [
             "bootstrap.servers": configuration.brokers,
             "client.id": configuration.clientId,
             // Dev clusters come and go; keep reconnect attempts frequent but bounded.
@@ -33,7 +34,5 @@ enum RdKafka {
             // librdkafka's own stderr lines to critical ones.
             "log_level": "2",
         ]
-        properties.merge(configuration.properties) { $1 }
-        return properties
     }
 }

@@ -47,9 +47,16 @@ public struct ServiceConfiguration: Sendable {
         self.jwtSecret = secret
         self.jwtIssuer = env.optionalString("JWT_ISSUER")
         self.jwtAudience = env.optionalString("JWT_AUDIENCE")
-        _ = try env.int("KAFKA_SESSION_TIMEOUT_MS", default: 6000, range: 1000...300_000)
-        _ = try env.int("KAFKA_FETCH_WAIT_MAX_MS", default: 10, range: 0...10_000)
-        self.kafka = KafkaConfiguration.fromEnvironment(env.values, service: service)
+        // Kafka is optional: without KAFKA_BROKERS, events wait in the outbox.
+        let sessionTimeoutMs = try env.int("KAFKA_SESSION_TIMEOUT_MS", default: 6000, range: 1000...300_000)
+        let fetchWaitMaxMs = try env.int("KAFKA_FETCH_WAIT_MAX_MS", default: 10, range: 0...10_000)
+        self.kafka = env.optionalString("KAFKA_BROKERS").flatMap { $0.isEmpty ? nil : $0 }.map { brokers in
+            KafkaConfiguration(
+                brokers: brokers, clientId: env.optionalString("KAFKA_CLIENT_ID") ?? service,
+                groupId: env.optionalString("KAFKA_GROUP_ID") ?? "customer-\(service)",
+                sessionTimeoutMs: sessionTimeoutMs, fetchWaitMaxMs: fetchWaitMaxMs,
+                properties: KafkaConfiguration.passThroughProperties(env.values))
+        }
         self.allowedOrigins = env.list("ALLOWED_ORIGINS", default: ["http://localhost:3000"])
         self.rateLimitWindowMs = try env.int("RATE_LIMIT_WINDOW_MS", default: 60_000, range: 1...86_400_000)
         self.rateLimitMaxRequests = try env.int("RATE_LIMIT_MAX_REQUESTS", default: 100, range: 0...1_000_000_000)
