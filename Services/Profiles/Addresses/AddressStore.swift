@@ -88,12 +88,9 @@ struct AddressStore: Sendable {
         let logger = self.logger
         return try await database.transaction { connection -> Bool in
             try await Self.lock(userId, connection, logger)
-            var deleted: Bool?
-            for try await wasPrimary in try await connection.query(
-                "DELETE FROM addresses WHERE id = \(id) AND user_id = \(userId) RETURNING is_primary", logger: logger).decode(Bool.self) {
-                deleted = wasPrimary
-            }
-            guard let wasPrimary = deleted else { return false }
+            guard let wasPrimary = try await connection.query(
+                "DELETE FROM addresses WHERE id = \(id) AND user_id = \(userId) RETURNING is_primary", logger: logger).value(Bool.self)
+            else { return false }
             if wasPrimary {
                 try await connection.query("""
                     UPDATE addresses SET is_primary = true, updated_at = clock_timestamp()
@@ -106,7 +103,7 @@ struct AddressStore: Sendable {
     }
 
     private static func lock(_ userId: String, _ connection: PostgresConnection, _ logger: Logger) async throws {
-        try await connection.query("SELECT pg_advisory_xact_lock(hashtext('addresses:' || \(userId)))", logger: logger)
+        try await connection.lockUntilCommit("addresses:" + userId, logger: logger)
     }
 
     static func all(_ rows: PostgresRowSequence) async throws -> [Address] {

@@ -44,17 +44,13 @@ enum AnonymizeInactiveUsers {
         """
 
     static func inactive(before cutoff: Date, database: Database) async throws -> [String] {
-        var users: [String] = []
-        for try await userId in try await database.query("""
+        try await database.query("""
             SELECT p.user_id FROM profiles p
             WHERE p.anonymized_at IS NULL
               AND \(unescaped: lastActivity) < \(cutoff)
               AND \(unescaped: noOpenTicket)
             ORDER BY p.user_id
-            """).decode(String.self) {
-            users.append(userId)
-        }
-        return users
+            """).values(String.self)
     }
 
     /// Returns false when the customer is no longer eligible (active or with an open ticket

@@ -81,18 +81,13 @@ enum SyncCustomerData {
     private static func republishRecent(context: JobContext) async throws -> Int {
         let runtime = context.runtime
         // Since the last successful run (or the last 7 hours): the schedule's period and a margin.
-        var since = context.now.addingTimeInterval(-7 * 3600)
-        for try await started in try await runtime.database.query("""
+        let lastRun = try await runtime.database.query("""
             SELECT max(started_at) FROM job_runs WHERE job = 'sync-customer-data' AND outcome = 'succeeded' AND NOT dry_run
-            """).decode(Date?.self) {
-            if let started { since = started.addingTimeInterval(-3600) }
-        }
-        var users: [String] = []
-        for try await userId in try await runtime.database.query("""
+            """).value(Date?.self) ?? nil
+        let since = lastRun?.addingTimeInterval(-3600) ?? context.now.addingTimeInterval(-7 * 3600)
+        let users = try await runtime.database.query("""
             SELECT user_id FROM profiles WHERE updated_at >= \(since) AND anonymized_at IS NULL ORDER BY user_id
-            """).decode(String.self) {
-            users.append(userId)
-        }
+            """).values(String.self)
         guard !context.dryRun else { return users.count }
         var republished = 0
         for chunk in stride(from: 0, to: users.count, by: 500).map({ Array(users[$0..<min($0 + 500, users.count)]) }) {

@@ -25,7 +25,7 @@ struct PreferencesStore: Sendable {
         let runtime = self.runtime, logger = self.logger
         return try await runtime.database.transaction { connection in
             // Serialise concurrent saves of one customer, whether or not a row exists yet.
-            try await connection.query("SELECT pg_advisory_xact_lock(hashtext('preferences:' || \(userId)))", logger: logger)
+            try await connection.lockUntilCommit("preferences:" + userId, logger: logger)
             let current = try await Self.first(connection.query(
                 "SELECT \(unescaped: Self.columns) FROM notification_preferences WHERE user_id = \(userId)", logger: logger))
                 ?? .defaults

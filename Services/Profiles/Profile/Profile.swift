@@ -62,7 +62,7 @@ struct ProfileChanges: Sendable {
         dateOfBirth = body.nullable("dateOfBirth", ProfileRules.dateOfBirth(today: Date()))
         avatarUrl = body.nullable("avatarUrl", .httpsURL(maxLength: 500))
         marketingConsent = body.optional("marketingConsent", .bool)
-        marketingConsentDate = body.optional("marketingConsentDate", ProfileRules.timestamp)
+        marketingConsentDate = body.optional("marketingConsentDate", .timestamp)
         preferredLanguage = body.optional("preferredLanguage", ProfileRules.language)
         preferredCurrency = body.optional("preferredCurrency", ProfileRules.currency)
     }

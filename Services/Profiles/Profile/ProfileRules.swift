@@ -24,14 +24,6 @@ enum ProfileRules {
                 return nil
             }
     }
-
-    /// An ISO 8601 timestamp.
-    static let timestamp = FieldRule<Date>(fallback: Date()) { json in
-        guard case .string(let text) = json, let date = Timestamp.parse(text) else {
-            return .failure(RuleFailure("must be an ISO 8601 timestamp"))
-        }
-        return .success(date)
-    }
 }
 
 /// A day in the proleptic Gregorian calendar, compared field by field (no time zones).

@@ -148,8 +148,7 @@ public final class EventConsumer: Service, Sendable {
                 SELECT * FROM unnest(\(ids)::uuid[], \(topics)::text[])
                 ON CONFLICT (event_id) DO NOTHING RETURNING event_id
                 """, logger: logger)
-            var new = Set<UUID>()
-            for try await id in inserted.decode(UUID.self) { new.insert(id) }
+            var new = Set(try await inserted.values(UUID.self))
             var applied: [Bool] = []
             for event in events {
                 // An id seen twice in one batch is applied once.

@@ -68,12 +68,10 @@ public struct Outbox: Sendable {
 
     /// Seconds the oldest unpublished event has waited (0 when none waits).
     public static func lagSeconds(_ database: Database) async throws -> Double {
-        let rows = try await database.query("""
+        try await database.query("""
             SELECT COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - min(created_at)), 0)::float8
             FROM outbox WHERE published_at IS NULL
-            """)
-        for try await lag in rows.decode(Double.self) { return lag }
-        return 0
+            """).value(Double.self) ?? 0
     }
 }
 

@@ -141,3 +141,15 @@ extension FieldRule {
         }
     }
 }
+
+extension FieldRule where Value == Date {
+    /// An ISO 8601 timestamp.
+    public static var timestamp: FieldRule {
+        FieldRule(fallback: Date()) { json in
+            guard case .string(let text) = json, let date = Timestamp.parse(text) else {
+                return .failure(RuleFailure("must be an ISO 8601 timestamp"))
+            }
+            return .success(date)
+        }
+    }
+}

@@ -44,7 +44,7 @@ public struct MigrationRunner: Sendable {
         var applied: [Int] = []
         for migration in migrations {
             let didApply = try await database.transaction { connection in
-                try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(lockName)))", logger: logger)
+                try await connection.lockUntilCommit(lockName, logger: logger)
                 let rows = try await connection.query(
                     "SELECT 1 FROM schema_migrations WHERE version = \(migration.version)", logger: logger)
                 for try await _ in rows { return false }
@@ -71,7 +71,7 @@ public struct MigrationRunner: Sendable {
     /// even when the schema exists, and the stack's per-context roles do not have it.
     private func prepareSchema() async throws {
         try await database.transaction { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(lockName)))", logger: logger)
+            try await connection.lockUntilCommit(lockName, logger: logger)
             let exists = try await connection.query(
                 "SELECT 1 FROM pg_namespace WHERE nspname = \(database.schema)", logger: logger)
             var found = false
