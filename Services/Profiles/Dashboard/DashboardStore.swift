@@ -25,9 +25,9 @@ struct DashboardStore: Sendable {
         async let address = addresses.primary(userId)
         async let onboarding = onboarding(userId)
         async let loyaltyAndWishlist = loyaltyAndWishlist(userId)
-        async let support = portal.support(userId)
-        async let orders = portal.orders(userId, Pagination(page: 1, limit: 5))
-        async let appointments = portal.appointments(userId, Pagination(page: 1, limit: 5), upcomingOnly: true)
+        async let support = portal.supportCounts(userId)
+        async let orders = portal.orderRows(userId, Pagination(page: 1, limit: 5))
+        async let appointments = portal.upcomingAppointments(userId, limit: 5)
 
         let (loyalty, wishlistCount) = try await loyaltyAndWishlist
         let supportSummary = try await support
@@ -39,10 +39,10 @@ struct DashboardStore: Sendable {
                 current: loyalty.points, lifetime: loyalty.lifetime, tier: loyalty.tier,
                 nextTier: next?.tier.rawValue, pointsToNextTier: next?.pointsNeeded),
             wishlistCount: wishlistCount,
-            support: .init(open: supportSummary.open, awaitingReply: supportSummary.awaitingReply),
-            recentOrders: try await orders.0,
-            upcomingAppointments: try await appointments.0,
-            unreadNotifications: supportSummary.awaitingReply,
+            support: .init(open: supportSummary.open, awaitingReply: supportSummary.awaiting),
+            recentOrders: try await orders,
+            upcomingAppointments: try await appointments,
+            unreadNotifications: supportSummary.awaiting,
             quickActions: try await onboarding.steps.filter { !$0.done }.map { .init(key: $0.key, label: $0.label, href: $0.href) }
         )
     }
