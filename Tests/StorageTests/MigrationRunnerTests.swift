@@ -115,7 +115,9 @@ import TestSupport
                 }
                 try await group.waitForAll()
             }
-            #expect(runs.next() == 4)  // two transactions, one of them run twice
+            // Two transactions, at least one of them run again (a rerun may meet the other once
+            // more, timing decides); each applied exactly once.
+            #expect(runs.next() >= 4)
             #expect(try await database.scalar("SELECT sum(n)::int FROM counters") == 4)
         }
     }
