@@ -216,3 +216,23 @@ wait_ready() {
     sleep 0.2
   done
 }
+
+# platform_wait_ready DIR GATEWAY_PORT: every context ready through the gateway, or die with
+# the context's last log lines.
+platform_wait_ready() {
+  local context
+  for context in "${CONTEXTS[@]}"; do
+    wait_ready "http://127.0.0.1:$2/health/$context" 60 \
+      || { tail -n 20 "$1/services/$context.log" >&2; die "$context did not become ready"; }
+  done
+}
+
+# platform_stop DIR: stops, by pid, everything the stack or the test run started in DIR.
+platform_stop() {
+  local context
+  stop_pid "$1/gateway/nginx.pid" gateway
+  for context in "${CONTEXTS[@]}"; do stop_pid "$1/services/$context.pid" "$context"; done
+  stop_pid "$1/kafka/broker.pid" "kafka broker"
+  stop_pid "$1/redis/redis.pid" redis
+  pg_stop "$1"
+}
