@@ -21,7 +21,7 @@ struct LoyaltyService: ServiceDefinition {
         let stores = try Stores(runtime)
         var handlers = EventHandlers()
         OrderEarnings.register(on: &handlers, referrals: stores.referrals, pointsPerPound: stores.pointsPerPound)
-        CustomerNames.register(on: &handlers, runtime: runtime)
+        ReferrerNames.register(on: &handlers, runtime: runtime)
         return handlers
     }
 

@@ -40,11 +40,4 @@ enum ReferralCode {
         default: false
         }
     }
-
-    /// "First L." — the first name and the last initial; nil when no name is known.
-    static func displayName(firstName: String?, lastName: String?) -> String? {
-        guard let first = firstName?.trimmingCharacters(in: .whitespaces), !first.isEmpty else { return nil }
-        guard let initial = lastName?.trimmingCharacters(in: .whitespaces).first else { return first }
-        return "\(first) \(initial.uppercased())."
-    }
 }

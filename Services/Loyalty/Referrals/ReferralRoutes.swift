@@ -55,7 +55,7 @@ struct ReferralRoutes {
 
         routes.patch("/referrals/:id/complete") { request, context in
             _ = try context.admin()
-            guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw AppError.notFound("Referral not found") }
+            let id = try context.resourceId(notFound: "Referral not found")
             var body = try await JSONBody(request, context: context)
             let referrerPoints = body.optional("referrerPoints", .int(0...1_000_000))
             let refereePoints = body.optional("refereePoints", .int(0...1_000_000))

@@ -89,7 +89,7 @@ struct ReferralStore: Sendable {
             SELECT c.code, n.first_name, n.last_name FROM referral_codes c LEFT JOIN customer_names n USING (user_id)
             WHERE c.code = \(code)
             """).decode((String, String?, String?).self) {
-            return Validation(code: code, referrerName: ReferralCode.displayName(firstName: firstName, lastName: lastName))
+            return Validation(code: code, referrerName: CustomerNames.displayName(firstName: firstName, lastName: lastName))
         }
         return nil
     }

@@ -33,7 +33,6 @@ struct AddressRoutes {
     }
 
     private func addressId(_ context: AppContext) throws -> UUID {
-        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw AppError.notFound("Address not found") }
-        return id
+        try context.resourceId(notFound: "Address not found")
     }
 }

@@ -92,3 +92,23 @@ public struct OutboxRows: Sendable {
 
     public init() {}
 }
+
+extension PostgresQuery.StringInterpolation {
+    /// `\(outboxInsert: rows)`: the outbox insert of `rows`, for a data-modifying CTE of a
+    /// statement that changes its own tables and publishes in one round trip:
+    ///
+    ///     WITH item AS (INSERT INTO …), events AS (\(outboxInsert: rows)) SELECT … FROM item
+    ///
+    /// After such a statement, call `outbox.wakeRelayAfterCommit()`.
+    public mutating func appendInterpolation(outboxInsert rows: OutboxRows) {
+        appendLiteral("INSERT INTO outbox (id, topic, key, value) SELECT * FROM unnest(")
+        appendInterpolation(rows.ids)
+        appendLiteral("::uuid[], ")
+        appendInterpolation(rows.topics)
+        appendLiteral("::text[], ")
+        appendInterpolation(rows.keys)
+        appendLiteral("::text[], ")
+        appendInterpolation(rows.values)
+        appendLiteral("::text[])")
+    }
+}

@@ -20,20 +20,27 @@ public struct PageMeta: Sendable, Equatable, Codable {
     }
 }
 
-/// A success response in the contract's envelope: `{"success": true, "data": …, "meta"?: …}`.
-public struct Reply<Payload: Encodable & Sendable>: ResponseGenerator, Sendable {
-    private struct Envelope: Encodable {
-        let success = true
-        let data: Payload
-        let meta: PageMeta?
-    }
+/// The body of a success response: `{"success": true, "data": …, "meta"?: …}`. Routes that
+/// cache a whole response (a list with its `meta`) cache this, and answer with `Response.json`.
+public struct SuccessBody<Payload: Encodable & Sendable>: Encodable, Sendable {
+    public let success = true
+    public let data: Payload
+    public let meta: PageMeta?
 
+    public init(_ data: Payload, meta: PageMeta? = nil) {
+        self.data = data
+        self.meta = meta
+    }
+}
+
+/// A success response in the contract's envelope.
+public struct Reply<Payload: Encodable & Sendable>: ResponseGenerator, Sendable {
     public let status: HTTPResponse.Status
-    private let envelope: Envelope
+    private let envelope: SuccessBody<Payload>
 
     public init(status: HTTPResponse.Status = .ok, _ data: Payload, meta: PageMeta? = nil) {
         self.status = status
-        self.envelope = Envelope(data: data, meta: meta)
+        self.envelope = SuccessBody(data, meta: meta)
     }
 
     public static func ok(_ data: Payload) -> Reply { Reply(data) }
@@ -58,6 +65,15 @@ extension Response {
             status: status,
             headers: [.contentType: "application/json; charset=utf-8", .contentLength: String(body.readableBytes)],
             body: .init(byteBuffer: body))
+    }
+
+    /// A JSON response whose body is already encoded (e.g. a cached `SuccessBody`).
+    public static func json(status: HTTPResponse.Status = .ok, _ body: String) -> Response {
+        let buffer = ByteBuffer(string: body)
+        return Response(
+            status: status,
+            headers: [.contentType: "application/json; charset=utf-8", .contentLength: String(buffer.readableBytes)],
+            body: .init(byteBuffer: buffer))
     }
 
     public static func json(status: HTTPResponse.Status, _ body: Data, headers: HTTPFields = [:]) -> Response {

@@ -1,4 +1,5 @@
 import Auth
+import Foundation
 import Hummingbird
 import NIOCore
 
@@ -26,4 +27,11 @@ public struct AppContext: RequestContext {
     public func staff() throws(AuthFailure) -> Principal { try auth.staff() }
     /// `admin` (401 / 403 otherwise).
     public func admin() throws(AuthFailure) -> Principal { try auth.admin() }
+
+    /// A resource id from the path (`:id`); a malformed one is a 404 like an unknown one
+    /// (CONTRACT §1), with `notFound` as its message.
+    public func resourceId(_ name: String = "id", notFound message: String) throws(AppError) -> UUID {
+        guard let id = parameters.get(name).flatMap(UUID.init(uuidString:)) else { throw AppError.notFound(message) }
+        return id
+    }
 }

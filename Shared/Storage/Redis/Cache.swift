@@ -28,7 +28,7 @@ public struct Cache: Sendable {
         _ key: String, as type: Value.Type = Value.self,
         load: () async throws -> Value?
     ) async throws -> Value? {
-        let (cached, generation) = await lookup(key)
+        let (cached, generation) = await lookup(key, generationOf: key)
         if let cached, let value = try? JSONCoding.decoder.decode(Value.self, from: Data(cached.utf8)) {
             return value
         }
@@ -42,8 +42,12 @@ public struct Cache: Sendable {
     /// The cached JSON for `key`, or `load`'s value encoded with `JSONCoding.encoder`, stored
     /// and returned. Hot reads answer with these bytes as they are, without decoding and
     /// re-encoding. `nil` from the loader is not cached.
-    public func fetchJSON<Value: Encodable & Sendable>(_ key: String, load: () async throws -> Value?) async throws -> String? {
-        let (cached, generation) = await lookup(key)
+    ///
+    /// Entries with the same `group` (the variants of one page: each sort order, page and
+    /// limit) share the group's generation, so `invalidate(group)` makes all of them stale
+    /// without knowing which variants were cached.
+    public func fetchJSON<Value: Encodable & Sendable>(_ key: String, group: String? = nil, load: () async throws -> Value?) async throws -> String? {
+        let (cached, generation) = await lookup(key, generationOf: group ?? key)
         if let cached { return cached }
         guard let value = try await load() else { return nil }
         let json = String(decoding: try JSONCoding.encoder.encode(value), as: UTF8.self)
@@ -51,7 +55,8 @@ public struct Cache: Sendable {
         return json
     }
 
-    /// Makes the cached entries stale; call after the write that changed them has committed.
+    /// Makes the cached entries (or groups of entries) stale; call after the write that changed
+    /// them has committed.
     ///
     /// Deleting alone would leave a race: a reader that loaded the old rows just before the
     /// commit could store them just after the delete, to be served until the TTL. So every key
@@ -74,10 +79,10 @@ public struct Cache: Sendable {
     /// Outlives every entry written under it, so an expired generation cannot come back.
     var generationTTL: Int { max(86_400, ttlSeconds * 10) }
 
-    /// The entry (if it belongs to the current generation) and the current generation, in
+    /// The entry (if it belongs to the current generation of `group`) and that generation, in
     /// one round trip; nothing when Redis is unavailable.
-    private func lookup(_ key: String) async -> (String?, String) {
-        guard let reply = try? await redis.send(["MGET", key, key + ":gen"]), case .array(let values) = reply, values.count == 2 else {
+    private func lookup(_ key: String, generationOf group: String) async -> (String?, String) {
+        guard let reply = try? await redis.send(["MGET", key, group + ":gen"]), case .array(let values) = reply, values.count == 2 else {
             return (nil, "")
         }
         let generation = values[1].string ?? "-"

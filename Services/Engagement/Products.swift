@@ -1,0 +1,18 @@
+import Foundation
+import HTTPKit
+
+/// What engagement knows of a product: its id (owned by the catalogue, an opaque string)
+/// and the two ranges it belongs to.
+enum ProductCategory: String, Codable, CaseIterable, Sendable { case KITCHEN, BEDROOM }
+
+enum ProductId {
+    /// `productId` in a body: 1–100 characters.
+    static let rule = FieldRule<String>.string(1...100)
+
+    /// `:productId` in a path, percent-decoded; a 404 when it cannot be a product id.
+    static func path(_ context: AppContext) throws(AppError) -> String {
+        guard let raw = context.parameters.get("productId"), let id = raw.removingPercentEncoding,
+              (1...100).contains(id.count) else { throw AppError.notFound("Product not found") }
+        return id
+    }
+}

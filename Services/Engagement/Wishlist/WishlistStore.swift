@@ -1,0 +1,147 @@
+import Foundation
+import HTTPKit
+
+/// Wishlist SQL. Every change takes the wishlist's row lock first, then writes the items, the
+/// count and `customer.wishlist.updated` in the same transaction. The lock keeps the count
+/// exact under concurrent adds (the 101st waits and is refused) and stamps each event after
+/// the change before it, so profiles' "newest event wins" projection ends on the true count.
+struct WishlistStore: Sendable {
+    let runtime: Runtime
+    var logger: Logger { runtime.logger }
+
+    static let itemColumns = "id, product_id, category, notes, added_at"
+
+    // MARK: Reading
+
+    /// A page of the caller's wishlist, created empty on first access.
+    func wishlist(_ userId: String, category: ProductCategory?, page: Pagination) async throws -> Wishlist {
+        let (id, count) = try await findOrCreate(userId)
+        let itemCount = category == nil ? count : try await runtime.database.query("""
+            SELECT count(*)::int FROM wishlist_items WHERE user_id = \(userId) AND category = \(category?.rawValue)
+            """).value(Int.self) ?? 0
+        let items = try await Self.items(runtime.database.query("""
+            SELECT \(unescaped: Self.itemColumns) FROM wishlist_items
+            WHERE user_id = \(userId) AND (\(category?.rawValue)::text IS NULL OR category = \(category?.rawValue))
+            ORDER BY added_at DESC, id LIMIT \(page.limit) OFFSET \(page.offset)
+            """))
+        return Wishlist(id: id, userId: userId, items: items, itemCount: itemCount)
+    }
+
+    /// The item holding `productId` in the caller's wishlist, if any.
+    func item(_ userId: String, productId: String) async throws -> UUID? {
+        try await runtime.database.query(
+            "SELECT id FROM wishlist_items WHERE user_id = \(userId) AND product_id = \(productId)").value(UUID.self)
+    }
+
+    private func findOrCreate(_ userId: String) async throws -> (UUID, Int) {
+        let find: PostgresQuery = "SELECT id, item_count FROM wishlists WHERE user_id = \(userId)"
+        if let found = try await runtime.database.query(find).decode((UUID, Int).self).firstElement() { return found }
+        try await runtime.database.query("INSERT INTO wishlists (user_id, id) VALUES (\(userId), \(UUID())) ON CONFLICT DO NOTHING")
+        guard let created = try await runtime.database.query(find).decode((UUID, Int).self).firstElement() else { throw AppError.internalError }
+        return created
+    }
+
+    // MARK: Changing
+
+    /// 409 when the product is already saved, 422 when the wishlist is full.
+    func add(_ userId: String, _ new: NewWishlistItem, correlationId: String) async throws -> WishlistItem {
+        do {
+            return try await runtime.database.transaction { connection in
+                // Creates the wishlist on the first add; either way, locks its row.
+                let (count, saved) = try await connection.query("""
+                    INSERT INTO wishlists AS w (user_id, id) VALUES (\(userId), \(UUID()))
+                    ON CONFLICT (user_id) DO UPDATE SET item_count = w.item_count
+                    RETURNING item_count, EXISTS (SELECT 1 FROM wishlist_items WHERE user_id = \(userId) AND product_id = \(new.productId))
+                    """, logger: logger).decode((Int, Bool).self).firstElement() ?? (0, false)
+                if saved { throw AppError.conflict("The product is already in your wishlist") }
+                guard count < Wishlist.limit else {
+                    throw AppError.validation(field: "items", "A wishlist holds at most \(Wishlist.limit) items")
+                }
+                let events = try event(.added, userId: userId, productId: new.productId, itemCount: count + 1, correlationId: correlationId)
+                let item = try await Self.items(connection.query("""
+                    WITH item AS (
+                        INSERT INTO wishlist_items (id, user_id, product_id, category, notes)
+                        VALUES (\(UUID()), \(userId), \(new.productId), \(new.category.rawValue), \(new.notes))
+                        RETURNING \(unescaped: Self.itemColumns)
+                    ), counted AS (
+                        UPDATE wishlists SET item_count = item_count + 1 WHERE user_id = \(userId)
+                    ), events AS (\(outboxInsert: events))
+                    SELECT \(unescaped: Self.itemColumns) FROM item
+                    """, logger: logger))[0]
+                await runtime.outbox.wakeRelayAfterCommit()
+                return item
+            }
+        } catch StorageError.uniqueViolation {
+            // Saved by a concurrent request between the check and the insert.
+            throw AppError.conflict("The product is already in your wishlist")
+        }
+    }
+
+    /// Removes one of the caller's items; false when they have no such item.
+    func remove(_ userId: String, item id: UUID, correlationId: String) async throws -> Bool {
+        try await runtime.database.transaction { connection in
+            let locked = try await connection.query("""
+                SELECT w.item_count, i.product_id FROM wishlists w JOIN wishlist_items i ON i.user_id = w.user_id AND i.id = \(id)
+                WHERE w.user_id = \(userId) FOR UPDATE OF w
+                """, logger: logger).decode((Int, String).self).firstElement()
+            guard let (count, productId) = locked else { return false }
+            let events = try event(.removed, userId: userId, productId: productId, itemCount: count - 1, correlationId: correlationId)
+            try await connection.query("""
+                WITH gone AS (
+                    DELETE FROM wishlist_items WHERE id = \(id)
+                ), counted AS (
+                    UPDATE wishlists SET item_count = item_count - 1 WHERE user_id = \(userId)
+                ), events AS (\(outboxInsert: events))
+                SELECT 1
+                """, logger: logger)
+            await runtime.outbox.wakeRelayAfterCommit()
+            return true
+        }
+    }
+
+    /// Empties the caller's wishlist; publishes only when there was something to remove.
+    func clear(_ userId: String, correlationId: String) async throws {
+        try await runtime.database.transaction { connection in
+            try await clear(userId, correlationId: correlationId, on: connection)
+        }
+    }
+
+    /// `clear` inside the caller's transaction (the erasure handler's).
+    func clear(_ userId: String, correlationId: String, on connection: PostgresConnection) async throws {
+        let count = try await connection.query(
+            "SELECT item_count FROM wishlists WHERE user_id = \(userId) FOR UPDATE", logger: logger).value(Int.self) ?? 0
+        guard count > 0 else { return }
+        let events = try event(.cleared, userId: userId, productId: nil, itemCount: 0, correlationId: correlationId)
+        try await connection.query("""
+            WITH gone AS (
+                DELETE FROM wishlist_items WHERE user_id = \(userId)
+            ), counted AS (
+                UPDATE wishlists SET item_count = 0 WHERE user_id = \(userId)
+            ), events AS (\(outboxInsert: events))
+            SELECT 1
+            """, logger: logger)
+        await runtime.outbox.wakeRelayAfterCommit()
+    }
+
+    // MARK: Events
+
+    private func event(
+        _ action: WishlistUpdated.Action, userId: String, productId: String?, itemCount: Int, correlationId: String
+    ) throws -> OutboxRows {
+        var rows = OutboxRows()
+        try runtime.outbox.add(
+            Topics.wishlistUpdated, userId: userId,
+            payload: WishlistUpdated(userId: userId, action: action, productId: productId, itemCount: itemCount),
+            correlationId: correlationId, to: &rows)
+        return rows
+    }
+
+    static func items(_ rows: PostgresRowSequence) async throws -> [WishlistItem] {
+        var items: [WishlistItem] = []
+        for try await (id, productId, category, notes, addedAt) in rows.decode((UUID, String, String, String?, Date).self) {
+            items.append(WishlistItem(
+                id: id, productId: productId, category: ProductCategory(rawValue: category) ?? .KITCHEN, notes: notes, addedAt: addedAt))
+        }
+        return items
+    }
+}
