@@ -1,0 +1,64 @@
+import Foundation
+import HTTPKit
+import NIOHTTP1
+import Testing
+import TestSupport
+
+/// Engagement with the other contexts, through the gateway and the stack's broker: a name
+/// from profiles reaches the review, a wishlist add reaches the profiles dashboard, and the
+/// profiles anonymisation job's fan-out scrubs engagement.
+@Suite struct EngagementAcrossContextsTests {
+    func send(_ method: HTTPMethod, _ path: String, as user: String, role: Role = .customer, json: String? = nil) async throws -> Gateway.Reply {
+        let token = try await TestEnvironment.token(user, role: role)
+        return try await Gateway.send(method, "/v1/customers" + path, headers: ["Authorization": "Bearer \(token)"], json: json)
+    }
+
+    func data(_ reply: Gateway.Reply) throws -> [String: Any] { try reply.json()["data"] as? [String: Any] ?? [:] }
+
+    @Test func namesWishlistsAndErasureFlowBetweenContexts() async throws {
+        let user = TestEnvironment.uniqueUser()
+        let product = "oak-\(UUID().uuidString.prefix(8))"
+        #expect(try await send(.POST, "/profile", as: user, json: #"{"firstName":"Grace","lastName":"hopper"}"#).status == 201)
+        let review = try await send(.POST, "/reviews", as: user, json: """
+            {"productId":"\(product)","rating":5,"title":"Beautiful","body":"The grain is beautiful."}
+            """)
+        #expect(review.status == 201)
+        let reviewId = try #require(try data(review)["id"] as? String)
+        #expect(try await send(.PATCH, "/reviews/\(reviewId)/status", as: "admin-1", role: .admin, json: #"{"status":"APPROVED"}"#).status == 200)
+
+        // profiles → engagement: the reviewer's name, on the public page (no token).
+        @Sendable func publicName() async throws -> String? {
+            let page = try data(await Gateway.get("/v1/customers/reviews/product/\(product)"))
+            return (page["reviews"] as? [[String: Any]])?.first?["reviewerName"] as? String
+        }
+        #expect(try await eventually(timeout: .seconds(10)) { try await publicName() == "Grace H." })
+
+        // engagement → profiles: the dashboard's wishlist count and onboarding.
+        #expect(try await send(.POST, "/wishlist/items", as: user, json: #"{"productId":"\#(product)","category":"KITCHEN"}"#).status == 201)
+        #expect(try await eventually(timeout: .seconds(10)) {
+            try data(await send(.GET, "/dashboard", as: user))["wishlistCount"] as? Int == 1
+        })
+        #expect(try data(await send(.GET, "/onboarding-status", as: user))["hasWishlistItem"] as? Bool == true)
+
+        // The anonymisation job in profiles, for this customer made inactive: engagement
+        // scrubs the name and drops the wishlist, and profiles hears that it is empty.
+        try await withDatabase(schema: "profiles") { database in
+            try await database.query("UPDATE profiles SET updated_at = now() - interval '3 days' WHERE user_id = \(user)")
+            try await database.query("UPDATE wishlist_summaries SET event_at = now() - interval '3 days' WHERE user_id = \(user)")
+        }
+        let (status, stderr) = try await runToCompletion(
+            TestEnvironment.binDirectory + "/profiles", ["jobs", "run", "anonymize-inactive-users"],
+            environment: [
+                "DATABASE_URL": TestEnvironment.databaseURL, "DATABASE_SCHEMA": "profiles", "REDIS_URL": TestEnvironment.redisURL,
+                "JWT_SECRET": TestEnvironment.jwtSecret, "GDPR_INACTIVITY_DAYS": "1", "LOG_LEVEL": "error",
+            ])
+        #expect(status == 0, "\(stderr)")
+        #expect(try await eventually(timeout: .seconds(10)) { try await publicName() == "Customer" })
+        #expect(try data(await send(.GET, "/wishlist", as: user))["itemCount"] as? Int == 0)
+        #expect(try await eventually(timeout: .seconds(10)) {
+            try data(await send(.GET, "/dashboard", as: user))["wishlistCount"] as? Int == 0
+        })
+        let kept = try data(await send(.GET, "/reviews/\(reviewId)", as: user))
+        #expect(kept["body"] as? String == "The grain is beautiful." && kept["status"] as? String == "APPROVED")
+    }
+}
