@@ -19,7 +19,7 @@ bench_up() {
   JWT_SECRET=$DEV_JWT_SECRET "$BIN_DIR/lw-dev" token --sub bench- --count "$CUSTOMERS" --expires-in 86400 > "$TOKENS_FILE"
 }
 
-bench_cleanup() { :; }
+bench_cleanup() { stop_pid "$STACK_DIR/static/nginx.pid" static-nginx; }
 
 bench_sql() { pg_psql "$STACK_DIR" "$PG_PORT" -d "$DATABASE_NAME" -c "$1" >/dev/null; }
 
@@ -27,3 +27,45 @@ bench_sql() { pg_psql "$STACK_DIR" "$PG_PORT" -d "$DATABASE_NAME" -c "$1" >/dev/
 bench_wrk() { wrk -t1 -c64 -d"$2" -s "$1" "$GATEWAY" | grep RESULT; }
 
 peak_rss() { awk '/VmHWM/ {printf "%.0f MB\n", $2 / 1024}' "/proc/$(cat "$STACK_DIR/services/$1.pid")/status"; }
+
+# The ceilings every figure is reported beside, measured in the same run.
+# static_nginx_start BODY: an nginx of its own on 127.0.0.1:4199 answering BODY as JSON.
+static_nginx_start() {
+  mkdir -p "$STACK_DIR/static/tmp"
+  cat > "$STACK_DIR/static/nginx.conf" <<CONF
+worker_processes 1;
+pid $STACK_DIR/static/nginx.pid;
+error_log $STACK_DIR/static/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $STACK_DIR/static/tmp;
+  proxy_temp_path $STACK_DIR/static/tmp;
+  fastcgi_temp_path $STACK_DIR/static/tmp;
+  uwsgi_temp_path $STACK_DIR/static/tmp;
+  scgi_temp_path $STACK_DIR/static/tmp;
+  server { listen 127.0.0.1:4199; default_type application/json; location / { return 200 '$1'; } }
+}
+CONF
+  nginx -p "$STACK_DIR/static" -c "$STACK_DIR/static/nginx.conf"
+}
+
+static_nginx_wrk() { wrk -t1 -c64 -d"$1" -s bench/report.lua "http://127.0.0.1:4199/" | grep RESULT; }
+
+# bench_pgbench -N|-S: pgbench -n -c 64 -j 2 -T 10 on the bench PostgreSQL (scale 10, in a
+# database of its own); prints "tps=… p50… " as one line.
+bench_pgbench() {
+  if ! pg_psql "$STACK_DIR" "$PG_PORT" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'pgbench'" | grep -q 1; then
+    pg_psql "$STACK_DIR" "$PG_PORT" -d postgres -c "CREATE DATABASE pgbench"
+    as_postgres "$PG_BIN/pgbench" -q -i -s 10 -h "$STACK_DIR/pg/run" -p "$PG_PORT" -U postgres pgbench >/dev/null 2>&1
+  fi
+  as_postgres "$PG_BIN/pgbench" -n "$1" -c 64 -j 2 -T 10 -h "$STACK_DIR/pg/run" -p "$PG_PORT" -U postgres pgbench 2>/dev/null \
+    | awk '/latency average/ {lat=$4} /^tps/ {tps=$3} END {printf "tps=%.0f latency_avg_ms=%s\n", tps, lat}'
+}
+
+# peak_rss_all: every context's peak RSS on one line.
+peak_rss_all() {
+  local context line=""
+  for context in "${CONTEXTS[@]}"; do line+="$context=$(peak_rss "$context" | tr -d ' ') "; done
+  echo "$line"
+}

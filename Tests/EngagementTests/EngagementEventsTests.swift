@@ -39,20 +39,22 @@ import TestSupport
             // Bought by someone else: not verified for this customer.
             #expect(try await createReview(client, user, "lamp")["verifiedPurchase"] as? Bool == false)
 
-            // Review first, approved, its public page cached; then the order arrives.
-            let review = try await createReview(client, user, "sofa")
+            // Review first, approved, its public page cached; then the order arrives. (Product
+            // pages are cached under the product id: one no other test uses.)
+            let sofa = "sofa-\(UUID().uuidString.prefix(8))"
+            let review = try await createReview(client, user, sofa)
             let id = try #require(review["id"] as? String)
             #expect(review["verifiedPurchase"] as? Bool == false)
             #expect(try await call(client, .patch, "/reviews/\(id)/status", as: "admin-1", role: .admin, body: #"{"status":"APPROVED"}"#).status == .ok)
-            let cached = try await call(client, .get, "/reviews/product/sofa", as: nil)
+            let cached = try await call(client, .get, "/reviews/product/\(sofa)", as: nil)
             #expect((cached.data["reviews"] as? [[String: Any]])?.first?["verifiedPurchase"] as? Bool == false)
-            let second = try await publisher.publish(Topics.orderPaymentSucceeded, order(user, products: ["sofa"]), userId: user, source: "orders")
+            let second = try await publisher.publish(Topics.orderPaymentSucceeded, order(user, products: [sofa]), userId: user, source: "orders")
             #expect(try await eventually { try await processed(second.id, app) })
             #expect(try await call(client, .get, "/reviews/\(id)", as: user).data["verifiedPurchase"] as? Bool == true)
-            let page = try await call(client, .get, "/reviews/product/sofa", as: nil)
+            let page = try await call(client, .get, "/reviews/product/\(sofa)", as: nil)
             #expect((page.data["reviews"] as? [[String: Any]])?.first?["verifiedPurchase"] as? Bool == true)
             // A second order of the same product changes nothing.
-            let third = try await publisher.publish(Topics.orderPaymentSucceeded, order(user, products: ["sofa"]), userId: user, source: "orders")
+            let third = try await publisher.publish(Topics.orderPaymentSucceeded, order(user, products: [sofa]), userId: user, source: "orders")
             await publisher.shutdown()
             #expect(try await eventually { try await processed(third.id, app) })
             #expect(try await app.runtime.database.scalar("SELECT count(*)::int FROM purchases WHERE user_id = \(user)") == 3)

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Engagement through the nginx gateway, wrk -t1 -c64 on the same machine, beside its ceilings
+# measured in the same run: nginx answering the product page's body statically, and
+# `pgbench -n -N` / `-S` (-c 64 -j 2 -T 10) on the bench PostgreSQL.
+#   - the public product page (summary + 20 approved reviews) for random products of 1,000, no token;
+#   - wishlist adds for random customers of 10,000 (each locks the wishlist, writes the item, the
+#     count and an outbox event, which the relay publishes and profiles consumes).
+# Reports requests/s, p50, p99, the ratio to the ceiling, and every context's peak RSS.
+# Results: docs/performance.md.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_up
+export PRODUCTS=${PRODUCTS:-1000} REVIEWS_PER_PRODUCT=20
+
+log "creating $PRODUCTS products with $REVIEWS_PER_PRODUCT approved reviews each"
+bench_sql "
+  INSERT INTO engagement.customer_names (user_id, first_name, last_name, event_at)
+  SELECT 'bench-reviewer-' || r, 'Reviewer' || r, 'Bench', now() FROM generate_series(1, $REVIEWS_PER_PRODUCT) r
+  ON CONFLICT DO NOTHING;
+  INSERT INTO engagement.reviews (id, user_id, product_id, category, rating, title, body, status, verified_purchase, created_at, moderated_at)
+  SELECT gen_random_uuid(), 'bench-reviewer-' || r, 'bench-product-' || p, 'KITCHEN', 1 + (p + r) % 5, 'Review ' || r,
+         'A solid piece of furniture, review number ' || r || ' of product ' || p || '.', 'APPROVED', r % 2 = 0,
+         now() - (r || ' hours')::interval, now()
+  FROM generate_series(1, $PRODUCTS) p, generate_series(1, $REVIEWS_PER_PRODUCT) r
+  ON CONFLICT DO NOTHING;
+  INSERT INTO engagement.product_ratings (product_id, counts)
+  SELECT product_id, ARRAY[count(*) FILTER (WHERE rating = 1), count(*) FILTER (WHERE rating = 2), count(*) FILTER (WHERE rating = 3),
+                           count(*) FILTER (WHERE rating = 4), count(*) FILTER (WHERE rating = 5)]::int[]
+  FROM engagement.reviews WHERE status = 'APPROVED' AND product_id LIKE 'bench-product-%' GROUP BY product_id
+  ON CONFLICT (product_id) DO UPDATE SET counts = EXCLUDED.counts;
+  ANALYZE engagement.reviews;
+  CHECKPOINT"
+
+static_nginx_start "$(curl -s "$GATEWAY/v1/customers/reviews/product/bench-product-1")"
+log "ceilings: nginx static body ($DURATION), pgbench -N and -S (10 s each)"
+static=$(static_nginx_wrk "$DURATION")
+pgbench_n=$(bench_pgbench -N)
+pgbench_s=$(bench_pgbench -S)
+
+log "warming up"
+bench_wrk bench/product-page.lua 5s >/dev/null
+log "product pages through the gateway ($DURATION)"
+page=$(bench_wrk bench/product-page.lua "$DURATION")
+bench_wrk bench/wishlist-add.lua 5s >/dev/null
+log "wishlist adds through the gateway ($DURATION)"
+adds=$(bench_wrk bench/wishlist-add.lua "$DURATION")
+
+ratio() { # RESULT-line CEILING: requests/s as a share of the ceiling
+  awk -v a="$(echo "$1" | sed 's/.*requests\/s=\([0-9]*\).*/\1/')" -v b="$2" 'BEGIN { printf "%.0f%%", 100 * a / b }'
+}
+static_rps=$(echo "$static" | sed 's/.*requests\/s=\([0-9]*\).*/\1/')
+pgbench_n_tps=$(echo "$pgbench_n" | sed 's/tps=\([0-9]*\).*/\1/')
+echo "nginx static body:                         $static"
+echo "pgbench -N:                                $pgbench_n"
+echo "pgbench -S:                                $pgbench_s"
+echo "GET /v1/customers/reviews/product/:id:     $page  ($(ratio "$page" "$static_rps") of nginx static)"
+echo "POST /v1/customers/wishlist/items:         $adds  ($(ratio "$adds" "$pgbench_n_tps") of pgbench -N)"
+echo "peak RSS:                                  $(peak_rss_all)"
