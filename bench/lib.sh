@@ -29,9 +29,11 @@ bench_wrk() { wrk -t1 -c64 -d"$2" -s "$1" "$GATEWAY" | grep RESULT; }
 peak_rss() { awk '/VmHWM/ {printf "%.0f MB\n", $2 / 1024}' "/proc/$(cat "$STACK_DIR/services/$1.pid")/status"; }
 
 # The ceilings every figure is reported beside, measured in the same run.
-# static_nginx_start BODY: an nginx of its own on 127.0.0.1:4199 answering BODY as JSON.
+# static_nginx_start BODY: an nginx of its own on 127.0.0.1:4199 answering BODY as JSON (from a
+# file: nginx's config cannot hold a body over 4 KiB).
 static_nginx_start() {
-  mkdir -p "$STACK_DIR/static/tmp"
+  mkdir -p "$STACK_DIR/static/tmp" "$STACK_DIR/static/www"
+  printf '%s' "$1" > "$STACK_DIR/static/www/body.json"
   cat > "$STACK_DIR/static/nginx.conf" <<CONF
 worker_processes 1;
 pid $STACK_DIR/static/nginx.pid;
@@ -44,7 +46,7 @@ http {
   fastcgi_temp_path $STACK_DIR/static/tmp;
   uwsgi_temp_path $STACK_DIR/static/tmp;
   scgi_temp_path $STACK_DIR/static/tmp;
-  server { listen 127.0.0.1:4199; default_type application/json; location / { return 200 '$1'; } }
+  server { listen 127.0.0.1:4199; default_type application/json; location / { root $STACK_DIR/static/www; try_files /body.json =404; } }
 }
 CONF
   nginx -p "$STACK_DIR/static" -c "$STACK_DIR/static/nginx.conf"

@@ -48,7 +48,8 @@ enum EngagementMigrations {
             // The public product page, by date and by rating; the caller's own list; the
             // moderation queue, oldest first.
             "CREATE INDEX reviews_product_newest ON reviews (product_id, created_at DESC) WHERE status = 'APPROVED'",
-            "CREATE INDEX reviews_product_rating ON reviews (product_id, rating, created_at DESC) WHERE status = 'APPROVED'",
+            "CREATE INDEX reviews_product_highest ON reviews (product_id, rating DESC, created_at DESC) WHERE status = 'APPROVED'",
+            "CREATE INDEX reviews_product_lowest ON reviews (product_id, rating, created_at DESC) WHERE status = 'APPROVED'",
             "CREATE INDEX reviews_user_newest ON reviews (user_id, created_at DESC)",
             "CREATE INDEX reviews_moderation ON reviews (status, created_at)",
             // Approved reviews per rating (counts[1] … counts[5]), changed in the same

@@ -72,6 +72,10 @@ import TestSupport
             #expect(published.map(\.0) == ["added", "added", "removed", "cleared"])
             #expect(published.map(\.1) == ["oak-kitchen", "pine-bed", "oak-kitchen", nil])
             #expect(published.map(\.2) == [1, 2, 1, 0])
+            // `productId` is null, not left out, on `cleared` (CONTRACT §12).
+            #expect(try await app.runtime.database.scalar("""
+                SELECT count(*)::int FROM outbox WHERE key = \(user) AND value::jsonb -> 'payload' -> 'productId' = 'null'::jsonb
+                """) == 1)
             #expect(try await app.runtime.database.scalar("""
                 SELECT count(*)::int FROM outbox WHERE topic = 'customer.wishlist.updated' AND key = \(user)
                   AND value::jsonb ->> 'source' = 'engagement' AND value::jsonb ->> 'userId' = \(user)
@@ -127,10 +131,44 @@ import TestSupport
             let database = app.runtime.database
             #expect(try await database.scalar("SELECT count(*)::int FROM wishlist_items WHERE user_id = \(user)") == 100)
             #expect(try await database.scalar("SELECT item_count FROM wishlists WHERE user_id = \(user)") == 100)
-            // The counts published are 1…100, each once: the events follow the lock order.
-            let counts = try await events(user, database).map(\.2)
-            #expect(counts.sorted() == Array(1...100))
+            // The counts published are 1…100 in the order the adds took the lock (each event's
+            // outbox `seq` is drawn under it), so the newest event always has the true count.
+            #expect(try await events(user, database).map(\.2) == Array(1...100))
             #expect(try await call(client, .get, "/wishlist", as: user).data["itemCount"] as? Int == 100)
+        }
+    }
+
+    /// The same item removed twice at once, and removes racing a clear: each removal happens
+    /// once, the count stays equal to the rows, and nobody gets a 500.
+    @Test func concurrentRemovesAndClearsKeepTheCountExact() async throws {
+        try await withTestService(EngagementService.self) { client, app in
+            let user = TestEnvironment.uniqueUser()
+            var ids: [String] = []
+            for index in 0..<6 {
+                let added = try await call(client, .post, "/wishlist/items", as: user, body: #"{"productId":"p-\#(index)","category":"KITCHEN"}"#)
+                ids.append(try #require(added.data["id"] as? String))
+            }
+            /// DELETEs sent at once; the statuses by path.
+            func concurrently(_ paths: [String]) async throws -> [(String, HTTPResponse.Status)] {
+                try await withThrowingTaskGroup(of: (String, HTTPResponse.Status).self) { group in
+                    for path in paths { group.addTask { (path, try await call(client, .delete, path, as: user).status) } }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+            }
+            let twice = try await concurrently(["/wishlist/items/\(ids[0])", "/wishlist/items/\(ids[0])"])
+            #expect(twice.map(\.1.code).sorted() == [204, 404])
+            #expect(try await app.runtime.database.scalar("SELECT item_count FROM wishlists WHERE user_id = \(user)") == 5)
+
+            let raced = try await concurrently(ids.dropFirst().map { "/wishlist/items/\($0)" } + ["/wishlist/items"])
+            #expect(raced.allSatisfy { $0.1 == .noContent || ($0.1 == .notFound && $0.0 != "/wishlist/items") })
+            let database = app.runtime.database
+            #expect(try await database.scalar("SELECT count(*)::int FROM wishlist_items WHERE user_id = \(user)") == 0)
+            #expect(try await database.scalar("SELECT item_count FROM wishlists WHERE user_id = \(user)") == 0)
+            // One `removed` per 204 of a single item, and the last event says 0.
+            let published = try await events(user, database)
+            let removed = raced.filter { $0.0 != "/wishlist/items" && $0.1 == .noContent }.count
+            #expect(published.filter { $0.0 == "removed" }.count == 1 + removed)
+            #expect(published.last?.2 == 0)
         }
     }
 }

@@ -135,7 +135,9 @@ struct ReviewStore: Sendable {
 
     /// Every cached variant (sort, page, limit) of a product's page belongs to one group.
     func pageGroup(_ productId: String) -> String {
-        runtime.cache.key("product-reviews", productId.replacingOccurrences(of: ":", with: "%3A"))
+        // Escaped so that no product id can name another's key (or a key's `:gen`).
+        let escaped = productId.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: ":", with: "%3A")
+        return runtime.cache.key("product-reviews", escaped)
     }
 
     func pageKey(_ productId: String, sort: ProductReviews.Sort, page: Pagination) -> String {

@@ -1,10 +1,12 @@
 import Foundation
 import HTTPKit
 
-/// Wishlist SQL. Every change takes the wishlist's row lock first, then writes the items, the
-/// count and `customer.wishlist.updated` in the same transaction. The lock keeps the count
-/// exact under concurrent adds (the 101st waits and is refused) and stamps each event after
-/// the change before it, so profiles' "newest event wins" projection ends on the true count.
+/// Wishlist SQL. Every change takes the wishlist's row lock first, then — in later statements,
+/// which see what committed while it waited — writes the items, the count and
+/// `customer.wishlist.updated` in the same transaction. The lock keeps the count exact under
+/// concurrent changes (the 101st add waits and is refused), and each event is stamped with the
+/// database's clock read under it, so profiles' "newest event wins" projection ends on the true
+/// count whichever replica wrote the events.
 struct WishlistStore: Sendable {
     let runtime: Runtime
     var logger: Logger { runtime.logger }
@@ -34,10 +36,13 @@ struct WishlistStore: Sendable {
     }
 
     private func findOrCreate(_ userId: String) async throws -> (UUID, Int) {
-        let find: PostgresQuery = "SELECT id, item_count FROM wishlists WHERE user_id = \(userId)"
-        if let found = try await runtime.database.query(find).decode((UUID, Int).self).firstElement() { return found }
-        try await runtime.database.query("INSERT INTO wishlists (user_id, id) VALUES (\(userId), \(UUID())) ON CONFLICT DO NOTHING")
-        guard let created = try await runtime.database.query(find).decode((UUID, Int).self).firstElement() else { throw AppError.internalError }
+        if let found = try await runtime.database.query(
+            "SELECT id, item_count FROM wishlists WHERE user_id = \(userId)").decode((UUID, Int).self).firstElement() { return found }
+        // Only on the first access: an upsert, so a concurrent creation is read, not missed.
+        guard let created = try await runtime.database.query("""
+            INSERT INTO wishlists AS w (user_id, id) VALUES (\(userId), \(UUID()))
+            ON CONFLICT (user_id) DO UPDATE SET item_count = w.item_count RETURNING id, item_count
+            """).decode((UUID, Int).self).firstElement() else { throw AppError.internalError }
         return created
     }
 
@@ -48,16 +53,19 @@ struct WishlistStore: Sendable {
         do {
             return try await runtime.database.transaction { connection in
                 // Creates the wishlist on the first add; either way, locks its row.
-                let (count, saved) = try await connection.query("""
+                // `saved` may miss an add that committed while this waited for the lock; the
+                // unique constraint then refuses the insert, and that is a 409 too.
+                guard let (count, saved, now) = try await connection.query("""
                     INSERT INTO wishlists AS w (user_id, id) VALUES (\(userId), \(UUID()))
                     ON CONFLICT (user_id) DO UPDATE SET item_count = w.item_count
-                    RETURNING item_count, EXISTS (SELECT 1 FROM wishlist_items WHERE user_id = \(userId) AND product_id = \(new.productId))
-                    """, logger: logger).decode((Int, Bool).self).firstElement() ?? (0, false)
+                    RETURNING item_count, EXISTS (SELECT 1 FROM wishlist_items WHERE user_id = \(userId) AND product_id = \(new.productId)),
+                              clock_timestamp()
+                    """, logger: logger).decode((Int, Bool, Date).self).firstElement() else { throw AppError.internalError }
                 if saved { throw AppError.conflict("The product is already in your wishlist") }
                 guard count < Wishlist.limit else {
                     throw AppError.validation(field: "items", "A wishlist holds at most \(Wishlist.limit) items")
                 }
-                let events = try event(.added, userId: userId, productId: new.productId, itemCount: count + 1, correlationId: correlationId)
+                let events = try event(.added, userId: userId, productId: new.productId, itemCount: count + 1, at: now, correlationId: correlationId)
                 let item = try await Self.items(connection.query("""
                     WITH item AS (
                         INSERT INTO wishlist_items (id, user_id, product_id, category, notes)
@@ -80,12 +88,11 @@ struct WishlistStore: Sendable {
     /// Removes one of the caller's items; false when they have no such item.
     func remove(_ userId: String, item id: UUID, correlationId: String) async throws -> Bool {
         try await runtime.database.transaction { connection in
-            let locked = try await connection.query("""
-                SELECT w.item_count, i.product_id FROM wishlists w JOIN wishlist_items i ON i.user_id = w.user_id AND i.id = \(id)
-                WHERE w.user_id = \(userId) FOR UPDATE OF w
-                """, logger: logger).decode((Int, String).self).firstElement()
-            guard let (count, productId) = locked else { return false }
-            let events = try event(.removed, userId: userId, productId: productId, itemCount: count - 1, correlationId: correlationId)
+            guard let (count, now) = try await lock(userId, on: connection),
+                  let productId = try await connection.query(
+                    "SELECT product_id FROM wishlist_items WHERE id = \(id) AND user_id = \(userId)", logger: logger).value(String.self)
+            else { return false }
+            let events = try event(.removed, userId: userId, productId: productId, itemCount: count - 1, at: now, correlationId: correlationId)
             try await connection.query("""
                 WITH gone AS (
                     DELETE FROM wishlist_items WHERE id = \(id)
@@ -108,10 +115,8 @@ struct WishlistStore: Sendable {
 
     /// `clear` inside the caller's transaction (the erasure handler's).
     func clear(_ userId: String, correlationId: String, on connection: PostgresConnection) async throws {
-        let count = try await connection.query(
-            "SELECT item_count FROM wishlists WHERE user_id = \(userId) FOR UPDATE", logger: logger).value(Int.self) ?? 0
-        guard count > 0 else { return }
-        let events = try event(.cleared, userId: userId, productId: nil, itemCount: 0, correlationId: correlationId)
+        guard let (count, now) = try await lock(userId, on: connection), count > 0 else { return }
+        let events = try event(.cleared, userId: userId, productId: nil, itemCount: 0, at: now, correlationId: correlationId)
         try await connection.query("""
             WITH gone AS (
                 DELETE FROM wishlist_items WHERE user_id = \(userId)
@@ -123,16 +128,24 @@ struct WishlistStore: Sendable {
         await runtime.outbox.wakeRelayAfterCommit()
     }
 
+    /// The wishlist's count under its row lock, and the database's clock once it is held; nil
+    /// when the customer has no wishlist.
+    private func lock(_ userId: String, on connection: PostgresConnection) async throws -> (Int, Date)? {
+        try await connection.query(
+            "SELECT item_count, clock_timestamp() FROM wishlists WHERE user_id = \(userId) FOR UPDATE", logger: logger
+        ).decode((Int, Date).self).firstElement()
+    }
+
     // MARK: Events
 
     private func event(
-        _ action: WishlistUpdated.Action, userId: String, productId: String?, itemCount: Int, correlationId: String
+        _ action: WishlistUpdated.Action, userId: String, productId: String?, itemCount: Int, at now: Date, correlationId: String
     ) throws -> OutboxRows {
         var rows = OutboxRows()
         try runtime.outbox.add(
             Topics.wishlistUpdated, userId: userId,
             payload: WishlistUpdated(userId: userId, action: action, productId: productId, itemCount: itemCount),
-            correlationId: correlationId, to: &rows)
+            correlationId: correlationId, occurredAt: now, to: &rows)
         return rows
     }
 

@@ -71,7 +71,8 @@ public struct WishlistUpdated: EventPayload, Equatable {
     public enum Action: String, Codable, Sendable { case added, removed, cleared }
     public var userId: String
     public var action: Action
-    public var productId: String?
+    /// null on `cleared`.
+    @Nullable public var productId: String?
     public var itemCount: Int
     public init(userId: String, action: Action, productId: String?, itemCount: Int) {
         self.userId = userId

@@ -49,10 +49,14 @@ public struct Outbox: Sendable {
     }
 
     /// Encodes an event into `rows`, for a statement that writes several tables at once.
+    /// `occurredAt` may come from the database's clock, read under the lock that orders the
+    /// changes, so that events of one key are stamped in that order whichever replica wrote them.
     public func add<Payload>(
-        _ topic: Topic<Payload>, userId: String, payload: Payload, correlationId: String?, to rows: inout OutboxRows
+        _ topic: Topic<Payload>, userId: String, payload: Payload, correlationId: String?, occurredAt: Date = Date(),
+        to rows: inout OutboxRows
     ) throws {
-        let event = EventEnvelope(topic: topic, source: source, correlationId: correlationId, userId: userId, payload: payload)
+        let event = EventEnvelope(
+            topic: topic, occurredAt: occurredAt, source: source, correlationId: correlationId, userId: userId, payload: payload)
         rows.ids.append(event.id)
         rows.topics.append(event.type)
         rows.keys.append(event.userId)
