@@ -11,7 +11,8 @@ enum ProductId {
 
     /// `:productId` in a path, percent-decoded; a 404 when it cannot be a product id.
     static func path(_ context: AppContext) throws(AppError) -> String {
-        guard let raw = context.parameters.get("productId"), let id = raw.removingPercentEncoding,
+        guard let raw = context.parameters.get("productId"),
+              let id = raw.utf8.contains(UInt8(ascii: "%")) ? raw.removingPercentEncoding : raw,
               (1...100).contains(id.count) else { throw AppError.notFound("Product not found") }
         return id
     }

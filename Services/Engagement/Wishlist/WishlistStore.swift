@@ -49,40 +49,54 @@ struct WishlistStore: Sendable {
     // MARK: Changing
 
     /// 409 when the product is already saved, 422 when the wishlist is full.
+    ///
+    /// The hot write, so one autocommitted statement: it creates the wishlist or takes its row
+    /// lock while counting the item in (only below the limit), inserts the item, and writes the
+    /// event with the count and the database's clock read under that lock. A product already
+    /// saved fails the unique constraint and the whole statement with it.
     func add(_ userId: String, _ new: NewWishlistItem, correlationId: String) async throws -> WishlistItem {
+        let events = try event(.added, userId: userId, productId: new.productId, itemCount: 0, at: Date(), correlationId: correlationId)
         do {
-            return try await runtime.database.transaction { connection in
-                // Creates the wishlist on the first add; either way, locks its row.
-                // `saved` may miss an add that committed while this waited for the lock; the
-                // unique constraint then refuses the insert, and that is a 409 too.
-                guard let (count, saved, now) = try await connection.query("""
-                    INSERT INTO wishlists AS w (user_id, id) VALUES (\(userId), \(UUID()))
-                    ON CONFLICT (user_id) DO UPDATE SET item_count = w.item_count
-                    RETURNING item_count, EXISTS (SELECT 1 FROM wishlist_items WHERE user_id = \(userId) AND product_id = \(new.productId)),
-                              clock_timestamp()
-                    """, logger: logger).decode((Int, Bool, Date).self).firstElement() else { throw AppError.internalError }
-                if saved { throw AppError.conflict("The product is already in your wishlist") }
-                guard count < Wishlist.limit else {
-                    throw AppError.validation(field: "items", "A wishlist holds at most \(Wishlist.limit) items")
-                }
-                let events = try event(.added, userId: userId, productId: new.productId, itemCount: count + 1, at: now, correlationId: correlationId)
-                let item = try await Self.items(connection.query("""
-                    WITH item AS (
-                        INSERT INTO wishlist_items (id, user_id, product_id, category, notes)
-                        VALUES (\(UUID()), \(userId), \(new.productId), \(new.category.rawValue), \(new.notes))
-                        RETURNING \(unescaped: Self.itemColumns)
-                    ), counted AS (
-                        UPDATE wishlists SET item_count = item_count + 1 WHERE user_id = \(userId)
-                    ), events AS (\(outboxInsert: events))
-                    SELECT \(unescaped: Self.itemColumns) FROM item
-                    """, logger: logger))[0]
+            let added = try await Self.items(runtime.database.query("""
+                WITH list AS (
+                    INSERT INTO wishlists AS w (user_id, id, item_count) VALUES (\(userId), \(UUID()), 1)
+                    ON CONFLICT (user_id) DO UPDATE SET item_count = w.item_count + 1 WHERE w.item_count < \(Wishlist.limit)
+                    RETURNING item_count, clock_timestamp() AS now
+                ), item AS (
+                    INSERT INTO wishlist_items (id, user_id, product_id, category, notes)
+                    SELECT \(UUID()), \(userId), \(new.productId), \(new.category.rawValue), \(new.notes) FROM list
+                    RETURNING \(unescaped: Self.itemColumns)
+                ), events AS (
+                    INSERT INTO outbox (id, topic, key, value)
+                    SELECT e.id, e.topic, e.key, \(unescaped: Self.stamped("e.value", count: "list.item_count", at: "list.now"))
+                    FROM unnest(\(events.ids)::uuid[], \(events.topics)::text[], \(events.keys)::text[], \(events.values)::text[])
+                        AS e (id, topic, key, value), list
+                )
+                SELECT \(unescaped: Self.itemColumns) FROM item
+                """))
+            if let item = added.first {
                 await runtime.outbox.wakeRelayAfterCommit()
                 return item
             }
         } catch StorageError.uniqueViolation {
-            // Saved by a concurrent request between the check and the insert.
             throw AppError.conflict("The product is already in your wishlist")
         }
+        // Nothing written: the wishlist is full. A product already saved is the answer that
+        // tells the customer more.
+        if try await item(userId, productId: new.productId) != nil {
+            throw AppError.conflict("The product is already in your wishlist")
+        }
+        throw AppError.validation(field: "items", "A wishlist holds at most \(Wishlist.limit) items")
+    }
+
+    /// An encoded `customer.wishlist.updated` envelope (SQL text `value`) with the payload's
+    /// `itemCount` and the envelope's `occurredAt` set from the statement's own results, in the
+    /// format `Timestamp.iso8601` writes.
+    static func stamped(_ value: String, count: String, at time: String) -> String {
+        """
+        jsonb_set(jsonb_set(\(value)::jsonb, '{payload,itemCount}', to_jsonb(\(count))),
+                  '{occurredAt}', to_jsonb(to_char(\(time) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))::text
+        """
     }
 
     /// Removes one of the caller's items; false when they have no such item.
