@@ -48,33 +48,12 @@ struct WishlistStore: Sendable {
 
     // MARK: Changing
 
-    /// 409 when the product is already saved, 422 when the wishlist is full.
-    ///
-    /// The hot write, so one autocommitted statement: it creates the wishlist or takes its row
-    /// lock while counting the item in (only below the limit), inserts the item, and writes the
-    /// event with the count and the database's clock read under that lock. A product already
-    /// saved fails the unique constraint and the whole statement with it.
+    /// 409 when the product is already saved, 422 when the wishlist is full. The hot write:
+    /// one autocommitted prepared statement (`WishlistStatements.Add`).
     func add(_ userId: String, _ new: NewWishlistItem, correlationId: String) async throws -> WishlistItem {
         let events = try event(.added, userId: userId, productId: new.productId, itemCount: 0, at: Date(), correlationId: correlationId)
         do {
-            let added = try await Self.items(runtime.database.query("""
-                WITH list AS (
-                    INSERT INTO wishlists AS w (user_id, id, item_count) VALUES (\(userId), \(UUID()), 1)
-                    ON CONFLICT (user_id) DO UPDATE SET item_count = w.item_count + 1 WHERE w.item_count < \(Wishlist.limit)
-                    RETURNING item_count, clock_timestamp() AS now
-                ), item AS (
-                    INSERT INTO wishlist_items (id, user_id, product_id, category, notes)
-                    SELECT \(UUID()), \(userId), \(new.productId), \(new.category.rawValue), \(new.notes) FROM list
-                    RETURNING \(unescaped: Self.itemColumns)
-                ), events AS (
-                    INSERT INTO outbox (id, topic, key, value)
-                    SELECT e.id, e.topic, e.key, \(unescaped: Self.stamped("e.value", count: "list.item_count", at: "list.now"))
-                    FROM unnest(\(events.ids)::uuid[], \(events.topics)::text[], \(events.keys)::text[], \(events.values)::text[])
-                        AS e (id, topic, key, value), list
-                )
-                SELECT \(unescaped: Self.itemColumns) FROM item
-                """))
-            if let item = added.first {
+            if let item = try await runtime.database.execute(WishlistStatements.Add(userId: userId, item: new, events: events)).first {
                 await runtime.outbox.wakeRelayAfterCommit()
                 return item
             }
@@ -87,16 +66,6 @@ struct WishlistStore: Sendable {
             throw AppError.conflict("The product is already in your wishlist")
         }
         throw AppError.validation(field: "items", "A wishlist holds at most \(Wishlist.limit) items")
-    }
-
-    /// An encoded `customer.wishlist.updated` envelope (SQL text `value`) with the payload's
-    /// `itemCount` and the envelope's `occurredAt` set from the statement's own results, in the
-    /// format `Timestamp.iso8601` writes.
-    static func stamped(_ value: String, count: String, at time: String) -> String {
-        """
-        jsonb_set(jsonb_set(\(value)::jsonb, '{payload,itemCount}', to_jsonb(\(count))),
-                  '{occurredAt}', to_jsonb(to_char(\(time) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))::text
-        """
     }
 
     /// Removes one of the caller's items; false when they have no such item.
@@ -165,10 +134,13 @@ struct WishlistStore: Sendable {
 
     static func items(_ rows: PostgresRowSequence) async throws -> [WishlistItem] {
         var items: [WishlistItem] = []
-        for try await (id, productId, category, notes, addedAt) in rows.decode((UUID, String, String, String?, Date).self) {
-            items.append(WishlistItem(
-                id: id, productId: productId, category: ProductCategory(rawValue: category) ?? .KITCHEN, notes: notes, addedAt: addedAt))
-        }
+        for try await row in rows { items.append(try item(row)) }
         return items
+    }
+
+    /// A row of `itemColumns`.
+    static func item(_ row: PostgresRow) throws -> WishlistItem {
+        let (id, productId, category, notes, addedAt) = try row.decode((UUID, String, String, String?, Date).self)
+        return WishlistItem(id: id, productId: productId, category: ProductCategory(rawValue: category) ?? .KITCHEN, notes: notes, addedAt: addedAt)
     }
 }
