@@ -140,6 +140,7 @@ let package = Package(
         .testTarget(name: "HTTPKitTests", dependencies: ["HTTPKit", "TestSupport", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")], path: "Tests/HTTPKitTests", swiftSettings: settings),
         .testTarget(name: "ProfilesTests", dependencies: ["profiles", "TestSupport"], path: "Tests/ProfilesTests", swiftSettings: settings),
         .testTarget(name: "EngagementTests", dependencies: ["engagement", "TestSupport"], path: "Tests/EngagementTests", swiftSettings: settings),
+        .testTarget(name: "SupportTests", dependencies: ["support", "TestSupport"], path: "Tests/SupportTests", swiftSettings: settings),
         .testTarget(name: "LoyaltyTests", dependencies: ["loyalty", "TestSupport"], path: "Tests/LoyaltyTests", swiftSettings: settings),
         .testTarget(name: "StackTests", dependencies: ["TestSupport", "HTTPKit", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOHTTP1", package: "swift-nio")], path: "Tests/StackTests", swiftSettings: settings),
     ]

@@ -145,7 +145,8 @@ public struct SupportTicketUpdated: EventPayload, Equatable {
     public var subject: String
     public var status: String
     public var priority: String
-    public var assignedTo: String?
+    /// null when unassigned.
+    @Nullable public var assignedTo: String?
     public var updatedAt: Date
 
     public init(ticketId: UUID, ticketRef: String, userId: String, subject: String, status: String, priority: String, assignedTo: String? = nil, updatedAt: Date) {

@@ -1,0 +1,70 @@
+import Foundation
+import HTTPKit
+
+/// `/support/tickets` (CONTRACT §7). Customers work with their own tickets; staff (agents and
+/// admins) see and work all of them. Another customer's ticket is a 404, never a 403.
+struct TicketRoutes {
+    let store: TicketStore
+
+    struct Listing: Encodable, Sendable { let tickets: [Ticket] }
+
+    func register(on routes: RouterGroup<AppContext>) {
+        routes.post("/support/tickets") { request, context in
+            let userId = try context.customer().userId
+            let new = try NewTicket.read(try await JSONBody(request, context: context))
+            return Reply.created(try await store.create(userId, new, correlationId: context.requestId))
+        }
+
+        routes.get("/support/tickets") { request, context in
+            let principal = try context.customer()
+            var query = QueryParameters(request)
+            var filters = TicketStore.Filters(
+                status: query.optional("status", .oneOf(Ticket.Status.self)),
+                priority: query.optional("priority", .oneOf(Ticket.Priority.self)),
+                category: query.optional("category", .oneOf(Ticket.Category.self)))
+            // Customers see their own tickets whatever they ask for; staff may pick anyone's.
+            if principal.role.isStaff {
+                filters.userId = query.optional("userId", .string(1...128))
+                filters.assignedTo = query.optional("assignedTo", .string(1...128))
+            } else {
+                filters.userId = principal.userId
+            }
+            let page = query.pagination()
+            try query.finish()
+            let (tickets, total) = try await store.list(filters, page: page)
+            return Reply.page(Listing(tickets: tickets), page.meta(total: total))
+        }
+
+        routes.get("/support/tickets/:id") { _, context in
+            let principal = try context.customer()
+            let id = try context.resourceId(notFound: "Ticket not found")
+            guard var ticket = try await store.find(id), principal.role.isStaff || ticket.userId == principal.userId else {
+                throw AppError.notFound("Ticket not found")
+            }
+            ticket.messages = try await store.messages(of: id, includingInternal: principal.role.isStaff)
+            return Reply.ok(ticket)
+        }
+
+        routes.patch("/support/tickets/:id") { request, context in
+            _ = try context.staff()
+            let id = try context.resourceId(notFound: "Ticket not found")
+            let changes = try TicketChanges.read(try await JSONBody(request, context: context))
+            return Reply.ok(try await store.update(id, changes, correlationId: context.requestId))
+        }
+
+        routes.post("/support/tickets/:id/messages") { request, context in
+            let principal = try context.customer()
+            let id = try context.resourceId(notFound: "Ticket not found")
+            let new = try NewMessage.read(try await JSONBody(request, context: context))
+            if new.isInternal, !principal.role.isStaff { throw AppError.forbidden("Only staff can write internal notes") }
+            return Reply.created(try await store.add(new, to: id, from: principal, correlationId: context.requestId))
+        }
+
+        routes.post("/support/tickets/:id/rating") { request, context in
+            let userId = try context.customer().userId
+            let id = try context.resourceId(notFound: "Ticket not found")
+            let rating = try NewRating.read(try await JSONBody(request, context: context))
+            return Reply.created(try await store.rate(id, by: userId, rating))
+        }
+    }
+}

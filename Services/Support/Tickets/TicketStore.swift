@@ -1,0 +1,248 @@
+import Foundation
+import HTTPKit
+
+/// Ticket SQL. Every change of a ticket locks its row, applies `TicketState`'s rules, and
+/// writes the ticket, its message and `customer.support_ticket.updated` (when status,
+/// priority or assignee changed) in one transaction. Stamps and event times come from the
+/// database's clock read under the lock, so one ticket's events are in the order of its
+/// changes whichever replica made them.
+struct TicketStore: Sendable {
+    let runtime: Runtime
+    /// Makes ticket references; tests replace it to force a collision.
+    var newRef: @Sendable () -> String = TicketRef.random
+    var logger: Logger { runtime.logger }
+
+    static let columns = """
+        t.id, t.ticket_ref, t.user_id, t.subject, t.category, t.priority, t.status, t.assigned_to, t.order_id,
+        t.first_response_at, t.resolved_at, t.closed_at, r.rating, r.comment, r.rated_at, t.created_at, t.updated_at
+        """
+    static let source = "tickets t LEFT JOIN ticket_ratings r ON r.ticket_id = t.id"
+    static let messageColumns = "id, ticket_id, sender_type, sender_id, message, is_internal, created_at"
+
+    // MARK: Reading
+
+    struct Filters: Sendable {
+        var userId: String?
+        var status: Ticket.Status?
+        var priority: Ticket.Priority?
+        var category: Ticket.Category?
+        var assignedTo: String?
+    }
+
+    /// Tickets matching every filter given, newest first.
+    func list(_ filters: Filters, page: Pagination) async throws -> ([Ticket], Int) {
+        let conditions: PostgresQuery = """
+            (\(filters.userId)::text IS NULL OR t.user_id = \(filters.userId))
+            AND (\(filters.status?.rawValue)::text IS NULL OR t.status = \(filters.status?.rawValue))
+            AND (\(filters.priority?.rawValue)::text IS NULL OR t.priority = \(filters.priority?.rawValue))
+            AND (\(filters.category?.rawValue)::text IS NULL OR t.category = \(filters.category?.rawValue))
+            AND (\(filters.assignedTo)::text IS NULL OR t.assigned_to = \(filters.assignedTo))
+            """
+        async let total = runtime.database.query(
+            PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM tickets t WHERE " + conditions.sql, binds: conditions.binds)).value(Int.self)
+        let tickets = try await Self.tickets(runtime.database.query(PostgresQuery(
+            unsafeSQL: "SELECT \(Self.columns) FROM \(Self.source) WHERE \(conditions.sql) ORDER BY t.created_at DESC, t.id "
+                + "LIMIT \(page.limit) OFFSET \(page.offset)",
+            binds: conditions.binds)))
+        return (tickets, try await total ?? 0)
+    }
+
+    func find(_ id: UUID) async throws -> Ticket? {
+        try await Self.tickets(runtime.database.query("SELECT \(unescaped: Self.columns) FROM \(unescaped: Self.source) WHERE t.id = \(id)")).first
+    }
+
+    /// A ticket's messages, oldest first; internal notes only for staff.
+    func messages(of ticketId: UUID, includingInternal: Bool) async throws -> [Message] {
+        try await Self.messages(runtime.database.query("""
+            SELECT \(unescaped: Self.messageColumns) FROM ticket_messages
+            WHERE ticket_id = \(ticketId) AND (\(includingInternal) OR NOT is_internal)
+            ORDER BY created_at, id
+            """))
+    }
+
+    // MARK: Changing
+
+    /// An OPEN ticket with the customer's first message. A reference already taken is
+    /// retried with a new one; the caller never sees the collision.
+    func create(_ userId: String, _ new: NewTicket, correlationId: String) async throws -> Ticket {
+        for _ in 0..<5 {
+            do {
+                return try await runtime.database.transaction { connection in
+                    let id = UUID()
+                    let ticket = try await Self.tickets(connection.query("""
+                        WITH t AS (
+                            INSERT INTO tickets (id, ticket_ref, user_id, subject, category, priority, order_id)
+                            VALUES (\(id), \(newRef()), \(userId), \(new.subject), \(new.category.rawValue), \(new.priority.rawValue), \(new.orderId))
+                            RETURNING *
+                        ), m AS (
+                            INSERT INTO ticket_messages (id, ticket_id, sender_type, sender_id, message)
+                            VALUES (\(UUID()), \(id), 'CUSTOMER', \(userId), \(new.message))
+                        )
+                        SELECT \(unescaped: Self.columns) FROM t LEFT JOIN ticket_ratings r ON false
+                        """, logger: logger))[0]
+                    try await runtime.outbox.enqueue(
+                        Topics.supportTicketCreated, userId: userId,
+                        payload: SupportTicketCreated(
+                            ticketId: id, ticketRef: ticket.ticketRef, userId: userId, subject: ticket.subject, category: ticket.category,
+                            priority: ticket.priority, status: ticket.status, createdAt: ticket.createdAt),
+                        correlationId: correlationId, on: connection, logger: logger)
+                    return ticket
+                }
+            } catch StorageError.uniqueViolation(let constraint) where constraint.contains("ticket_ref") {
+                continue
+            }
+        }
+        throw AppError.internalError
+    }
+
+    /// Staff changes of status, priority and assignee; 404 for an unknown ticket, 409 for a
+    /// closed one.
+    func update(_ id: UUID, _ changes: TicketChanges, correlationId: String) async throws -> Ticket {
+        try await runtime.database.transaction { connection in
+            guard let locked = try await lock(id, on: connection) else { throw AppError.notFound("Ticket not found") }
+            var next = locked
+            if let status = changes.status {
+                next.state = try locked.state.changed(to: status, at: locked.now)
+            } else if locked.state.status == .CLOSED {
+                throw AppError.invalidState("The ticket is closed")
+            }
+            next.priority = changes.priority?.rawValue ?? locked.priority
+            next.assignedTo = changes.assignedTo.applied(to: locked.assignedTo)
+            try await save(next, after: locked, correlationId: correlationId, on: connection)
+            return try await Self.tickets(connection.query(
+                "SELECT \(unescaped: Self.columns) FROM \(unescaped: Self.source) WHERE t.id = \(id)", logger: logger))[0]
+        }
+    }
+
+    /// A message from the ticket's owner or from staff, with its effect on the ticket. A
+    /// customer's message on someone else's ticket is a 404.
+    func add(_ new: NewMessage, to id: UUID, from principal: Principal, correlationId: String) async throws -> Message {
+        let staff = principal.role.isStaff
+        return try await runtime.database.transaction { connection in
+            guard let locked = try await lock(id, on: connection), staff || locked.userId == principal.userId else {
+                throw AppError.notFound("Ticket not found")
+            }
+            var next = locked
+            next.state = try locked.state.afterMessage(fromStaff: staff, isInternal: new.isInternal, at: locked.now)
+            let message = try await Self.messages(connection.query("""
+                INSERT INTO ticket_messages (id, ticket_id, sender_type, sender_id, message, is_internal)
+                VALUES (\(UUID()), \(id), \(staff ? Message.Sender.AGENT.rawValue : Message.Sender.CUSTOMER.rawValue), \(principal.userId),
+                    \(new.message), \(new.isInternal))
+                RETURNING \(unescaped: Self.messageColumns)
+                """, logger: logger))[0]
+            try await save(next, after: locked, correlationId: correlationId, on: connection)
+            return message
+        }
+    }
+
+    /// The owner's rating of a RESOLVED or CLOSED ticket, once.
+    func rate(_ id: UUID, by userId: String, _ new: NewRating) async throws -> Ticket.Rating {
+        try await runtime.database.transaction { connection in
+            guard let locked = try await lock(id, on: connection), locked.userId == userId else { throw AppError.notFound("Ticket not found") }
+            guard locked.state.status == .RESOLVED || locked.state.status == .CLOSED else {
+                throw AppError.invalidState("Only a resolved or closed ticket can be rated")
+            }
+            for try await (rating, comment, ratedAt) in try await connection.query("""
+                INSERT INTO ticket_ratings (ticket_id, rating, comment) VALUES (\(id), \(new.rating), \(new.comment))
+                ON CONFLICT (ticket_id) DO NOTHING RETURNING rating, comment, rated_at
+                """, logger: logger).decode((Int, String?, Date).self) {
+                return Ticket.Rating(rating: rating, comment: comment, ratedAt: ratedAt)
+            }
+            throw AppError.conflict("The ticket is already rated")
+        }
+    }
+
+    /// Closes a ticket RESOLVED at or before `cutoff` with a SYSTEM message saying why; false
+    /// when it no longer is (a customer replied, or another run closed it).
+    func autoClose(_ id: UUID, resolvedBefore cutoff: Date, at now: Date, days: Int, correlationId: String) async throws -> Bool {
+        try await runtime.database.transaction { connection in
+            guard let locked = try await lock(id, on: connection), locked.state.status == .RESOLVED,
+                  let resolvedAt = locked.state.resolvedAt, resolvedAt <= cutoff else { return false }
+            var next = locked
+            next.state = try locked.state.changed(to: .CLOSED, at: now)
+            next.now = now
+            try await connection.query("""
+                INSERT INTO ticket_messages (id, ticket_id, sender_type, sender_id, message)
+                VALUES (\(UUID()), \(id), 'SYSTEM', 'system',
+                    \("This ticket was closed automatically: it was resolved \(days) days ago without a reply from the customer."))
+                """, logger: logger)
+            try await save(next, after: locked, correlationId: correlationId, on: connection)
+            return true
+        }
+    }
+
+    // MARK: The locked row
+
+    /// What a change reads of a ticket under its row lock, and the database's clock then.
+    struct Locked: Sendable {
+        let id: UUID
+        let ticketRef: String
+        let userId: String
+        var subject: String
+        var priority: String
+        var assignedTo: String?
+        var state: TicketState
+        var now: Date
+    }
+
+    func lock(_ id: UUID, on connection: PostgresConnection) async throws -> Locked? {
+        for try await (ref, userId, subject, priority, assignedTo, status, firstResponse, resolved, closed, now) in try await connection.query("""
+            SELECT ticket_ref, user_id, subject, priority, assigned_to, status, first_response_at, resolved_at, closed_at, clock_timestamp()
+            FROM tickets WHERE id = \(id) FOR UPDATE
+            """, logger: logger).decode((String, String, String, String, String?, String, Date?, Date?, Date?, Date).self) {
+            return Locked(
+                id: id, ticketRef: ref, userId: userId, subject: subject, priority: priority, assignedTo: assignedTo,
+                state: TicketState(status: Ticket.Status(rawValue: status) ?? .OPEN, firstResponseAt: firstResponse, resolvedAt: resolved, closedAt: closed),
+                now: now)
+        }
+        return nil
+    }
+
+    /// Writes `next` and, when its status, priority or assignee differ from `before`'s,
+    /// publishes `customer.support_ticket.updated`.
+    func save(_ next: Locked, after before: Locked, correlationId: String, on connection: PostgresConnection) async throws {
+        let s = next.state
+        try await connection.query("""
+            UPDATE tickets SET status = \(s.status.rawValue), priority = \(next.priority), assigned_to = \(next.assignedTo),
+                subject = \(next.subject), first_response_at = \(s.firstResponseAt), resolved_at = \(s.resolvedAt),
+                closed_at = \(s.closedAt), updated_at = \(next.now)
+            WHERE id = \(next.id)
+            """, logger: logger)
+        let changed = s.status != before.state.status || next.priority != before.priority || next.assignedTo != before.assignedTo
+            || next.subject != before.subject
+        guard changed else { return }
+        try await runtime.outbox.enqueue(
+            Topics.supportTicketUpdated, userId: next.userId,
+            payload: SupportTicketUpdated(
+                ticketId: next.id, ticketRef: next.ticketRef, userId: next.userId, subject: next.subject, status: s.status.rawValue,
+                priority: next.priority, assignedTo: next.assignedTo, updatedAt: next.now),
+            correlationId: correlationId, on: connection, logger: logger)
+    }
+
+    // MARK: Rows
+
+    static func tickets(_ rows: PostgresRowSequence) async throws -> [Ticket] {
+        var tickets: [Ticket] = []
+        for try await (id, ref, userId, subject, category, priority, status, assignedTo, orderId, firstResponse, resolved, closed,
+                       rating, comment, ratedAt, createdAt, updatedAt)
+            in rows.decode((UUID, String, String, String, String, String, String, String?, String?, Date?, Date?, Date?,
+                            Int?, String?, Date?, Date, Date).self) {
+            tickets.append(Ticket(
+                id: id, ticketRef: ref, userId: userId, subject: subject, category: category, priority: priority, status: status,
+                assignedTo: assignedTo, orderId: orderId, firstResponseAt: firstResponse, resolvedAt: resolved, closedAt: closed,
+                rating: rating.flatMap { rating in ratedAt.map { Ticket.Rating(rating: rating, comment: comment, ratedAt: $0) } },
+                createdAt: createdAt, updatedAt: updatedAt))
+        }
+        return tickets
+    }
+
+    static func messages(_ rows: PostgresRowSequence) async throws -> [Message] {
+        var messages: [Message] = []
+        for try await (id, ticketId, sender, senderId, text, isInternal, createdAt)
+            in rows.decode((UUID, UUID, String, String, String, Bool, Date).self) {
+            messages.append(Message(
+                id: id, ticketId: ticketId, senderType: sender, senderId: senderId, message: text, isInternal: isInternal, createdAt: createdAt))
+        }
+        return messages
+    }
+}
