@@ -29,21 +29,27 @@ struct TicketStore: Sendable {
         var assignedTo: String?
     }
 
-    /// Tickets matching every filter given, newest first.
+    /// Tickets matching every filter given, newest first. Only the filters given become
+    /// conditions, so each query can use the index for them (`x IS NULL OR col = x` would
+    /// leave a generic plan scanning every ticket).
     func list(_ filters: Filters, page: Pagination) async throws -> ([Ticket], Int) {
-        let conditions: PostgresQuery = """
-            (\(filters.userId)::text IS NULL OR t.user_id = \(filters.userId))
-            AND (\(filters.status?.rawValue)::text IS NULL OR t.status = \(filters.status?.rawValue))
-            AND (\(filters.priority?.rawValue)::text IS NULL OR t.priority = \(filters.priority?.rawValue))
-            AND (\(filters.category?.rawValue)::text IS NULL OR t.category = \(filters.category?.rawValue))
-            AND (\(filters.assignedTo)::text IS NULL OR t.assigned_to = \(filters.assignedTo))
-            """
+        var conditions = "true", binds = PostgresBindings()
+        for (column, value) in [
+            ("t.user_id", filters.userId), ("t.status", filters.status?.rawValue), ("t.priority", filters.priority?.rawValue),
+            ("t.category", filters.category?.rawValue), ("t.assigned_to", filters.assignedTo),
+        ] {
+            guard let value else { continue }
+            binds.append(value)
+            conditions += " AND \(column) = $\(binds.count)"
+        }
         async let total = runtime.database.query(
-            PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM tickets t WHERE " + conditions.sql, binds: conditions.binds)).value(Int.self)
+            PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM tickets t WHERE \(conditions)", binds: binds)).value(Int.self)
         let tickets = try await Self.tickets(runtime.database.query(PostgresQuery(
-            unsafeSQL: "SELECT \(Self.columns) FROM \(Self.source) WHERE \(conditions.sql) ORDER BY t.created_at DESC, t.id "
-                + "LIMIT \(page.limit) OFFSET \(page.offset)",
-            binds: conditions.binds)))
+            unsafeSQL: """
+                SELECT \(Self.columns) FROM \(Self.source) WHERE \(conditions)
+                ORDER BY t.created_at DESC, t.id LIMIT \(page.limit) OFFSET \(page.offset)
+                """,
+            binds: binds)))
         return (tickets, try await total ?? 0)
     }
 
@@ -62,32 +68,34 @@ struct TicketStore: Sendable {
 
     // MARK: Changing
 
-    /// An OPEN ticket with the customer's first message. A reference already taken is
-    /// retried with a new one; the caller never sees the collision.
+    /// An OPEN ticket with the customer's first message and `customer.support_ticket.created`,
+    /// in one autocommitted statement. A reference already taken is retried with a new one;
+    /// the caller never sees the collision.
     func create(_ userId: String, _ new: NewTicket, correlationId: String) async throws -> Ticket {
         for _ in 0..<5 {
+            let id = UUID(), ref = newRef(), now = Date()
+            var events = OutboxRows()
+            try runtime.outbox.add(
+                Topics.supportTicketCreated, userId: userId,
+                payload: SupportTicketCreated(
+                    ticketId: id, ticketRef: ref, userId: userId, subject: new.subject, category: new.category.rawValue,
+                    priority: new.priority.rawValue, status: Ticket.Status.OPEN.rawValue, createdAt: now),
+                correlationId: correlationId, to: &events)
             do {
-                return try await runtime.database.transaction { connection in
-                    let id = UUID()
-                    let ticket = try await Self.tickets(connection.query("""
-                        WITH t AS (
-                            INSERT INTO tickets (id, ticket_ref, user_id, subject, category, priority, order_id)
-                            VALUES (\(id), \(newRef()), \(userId), \(new.subject), \(new.category.rawValue), \(new.priority.rawValue), \(new.orderId))
-                            RETURNING *
-                        ), m AS (
-                            INSERT INTO ticket_messages (id, ticket_id, sender_type, sender_id, message)
-                            VALUES (\(UUID()), \(id), 'CUSTOMER', \(userId), \(new.message))
-                        )
-                        SELECT \(unescaped: Self.columns) FROM t LEFT JOIN ticket_ratings r ON false
-                        """, logger: logger))[0]
-                    try await runtime.outbox.enqueue(
-                        Topics.supportTicketCreated, userId: userId,
-                        payload: SupportTicketCreated(
-                            ticketId: id, ticketRef: ticket.ticketRef, userId: userId, subject: ticket.subject, category: ticket.category,
-                            priority: ticket.priority, status: ticket.status, createdAt: ticket.createdAt),
-                        correlationId: correlationId, on: connection, logger: logger)
-                    return ticket
-                }
+                let ticket = try await runtime.database.query("""
+                    WITH t AS (
+                        INSERT INTO tickets (id, ticket_ref, user_id, subject, category, priority, order_id, created_at, updated_at)
+                        VALUES (\(id), \(ref), \(userId), \(new.subject), \(new.category.rawValue), \(new.priority.rawValue), \(new.orderId),
+                            \(now), \(now))
+                        RETURNING *
+                    ), m AS (
+                        INSERT INTO ticket_messages (id, ticket_id, sender_type, sender_id, message)
+                        VALUES (\(UUID()), \(id), 'CUSTOMER', \(userId), \(new.message))
+                    ), events AS (\(outboxInsert: events))
+                    SELECT \(unescaped: Self.columns) FROM t LEFT JOIN ticket_ratings r ON false
+                    """, read: Self.tickets)[0]
+                await runtime.outbox.wakeRelayAfterCommit()
+                return ticket
             } catch StorageError.uniqueViolation(let constraint) where constraint.contains("ticket_ref") {
                 continue
             }

@@ -29,6 +29,19 @@ public struct Database: Sendable, Service {
         }
     }
 
+    /// Runs one statement and reads its rows with `read`. Errors that arrive with the rows —
+    /// a constraint violation of a data-modifying statement can — come back classified too,
+    /// which they do not when the rows of `query(_:)` are read later.
+    public func query<Result>(
+        _ query: PostgresQuery, file: String = #fileID, line: Int = #line, read: (PostgresRowSequence) async throws -> Result
+    ) async throws -> Result {
+        do {
+            return try await read(client.query(query, logger: logger, file: file, line: line))
+        } catch {
+            throw StorageError.classify(error)
+        }
+    }
+
     /// Runs a prepared statement (parsed and planned once per pooled connection, for hot
     /// paths) and returns its rows; errors come back classified.
     public func execute<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> [Statement.Row] {
