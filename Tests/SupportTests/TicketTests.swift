@@ -124,6 +124,9 @@ func openTicket(
 
             #expect(try await call(client, .patch, "/support/tickets/\(b1)", as: "agent-1", role: .agent, body: #"{"assignedTo":"agent-7"}"#).status == .ok)
             #expect(try await call(client, .patch, "/support/tickets/\(a1)", as: "admin-1", role: .admin, body: #"{"status":"WAITING_ON_CUSTOMER"}"#).status == .ok)
+            // The customer's cached list follows changes of their tickets at once.
+            let statuses = (try await call(client, .get, "/support/tickets", as: ann).data["tickets"] as? [[String: Any]] ?? []).map { $0["status"] as? String }
+            #expect(statuses == ["OPEN", "WAITING_ON_CUSTOMER"])
             // Staff: everyone's, and each filter on its own and combined.
             #expect(try await staff("") == [b1, a2, a1])
             #expect(try await staff("?userId=\(ann)") == [a2, a1])

@@ -135,10 +135,7 @@ struct ReviewStore: Sendable {
 
     /// Every cached variant (sort, page, limit) of a product's page belongs to one group.
     func pageGroup(_ productId: String) -> String {
-        // Escaped so that no product id can name another's key (or a key's `:gen`).
-        let plain = !productId.utf8.contains { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: ":") }
-        let escaped = plain ? productId : productId.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: ":", with: "%3A")
-        return runtime.cache.key("product-reviews", escaped)
+        runtime.cache.key("product-reviews", Cache.keyPart(productId))
     }
 
     func pageKey(_ productId: String, sort: ProductReviews.Sort, page: Pagination) -> String {

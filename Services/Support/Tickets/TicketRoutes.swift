@@ -31,8 +31,15 @@ struct TicketRoutes {
             }
             let page = query.pagination()
             try query.finish()
-            let (tickets, total) = try await store.list(filters, page: page)
-            return Reply.page(Listing(tickets: tickets), page.meta(total: total))
+            let list = { () async throws -> SuccessBody<Listing> in
+                let (tickets, total) = try await store.list(filters, page: page)
+                return SuccessBody(Listing(tickets: tickets), meta: page.meta(total: total))
+            }
+            // A customer's own list is cached; staff views are not (they span customers).
+            guard !principal.role.isStaff else { return Response.json(status: .ok, try JSONCoding.encoder.encode(try await list())) }
+            guard let body = try await store.runtime.cache.fetchJSON(
+                store.listKey(filters, page: page), group: store.listGroup(principal.userId), load: list) else { throw AppError.internalError }
+            return Response.json(body)
         }
 
         routes.get("/support/tickets/:id") { _, context in

@@ -29,6 +29,21 @@ struct TicketStore: Sendable {
         var assignedTo: String?
     }
 
+    /// Where a customer's own list (`GET /support/tickets`) is cached: one entry per filter and
+    /// page, all in the customer's group, which every change of one of their tickets drops.
+    func listGroup(_ userId: String) -> String { runtime.cache.key("tickets", Cache.keyPart(userId)) }
+
+    func listKey(_ filters: Filters, page: Pagination) -> String {
+        let parts = [filters.status?.rawValue, filters.priority?.rawValue, filters.category?.rawValue].map { $0 ?? "-" }
+        return listGroup(filters.userId ?? "-") + ":" + parts.joined(separator: ":") + ":\(page.page):\(page.limit)"
+    }
+
+    /// Drops the customer's cached lists once the surrounding transaction commits.
+    func dropCachedLists(of userId: String) async {
+        let cache = runtime.cache, group = listGroup(userId)
+        await AfterCommit.schedule { await cache.invalidate(group) }
+    }
+
     /// Tickets matching every filter given, newest first. Only the filters given become
     /// conditions, so each query can use the index for them (`x IS NULL OR col = x` would
     /// leave a generic plan scanning every ticket).
@@ -95,6 +110,7 @@ struct TicketStore: Sendable {
                     SELECT \(unescaped: Self.columns) FROM t LEFT JOIN ticket_ratings r ON false
                     """, read: Self.tickets)[0]
                 await runtime.outbox.wakeRelayAfterCommit()
+                await dropCachedLists(of: userId)
                 return ticket
             } catch StorageError.uniqueViolation(let constraint) where constraint.contains("ticket_ref") {
                 continue
@@ -154,6 +170,7 @@ struct TicketStore: Sendable {
                 INSERT INTO ticket_ratings (ticket_id, rating, comment) VALUES (\(id), \(new.rating), \(new.comment))
                 ON CONFLICT (ticket_id) DO NOTHING RETURNING rating, comment, rated_at
                 """, logger: logger).decode((Int, String?, Date).self) {
+                await dropCachedLists(of: userId)
                 return Ticket.Rating(rating: rating, comment: comment, ratedAt: ratedAt)
             }
             throw AppError.conflict("The ticket is already rated")
@@ -216,6 +233,7 @@ struct TicketStore: Sendable {
                 closed_at = \(s.closedAt), updated_at = \(next.now)
             WHERE id = \(next.id)
             """, logger: logger)
+        await dropCachedLists(of: next.userId)
         let changed = s.status != before.state.status || next.priority != before.priority || next.assignedTo != before.assignedTo
             || next.subject != before.subject
         guard changed else { return }

@@ -22,6 +22,13 @@ public struct Cache: Sendable {
         prefix + parts.joined(separator: ":")
     }
 
+    /// An outside value (a user or product id) as one part of a key: `%` and `:` escaped, so
+    /// that no value can name another's key or a key's `:gen`.
+    public static func keyPart(_ value: String) -> String {
+        guard value.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: ":") }) else { return value }
+        return value.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: ":", with: "%3A")
+    }
+
     /// Returns the cached value for `key`, or loads, stores and returns it.
     /// `nil` from the loader is not cached.
     public func fetch<Value: Codable & Sendable>(
