@@ -45,14 +45,9 @@ bench_wrk bench/wishlist-add.lua 5s >/dev/null
 log "wishlist adds through the gateway ($DURATION)"
 adds=$(bench_wrk bench/wishlist-add.lua "$DURATION")
 
-ratio() { # RESULT-line CEILING: requests/s as a share of the ceiling
-  awk -v a="$(echo "$1" | sed 's/.*requests\/s=\([0-9]*\).*/\1/')" -v b="$2" 'BEGIN { printf "%.0f%%", 100 * a / b }'
-}
-static_rps=$(echo "$static" | sed 's/.*requests\/s=\([0-9]*\).*/\1/')
-pgbench_n_tps=$(echo "$pgbench_n" | sed 's/tps=\([0-9]*\).*/\1/')
 echo "nginx static body:                         $static"
 echo "pgbench -N:                                $pgbench_n"
 echo "pgbench -S:                                $pgbench_s"
-echo "GET /v1/customers/reviews/product/:id:     $page  ($(ratio "$page" "$static_rps") of nginx static)"
-echo "POST /v1/customers/wishlist/items:         $adds  ($(ratio "$adds" "$pgbench_n_tps") of pgbench -N)"
+echo "GET /v1/customers/reviews/product/:id:     $page  ($(ratio "$(requests_per_second "$page")" "$(requests_per_second "$static")") of nginx static)"
+echo "POST /v1/customers/wishlist/items:         $adds  ($(ratio "$(requests_per_second "$adds")" "$(pgbench_tps "$pgbench_n")") of pgbench -N)"
 echo "peak RSS:                                  $(peak_rss_all)"

@@ -71,3 +71,8 @@ peak_rss_all() {
   for context in "${CONTEXTS[@]}"; do line+="$context=$(peak_rss "$context" | tr -d ' ') "; done
   echo "$line"
 }
+
+# The figures of a RESULT line or a pgbench line, and one as a share of its ceiling.
+requests_per_second() { echo "$1" | sed 's/.*requests\/s=\([0-9]*\).*/\1/'; }
+pgbench_tps() { echo "$1" | sed 's/tps=\([0-9]*\).*/\1/'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f%%", 100 * a / b }'; }

@@ -40,11 +40,8 @@ bench_wrk bench/ticket-create.lua 5s >/dev/null
 log "ticket creates through the gateway ($DURATION)"
 creates=$(bench_wrk bench/ticket-create.lua "$DURATION")
 
-requests() { echo "$1" | sed 's/.*requests\/s=\([0-9]*\).*/\1/'; }
-tps() { echo "$1" | sed 's/tps=\([0-9]*\).*/\1/'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f%%", 100 * a / b }'; }
 echo "pgbench -N:                          $pgbench_n"
 echo "pgbench -S:                          $pgbench_s"
-echo "GET /v1/customers/support/tickets:   $lists  ($(ratio "$(requests "$lists")" "$(tps "$pgbench_s")") of pgbench -S)"
-echo "POST /v1/customers/support/tickets:  $creates  ($(ratio "$(requests "$creates")" "$(tps "$pgbench_n")") of pgbench -N)"
+echo "GET /v1/customers/support/tickets:   $lists  ($(ratio "$(requests_per_second "$lists")" "$(pgbench_tps "$pgbench_s")") of pgbench -S)"
+echo "POST /v1/customers/support/tickets:  $creates  ($(ratio "$(requests_per_second "$creates")" "$(pgbench_tps "$pgbench_n")") of pgbench -N)"
 echo "peak RSS:                            $(peak_rss_all)"

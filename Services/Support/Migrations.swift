@@ -31,6 +31,8 @@ enum SupportMigrations {
             "CREATE INDEX tickets_user_newest ON tickets (user_id, created_at DESC)",
             "CREATE INDEX tickets_newest ON tickets (created_at DESC)",
             "CREATE INDEX tickets_status_newest ON tickets (status, created_at DESC)",
+            "CREATE INDEX tickets_priority_newest ON tickets (priority, created_at DESC)",
+            "CREATE INDEX tickets_category_newest ON tickets (category, created_at DESC)",
             "CREATE INDEX tickets_assignee_newest ON tickets (assigned_to, created_at DESC) WHERE assigned_to IS NOT NULL",
             "CREATE INDEX tickets_resolved ON tickets (resolved_at) WHERE status = 'RESOLVED'",
             """

@@ -8,13 +8,6 @@ import TestSupport
 /// from profiles reaches the review, a wishlist add reaches the profiles dashboard, and the
 /// profiles anonymisation job's fan-out scrubs engagement.
 @Suite struct EngagementAcrossContextsTests {
-    func send(_ method: HTTPMethod, _ path: String, as user: String, role: Role = .customer, json: String? = nil) async throws -> Gateway.Reply {
-        let token = try await TestEnvironment.token(user, role: role)
-        return try await Gateway.send(method, "/v1/customers" + path, headers: ["Authorization": "Bearer \(token)"], json: json)
-    }
-
-    func data(_ reply: Gateway.Reply) throws -> [String: Any] { try reply.json()["data"] as? [String: Any] ?? [:] }
-
     @Test func namesWishlistsAndErasureFlowBetweenContexts() async throws {
         let user = TestEnvironment.uniqueUser()
         let product = "oak-\(UUID().uuidString.prefix(8))"
@@ -42,16 +35,7 @@ import TestSupport
 
         // The anonymisation job in profiles, for this customer made inactive: engagement
         // scrubs the name and drops the wishlist, and profiles hears that it is empty.
-        try await withDatabase(schema: "profiles") { database in
-            try await database.query("UPDATE profiles SET updated_at = now() - interval '3 days' WHERE user_id = \(user)")
-            try await database.query("UPDATE wishlist_summaries SET event_at = now() - interval '3 days' WHERE user_id = \(user)")
-        }
-        let (status, stderr) = try await runToCompletion(
-            TestEnvironment.binDirectory + "/profiles", ["jobs", "run", "anonymize-inactive-users"],
-            environment: [
-                "DATABASE_URL": TestEnvironment.databaseURL, "DATABASE_SCHEMA": "profiles", "REDIS_URL": TestEnvironment.redisURL,
-                "JWT_SECRET": TestEnvironment.jwtSecret, "GDPR_INACTIVITY_DAYS": "1", "LOG_LEVEL": "error",
-            ])
+        let (status, stderr) = try await runAnonymisationJob(afterAging: user, projections: [("wishlist_summaries", "event_at")])
         #expect(status == 0, "\(stderr)")
         #expect(try await eventually(timeout: .seconds(10)) { try await publicName() == "Customer" })
         #expect(try data(await send(.GET, "/wishlist", as: user))["itemCount"] as? Int == 0)

@@ -8,13 +8,6 @@ import TestSupport
 /// profiles reach referral validation, points reach the profiles dashboard, and one paid
 /// order feeds the portal, the ledger and the referral.
 @Suite struct LoyaltyAcrossContextsTests {
-    func send(_ method: HTTPMethod, _ path: String, as user: String, role: Role = .customer, json: String? = nil) async throws -> Gateway.Reply {
-        let token = try await TestEnvironment.token(user, role: role)
-        return try await Gateway.send(method, "/v1/customers" + path, headers: ["Authorization": "Bearer \(token)"], json: json)
-    }
-
-    func data(_ reply: Gateway.Reply) throws -> [String: Any] { try reply.json()["data"] as? [String: Any] ?? [:] }
-
     @Test func namesPointsAndOrdersFlowBetweenContexts() async throws {
         let referrer = TestEnvironment.uniqueUser(), referee = TestEnvironment.uniqueUser()
         #expect(try await send(.POST, "/profile", as: referrer, json: #"{"firstName":"Ada","lastName":"lovelace"}"#).status == 201)

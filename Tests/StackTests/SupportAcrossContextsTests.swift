@@ -8,13 +8,6 @@ import TestSupport
 /// the portal's support counts and the dashboard, and the anonymisation job keeps its hands off
 /// a customer whose ticket is open.
 @Suite struct SupportAcrossContextsTests {
-    func send(_ method: HTTPMethod, _ path: String, as user: String, role: Role = .customer, json: String? = nil) async throws -> Gateway.Reply {
-        let token = try await TestEnvironment.token(user, role: role)
-        return try await Gateway.send(method, "/v1/customers" + path, headers: ["Authorization": "Bearer \(token)"], json: json)
-    }
-
-    func data(_ reply: Gateway.Reply) throws -> [String: Any] { try reply.json()["data"] as? [String: Any] ?? [:] }
-
     @Test func aTicketsLifeShowsInThePortal() async throws {
         let user = TestEnvironment.uniqueUser()
         #expect(try await send(.POST, "/profile", as: user, json: #"{"firstName":"Alan","lastName":"Turing"}"#).status == 201)
@@ -33,16 +26,7 @@ import TestSupport
         #expect(recent?["ticketRef"] as? String == ref && recent?["subject"] as? String == "Hinge squeaks" && recent?["status"] as? String == "OPEN")
 
         // The anonymisation job skips a customer with an open ticket, however inactive.
-        try await withDatabase(schema: "profiles") { database in
-            try await database.query("UPDATE profiles SET updated_at = now() - interval '3 days' WHERE user_id = \(user)")
-            try await database.query("UPDATE support_tickets SET updated_at = now() - interval '3 days' WHERE user_id = \(user)")
-        }
-        let (status, stderr) = try await runToCompletion(
-            TestEnvironment.binDirectory + "/profiles", ["jobs", "run", "anonymize-inactive-users"],
-            environment: [
-                "DATABASE_URL": TestEnvironment.databaseURL, "DATABASE_SCHEMA": "profiles", "REDIS_URL": TestEnvironment.redisURL,
-                "JWT_SECRET": TestEnvironment.jwtSecret, "GDPR_INACTIVITY_DAYS": "1", "LOG_LEVEL": "error",
-            ])
+        let (status, stderr) = try await runAnonymisationJob(afterAging: user, projections: [("support_tickets", "updated_at")])
         #expect(status == 0, "\(stderr)")
         #expect(try data(await send(.GET, "/profile", as: user))["firstName"] as? String == "Alan")
 

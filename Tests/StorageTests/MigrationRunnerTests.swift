@@ -100,7 +100,7 @@ import TestSupport
             _ = try await MigrationRunner(database: database, migrations: [
                 Migration(1, "counters", "CREATE TABLE counters (id int PRIMARY KEY, n int NOT NULL)", "INSERT INTO counters VALUES (1, 0), (2, 0)"),
             ], logger: TestEnvironment.quietLogger).run()
-            let runs = Counter()
+            let runs = Counter(), firstLocks = Counter()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for (first, second) in [(1, 2), (2, 1)] {
                     group.addTask {
@@ -108,7 +108,11 @@ import TestSupport
                             _ = runs.next()
                             let logger = TestEnvironment.quietLogger
                             try await connection.query("UPDATE counters SET n = n + 1 WHERE id = \(first)", logger: logger)
-                            try await connection.query("SELECT pg_sleep(0.3)", logger: logger)
+                            // Each holds its first row before either asks for its second, however
+                            // late the other got a connection: the deadlock is certain.
+                            _ = firstLocks.next()
+                            let deadline = ContinuousClock.now + .seconds(20)
+                            while firstLocks.current < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
                             try await connection.query("UPDATE counters SET n = n + 1 WHERE id = \(second)", logger: logger)
                         }
                     }

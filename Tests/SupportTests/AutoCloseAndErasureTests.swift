@@ -56,6 +56,9 @@ import TestSupport
         try await withTestServiceAndBroker(SupportService.self) { client, app, brokers in
             let user = TestEnvironment.uniqueUser()
             let id = try await openTicket(client, by: user, subject: "My address is 1 Oak Lane")
+            // The customer's list is cached now, with the old subject.
+            #expect((try await call(client, .get, "/support/tickets", as: user).data["tickets"] as? [[String: Any]])?.first?["subject"] as? String
+                    == "My address is 1 Oak Lane")
             _ = try await call(client, .post, "/support/tickets/\(id)/messages", as: "agent-1", role: .agent, body: #"{"message":"Thanks, we will call you."}"#)
             _ = try await call(client, .patch, "/support/tickets/\(id)", as: "agent-1", role: .agent, body: #"{"status":"RESOLVED"}"#)
             _ = try await call(client, .post, "/support/tickets/\(id)/rating", as: user, body: #"{"rating":5,"comment":"Call me on 07700 900123"}"#)
@@ -63,21 +66,31 @@ import TestSupport
             let publisher = try TestPublisher(brokers: brokers)
             let erased = try await publisher.publish(Topics.profileAnonymized, ProfileAnonymized(userId: user, anonymizedAt: Date()),
                                                      userId: user, source: "profiles", times: 2)
+            // A second erasure of the same customer, after the redelivered first (same key, so
+            // the same partition, in order): once it is applied, so are both copies before it.
+            let again = try await publisher.publish(Topics.profileAnonymized, ProfileAnonymized(userId: user, anonymizedAt: Date()),
+                                                    userId: user, source: "profiles")
             await publisher.shutdown()
             #expect(try await eventually {
-                try await app.runtime.database.scalar("SELECT count(*)::int FROM processed_events WHERE event_id = \(erased.id)") == 1
+                try await app.runtime.database.scalar("SELECT count(*)::int FROM processed_events WHERE event_id = \(again.id)") == 1
             })
+            #expect(try await app.runtime.database.scalar("SELECT count(*)::int FROM processed_events WHERE event_id = \(erased.id)") == 1)
+            #expect((try await call(client, .get, "/support/tickets", as: user).data["tickets"] as? [[String: Any]])?.first?["subject"] as? String
+                    == "[removed]")
             let ticket = try await call(client, .get, "/support/tickets/\(id)", as: "agent-1", role: .agent).data
             #expect(ticket["subject"] as? String == "[removed]" && ticket["status"] as? String == "RESOLVED")
             let messages = (ticket["messages"] as? [[String: Any]] ?? []).map { $0["message"] as? String }
             #expect(messages == ["[removed]", "Thanks, we will call you."])
             let rating = ticket["rating"] as? [String: Any]
             #expect(rating?["rating"] as? Int == 5 && rating?["comment"] is NSNull)
-            // profiles hears the new subject once.
+            // profiles hears the new subject once; the repeated erasure changes nothing more.
             #expect(try await app.runtime.database.scalar("""
                 SELECT count(*)::int FROM outbox WHERE topic = 'customer.support_ticket.updated'
                   AND value::jsonb #>> '{payload,subject}' = '[removed]' AND value::jsonb ->> 'correlationId' = \(erased.id.uuidString)
                 """) == 1)
+            #expect(try await app.runtime.database.scalar("""
+                SELECT count(*)::int FROM outbox WHERE value::jsonb ->> 'correlationId' = \(again.id.uuidString)
+                """) == 0)
         }
     }
 }

@@ -43,9 +43,10 @@ func openTicket(
             let one = try await call(client, .get, "/support/tickets/\(id)", as: user)
             #expect(one.status == .ok && one.data["id"] as? String == id)
             let messages = one.data["messages"] as? [[String: Any]] ?? []
-            #expect(messages.count == 1 && messages[0]["senderType"] as? String == "CUSTOMER" && messages[0]["senderId"] as? String == user)
-            #expect(messages[0]["message"] as? String == "Ordered two weeks ago, nothing yet." && messages[0]["isInternal"] as? Bool == false)
-            #expect(messages[0]["ticketId"] as? String == id)
+            let first = try #require(messages.first)
+            #expect(messages.count == 1 && first["senderType"] as? String == "CUSTOMER" && first["senderId"] as? String == user)
+            #expect(first["message"] as? String == "Ordered two weeks ago, nothing yet." && first["isInternal"] as? Bool == false)
+            #expect(first["ticketId"] as? String == id)
 
             // Another customer's ticket, an unknown or malformed id: 404.
             #expect(try await call(client, .get, "/support/tickets/\(id)", as: TestEnvironment.uniqueUser()).status == .notFound)

@@ -3,8 +3,10 @@ import HTTPKit
 
 /// `customer.profile.anonymized` (GDPR): what the customer wrote is redacted — each
 /// ticket's subject and their messages become "[removed]", rating comments go — while the
-/// tickets, staff messages, timestamps and ratings stay for the shop's records. Each redacted
-/// ticket publishes its new subject, so profiles' portal forgets the old one too.
+/// tickets, staff messages, timestamps and ratings stay for the shop's records. The tickets
+/// are locked first, so a message or rating being written meanwhile is either redacted here or
+/// waits until this commits. Each redacted ticket publishes its new subject, so profiles'
+/// portal forgets the old one too.
 enum Erasure {
     static let removed = "[removed]"
 
@@ -12,6 +14,9 @@ enum Erasure {
         let logger = tickets.logger
         handlers.on(Topics.profileAnonymized) { event, connection in
             let userId = event.payload.userId
+            let locked = try await connection.query(
+                "SELECT id FROM tickets WHERE user_id = \(userId) ORDER BY id FOR UPDATE", logger: logger).values(UUID.self)
+            guard !locked.isEmpty else { return }
             try await connection.query("""
                 UPDATE ticket_messages SET message = \(removed)
                 WHERE sender_type = 'CUSTOMER' AND ticket_id IN (SELECT id FROM tickets WHERE user_id = \(userId))
@@ -19,14 +24,14 @@ enum Erasure {
             try await connection.query("""
                 UPDATE ticket_ratings SET comment = NULL WHERE ticket_id IN (SELECT id FROM tickets WHERE user_id = \(userId))
                 """, logger: logger)
-            let ids = try await connection.query(
-                "SELECT id FROM tickets WHERE user_id = \(userId) AND subject <> \(removed) ORDER BY id", logger: logger).values(UUID.self)
-            for id in ids {
-                guard let locked = try await tickets.lock(id, on: connection) else { continue }
-                var next = locked
+            for id in locked {
+                guard let ticket = try await tickets.lock(id, on: connection), ticket.subject != removed else { continue }
+                var next = ticket
                 next.subject = removed
-                try await tickets.save(next, after: locked, correlationId: event.id.uuidString, on: connection)
+                try await tickets.save(next, after: ticket, correlationId: event.id.uuidString, on: connection)
             }
+            // The list shows rating comments too, which may have been all that changed.
+            await tickets.dropCachedLists(of: userId)
         }
     }
 }

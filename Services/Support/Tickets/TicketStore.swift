@@ -95,7 +95,7 @@ struct TicketStore: Sendable {
                 payload: SupportTicketCreated(
                     ticketId: id, ticketRef: ref, userId: userId, subject: new.subject, category: new.category.rawValue,
                     priority: new.priority.rawValue, status: Ticket.Status.OPEN.rawValue, createdAt: now),
-                correlationId: correlationId, to: &events)
+                correlationId: correlationId, occurredAt: now, to: &events)
             do {
                 let ticket = try await runtime.database.query("""
                     WITH t AS (
@@ -154,7 +154,8 @@ struct TicketStore: Sendable {
                     \(new.message), \(new.isInternal))
                 RETURNING \(unescaped: Self.messageColumns)
                 """, logger: logger))[0]
-            try await save(next, after: locked, correlationId: correlationId, on: connection)
+            // An internal note changes nothing a customer sees, not even `updatedAt`.
+            if !new.isInternal { try await save(next, after: locked, correlationId: correlationId, on: connection) }
             return message
         }
     }
@@ -179,13 +180,12 @@ struct TicketStore: Sendable {
 
     /// Closes a ticket RESOLVED at or before `cutoff` with a SYSTEM message saying why; false
     /// when it no longer is (a customer replied, or another run closed it).
-    func autoClose(_ id: UUID, resolvedBefore cutoff: Date, at now: Date, days: Int, correlationId: String) async throws -> Bool {
+    func autoClose(_ id: UUID, resolvedBefore cutoff: Date, days: Int, correlationId: String) async throws -> Bool {
         try await runtime.database.transaction { connection in
             guard let locked = try await lock(id, on: connection), locked.state.status == .RESOLVED,
                   let resolvedAt = locked.state.resolvedAt, resolvedAt <= cutoff else { return false }
             var next = locked
-            next.state = try locked.state.changed(to: .CLOSED, at: now)
-            next.now = now
+            next.state = try locked.state.changed(to: .CLOSED, at: locked.now)
             try await connection.query("""
                 INSERT INTO ticket_messages (id, ticket_id, sender_type, sender_id, message)
                 VALUES (\(UUID()), \(id), 'SYSTEM', 'system',
@@ -242,7 +242,7 @@ struct TicketStore: Sendable {
             payload: SupportTicketUpdated(
                 ticketId: next.id, ticketRef: next.ticketRef, userId: next.userId, subject: next.subject, status: s.status.rawValue,
                 priority: next.priority, assignedTo: next.assignedTo, updatedAt: next.now),
-            correlationId: correlationId, on: connection, logger: logger)
+            correlationId: correlationId, occurredAt: next.now, on: connection, logger: logger)
     }
 
     // MARK: Rows

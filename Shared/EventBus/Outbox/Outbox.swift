@@ -23,12 +23,15 @@ public struct Outbox: Sendable {
     }
 
     /// Adds an event to the outbox inside `connection`'s open transaction and returns it.
+    /// `occurredAt` may be the database's clock read under the lock that orders the changes
+    /// (see `add`).
     @discardableResult
     public func enqueue<Payload>(
-        _ topic: Topic<Payload>, userId: String, payload: Payload, correlationId: String?,
+        _ topic: Topic<Payload>, userId: String, payload: Payload, correlationId: String?, occurredAt: Date = Date(),
         on connection: PostgresConnection, logger: Logger
     ) async throws -> EventEnvelope<Payload> {
-        let event = EventEnvelope(topic: topic, source: source, correlationId: correlationId, userId: userId, payload: payload)
+        let event = EventEnvelope(
+            topic: topic, occurredAt: occurredAt, source: source, correlationId: correlationId, userId: userId, payload: payload)
         try await enqueue(event, on: connection, logger: logger)
         return event
     }

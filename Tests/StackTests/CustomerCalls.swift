@@ -1,0 +1,40 @@
+import Foundation
+import HTTPKit
+import NIOHTTP1
+import TestSupport
+
+/// A request through the gateway to `/v1/customers<path>` as `user` (a customer unless `role`
+/// says otherwise).
+func send(_ method: HTTPMethod, _ path: String, as user: String, role: Role = .customer, json: String? = nil) async throws -> Gateway.Reply {
+    let token = try await TestEnvironment.token(user, role: role)
+    return try await Gateway.send(method, "/v1/customers" + path, headers: ["Authorization": "Bearer \(token)"], json: json)
+}
+
+/// The `data` of a success envelope.
+func data(_ reply: Gateway.Reply) throws -> [String: Any] { try reply.json()["data"] as? [String: Any] ?? [:] }
+
+/// Makes `user` look inactive for 3 days in profiles (their profile and the given projections
+/// of profiles' schema, by their time column), then runs the stack's `anonymize-inactive-users`
+/// from the command line with `GDPR_INACTIVITY_DAYS=1`. Every profile in the test stack is
+/// minutes old, so only customers aged this way are candidates.
+func runAnonymisationJob(afterAging user: String, projections: [(table: String, column: String)]) async throws -> (Int32, String) {
+    try await withDatabase(schema: "profiles") { database in
+        try await database.query("UPDATE profiles SET updated_at = now() - interval '3 days' WHERE user_id = \(user)")
+        for (table, column) in projections {
+            try await database.query(PostgresQuery(
+                unsafeSQL: "UPDATE \(table) SET \(column) = now() - interval '3 days' WHERE user_id = $1", binds: bindings(user)))
+        }
+    }
+    return try await runToCompletion(
+        TestEnvironment.binDirectory + "/profiles", ["jobs", "run", "anonymize-inactive-users"],
+        environment: [
+            "DATABASE_URL": TestEnvironment.databaseURL, "DATABASE_SCHEMA": "profiles", "REDIS_URL": TestEnvironment.redisURL,
+            "JWT_SECRET": TestEnvironment.jwtSecret, "GDPR_INACTIVITY_DAYS": "1", "LOG_LEVEL": "error",
+        ])
+}
+
+private func bindings(_ value: String) -> PostgresBindings {
+    var binds = PostgresBindings()
+    binds.append(value)
+    return binds
+}
