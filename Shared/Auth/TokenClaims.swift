@@ -7,6 +7,7 @@ struct TokenClaims: JWTPayload {
     var exp: ExpirationClaim
     var email: String?
     var iat: IssuedAtClaim?
+    var nbf: NotBeforeClaim?
     var iss: IssuerClaim?
     var aud: AudienceClaim?
 

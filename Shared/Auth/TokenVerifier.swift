@@ -13,7 +13,7 @@ public struct TokenVerifier: Sendable {
     /// - Parameters:
     ///   - issuer: when set, `iss` must equal it.
     ///   - audience: when set, `aud` must include it.
-    ///   - leeway: clock skew tolerated on `exp`.
+    ///   - leeway: clock skew tolerated on `exp` and `nbf`.
     public init(secret: String, issuer: String? = nil, audience: String? = nil, leeway: TimeInterval = 30) async {
         let keys = JWTKeyCollection()
         await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
@@ -45,6 +45,10 @@ public struct TokenVerifier: Sendable {
             try claims.exp.verifyNotExpired(currentDate: now.addingTimeInterval(-leeway))
         } catch {
             throw .unauthenticated("Token expired")
+        }
+        // RFC 7519 §4.1.5: not to be accepted before `nbf`.
+        if let notBefore = claims.nbf?.value, notBefore > now.addingTimeInterval(leeway) {
+            throw .unauthenticated("Token not valid yet")
         }
         if let issuer, claims.iss?.value != issuer { throw .unauthenticated("Invalid token issuer") }
         if let audience {

@@ -43,6 +43,20 @@ private let secret = "test-secret-0123456789abcdef-0123456789"
         #expect(try await TokenVerifier(secret: secret, leeway: 30).verify(token).userId == "u1")
     }
 
+    /// RFC 7519: a token is not accepted before its `nbf`, with the same leeway as `exp`.
+    @Test func rejectsATokenThatIsNotValidYet() async throws {
+        let now = Date()
+        var early = Claims(sub: "u1", exp: .init(value: now.addingTimeInterval(600)))
+        early.nbf = NotBeforeClaim(value: now.addingTimeInterval(300))
+        let verifier = await TokenVerifier(secret: secret, leeway: 30)
+        await #expect(throws: AuthFailure.unauthenticated("Token not valid yet")) { try await verifier.verify(try await sign(early), now: now) }
+        var skewed = early
+        skewed.nbf = NotBeforeClaim(value: now.addingTimeInterval(10))
+        #expect(try await verifier.verify(try await sign(skewed), now: now).userId == "u1")
+        // Once its time has come, the early token is accepted.
+        #expect(try await verifier.verify(try await sign(early), now: now.addingTimeInterval(301)).userId == "u1")
+    }
+
     @Test func rejectsABadSignature() async throws {
         let token = try await TokenMinter(secret: "another-secret-0123456789abcdef-xyz").mint(sub: "u1")
         await #expect(throws: AuthFailure.unauthenticated("Invalid token")) {
@@ -142,6 +156,7 @@ private struct Claims: JWTPayload {
     var sub: SubjectClaim
     var role: String?
     var exp: ExpirationClaim
+    var nbf: NotBeforeClaim?
     init(sub: String, role: String? = nil, exp: ExpirationClaim) {
         self.sub = SubjectClaim(value: sub)
         self.role = role

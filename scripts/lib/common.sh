@@ -38,17 +38,22 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-alive() { [ -f "$1" ] && kill -0 "$(head -n1 "$1")" 2>/dev/null; }
+# A live process. A killed server that nobody has reaped yet is a zombie: it still answers
+# kill -0, but it is not running.
+running() { kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" != Z ]; }
+
+# A server whose pid file names a live process.
+alive() { [ -f "$1" ] && running "$(head -n1 "$1")"; }
 
 # stop_pid PIDFILE [NAME]: SIGTERM, wait up to 20 s, then SIGKILL.
 stop_pid() {
   local file=$1 name=${2:-$1} pid
   [ -f "$file" ] || return 0
   pid=$(head -n1 "$file")
-  if kill -0 "$pid" 2>/dev/null; then
+  if running "$pid"; then
     kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then log "$name did not stop in 20 s, killing"; kill -KILL "$pid" 2>/dev/null || true; fi
+    for _ in $(seq 1 200); do running "$pid" || break; sleep 0.1; done
+    if running "$pid"; then log "$name did not stop in 20 s, killing"; kill -KILL "$pid" 2>/dev/null || true; fi
     log "stopped $name"
   fi
   rm -f "$file"

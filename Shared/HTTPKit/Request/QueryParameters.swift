@@ -8,11 +8,24 @@ public struct QueryParameters: Sendable {
     private var errors: [FieldError] = []
 
     public init(_ request: Request) {
+        self.init(query: request.uri.query)
+    }
+
+    /// A raw query string, form-encoded as browsers send it (CONTRACT §1): `+` and `%20` are
+    /// spaces, `%2B` is a plus. A name given twice keeps its last value.
+    public init(query raw: String?) {
         var query: [String: String] = [:]
-        for (key, value) in request.uri.queryParameters {
-            query[String(key)] = String(value)
+        for pair in (raw ?? "").split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            query[Self.decode(parts[0])] = parts.count > 1 ? Self.decode(parts[1]) : ""
         }
         self.query = query
+    }
+
+    private static func decode(_ text: Substring) -> String {
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "%") }) else { return String(text) }
+        let spaced = text.replacingOccurrences(of: "+", with: " ")
+        return spaced.removingPercentEncoding ?? spaced
     }
 
     public subscript(_ name: String) -> String? { query[name] }

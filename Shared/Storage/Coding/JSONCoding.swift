@@ -28,8 +28,10 @@ public enum JSONCoding {
 
 /// ISO 8601 timestamps with millisecond precision, without a formatter per call.
 public enum Timestamp {
+    /// Rounded to the nearest millisecond: a `Date` holds a binary fraction, so `.561` parsed
+    /// is a hair below it, and truncating would write `.560`.
     public static func iso8601(_ date: Date) -> String {
-        let totalMillis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        let totalMillis = Int64((date.timeIntervalSince1970 * 1000).rounded(.toNearestOrAwayFromZero))
         var seconds = time_t(totalMillis / 1000)
         var millis = Int(totalMillis % 1000)
         if millis < 0 { millis += 1000; seconds -= 1 }
