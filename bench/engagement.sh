@@ -37,13 +37,8 @@ static=$(static_nginx_wrk "$DURATION")
 pgbench_n=$(bench_pgbench -N)
 pgbench_s=$(bench_pgbench -S)
 
-log "warming up"
-bench_wrk bench/product-page.lua 5s >/dev/null
-log "product pages through the gateway ($DURATION)"
-page=$(bench_wrk bench/product-page.lua "$DURATION")
-bench_wrk bench/wishlist-add.lua 5s >/dev/null
-log "wishlist adds through the gateway ($DURATION)"
-adds=$(bench_wrk bench/wishlist-add.lua "$DURATION")
+page=$(bench_phase bench/product-page.lua "product pages")
+adds=$(bench_phase bench/wishlist-add.lua "wishlist adds")
 
 echo "nginx static body:                         $static"
 echo "pgbench -N:                                $pgbench_n"

@@ -26,6 +26,13 @@ bench_sql() { pg_psql "$STACK_DIR" "$PG_PORT" -d "$DATABASE_NAME" -c "$1" >/dev/
 # wrk -t1 -c64 with a script; prints its RESULT line.
 bench_wrk() { wrk -t1 -c64 -d"$2" -s "$1" "$GATEWAY" | grep RESULT; }
 
+# bench_phase SCRIPT WHAT: a 5 s warm-up, then $DURATION measured; prints the RESULT line.
+bench_phase() {
+  bench_wrk "$1" 5s >/dev/null
+  log "$2 through the gateway ($DURATION)"
+  bench_wrk "$1" "$DURATION"
+}
+
 peak_rss() { awk '/VmHWM/ {printf "%.0f MB\n", $2 / 1024}' "/proc/$(cat "$STACK_DIR/services/$1.pid")/status"; }
 
 # The ceilings every figure is reported beside, measured in the same run.

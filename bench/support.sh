@@ -32,13 +32,8 @@ pgbench_n=$(bench_pgbench -N)
 pgbench_s=$(bench_pgbench -S)
 
 export READ_PATH=/v1/customers/support/tickets
-log "warming up"
-bench_wrk bench/customer-read.lua 5s >/dev/null
-log "ticket lists through the gateway ($DURATION)"
-lists=$(bench_wrk bench/customer-read.lua "$DURATION")
-bench_wrk bench/ticket-create.lua 5s >/dev/null
-log "ticket creates through the gateway ($DURATION)"
-creates=$(bench_wrk bench/ticket-create.lua "$DURATION")
+lists=$(bench_phase bench/customer-read.lua "ticket lists")
+creates=$(bench_phase bench/ticket-create.lua "ticket creates")
 
 echo "pgbench -N:                          $pgbench_n"
 echo "pgbench -S:                          $pgbench_s"
