@@ -96,15 +96,21 @@ public func runToCompletion(_ executable: String, _ arguments: [String], environ
     let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("stderr-\(UUID().uuidString)").path
     defer { unlink(errorFile) }
     let pid = try spawn(executable, arguments, environment: environment, stderr: errorFile)
-    let status = await withCheckedContinuation { continuation in
-        Thread.detachNewThread {
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-            continuation.resume(returning: status)
-        }
+    let status = await onAThreadOfItsOwn {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        return status
     }
     let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : -1
     return (exitStatus, (try? String(contentsOfFile: errorFile, encoding: .utf8)) ?? "")
+}
+
+/// Runs blocking work (a `waitpid`, librdkafka's destroy calls) on a thread of its own: on the
+/// cooperative pool, two threads here, it would stall every other test meanwhile.
+public func onAThreadOfItsOwn<Result: Sendable>(_ work: @escaping @Sendable () -> Result) async -> Result {
+    await withCheckedContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(returning: work()) }
+    }
 }
 
 /// posix_spawn with stdout to /dev/null and stderr to `stderr`. The child gets an empty

@@ -63,10 +63,23 @@ public func withTestServiceAndBroker<S: ServiceDefinition>(
     overrides: [String: String] = [:],
     _ body: @Sendable (any TestClientProtocol, ServiceApp, String) async throws -> Void
 ) async throws {
-    let cluster = try MockKafkaCluster(topics: Topics.allNames, partitions: 3)
-    defer { cluster.shutdown() }
+    // Creating and destroying the cluster blocks (librdkafka joins its threads): off the pool.
+    let cluster = try await onAThreadOfItsOwn { Result { try MockKafkaCluster(topics: Topics.allNames, partitions: 3) } }.get()
     let brokers = cluster.bootstrapServers
-    try await withTestService(definition, overrides: overrides.merging(["KAFKA_BROKERS": brokers]) { $1 }) { client, app in
-        try await body(client, app, brokers)
+    do {
+        try await withTestService(definition, overrides: overrides.merging(["KAFKA_BROKERS": brokers]) { $1 }) { client, app in
+            try await body(client, app, brokers)
+        }
+    } catch {
+        await onAThreadOfItsOwn { cluster.shutdown() }
+        throw error
+    }
+    await onAThreadOfItsOwn { cluster.shutdown() }
+}
+
+extension ServiceApp {
+    /// Whether the service's inbox has applied the event with this id.
+    public func hasProcessed(_ event: UUID) async throws -> Bool {
+        try await runtime.database.scalar("SELECT count(*)::int FROM processed_events WHERE event_id = \(event)") == 1
     }
 }
