@@ -22,10 +22,6 @@ import TestSupport
         return created.data
     }
 
-    func processed(_ event: UUID, _ app: ServiceApp) async throws -> Bool {
-        try await app.runtime.database.scalar("SELECT count(*)::int FROM processed_events WHERE event_id = \(event)") == 1
-    }
-
     @Test func verifiedPurchaseWhetherTheOrderComesBeforeOrAfterTheReview() async throws {
         try await withTestServiceAndBroker(EngagementService.self) { client, app, brokers in
             let user = TestEnvironment.uniqueUser()
@@ -33,7 +29,7 @@ import TestSupport
             // Order first, delivered twice: one purchase row per product.
             let first = try await publisher.publish(Topics.orderPaymentSucceeded, order(user, products: ["chair", "chair", "desk"]),
                                                     userId: user, source: "orders", times: 2)
-            #expect(try await eventually { try await processed(first.id, app) })
+            #expect(try await eventually { try await app.hasProcessed(first.id) })
             #expect(try await app.runtime.database.scalar("SELECT count(*)::int FROM purchases WHERE user_id = \(user)") == 2)
             #expect(try await createReview(client, user, "chair")["verifiedPurchase"] as? Bool == true)
             // Bought by someone else: not verified for this customer.
@@ -49,7 +45,7 @@ import TestSupport
             let cached = try await call(client, .get, "/reviews/product/\(sofa)", as: nil)
             #expect((cached.data["reviews"] as? [[String: Any]])?.first?["verifiedPurchase"] as? Bool == false)
             let second = try await publisher.publish(Topics.orderPaymentSucceeded, order(user, products: [sofa]), userId: user, source: "orders")
-            #expect(try await eventually { try await processed(second.id, app) })
+            #expect(try await eventually { try await app.hasProcessed(second.id) })
             #expect(try await call(client, .get, "/reviews/\(id)", as: user).data["verifiedPurchase"] as? Bool == true)
             // The cached page is dropped just after the handler's commit.
             #expect(try await eventually {
@@ -59,7 +55,7 @@ import TestSupport
             // A second order of the same product changes nothing.
             let third = try await publisher.publish(Topics.orderPaymentSucceeded, order(user, products: [sofa]), userId: user, source: "orders")
             await publisher.shutdown()
-            #expect(try await eventually { try await processed(third.id, app) })
+            #expect(try await eventually { try await app.hasProcessed(third.id) })
             #expect(try await app.runtime.database.scalar("SELECT count(*)::int FROM purchases WHERE user_id = \(user)") == 3)
             #expect(try await app.runtime.database.scalar("SELECT count(*)::int FROM processed_events") == 3)
         }
@@ -88,7 +84,7 @@ import TestSupport
             let late = try await publisher.publish(Topics.profileUpdated, ProfileUpdated(
                 userId: user, action: .updated, changedFields: ["firstName"], firstName: "Old", lastName: "Name", email: nil, phone: nil),
                 userId: user, occurredAt: Date().addingTimeInterval(-3600), source: "profiles")
-            #expect(try await eventually { try await processed(late.id, app) })
+            #expect(try await eventually { try await app.hasProcessed(late.id) })
             #expect(try await pageName() == "Oliver G.")
             try await publisher.publish(Topics.orderPaymentSucceeded, order(user, products: ["desk"]), userId: user, source: "orders")
 
@@ -96,7 +92,7 @@ import TestSupport
             let erased = try await publisher.publish(Topics.profileAnonymized, ProfileAnonymized(userId: user, anonymizedAt: Date()),
                                                      userId: user, source: "profiles")
             await publisher.shutdown()
-            #expect(try await eventually { try await processed(erased.id, app) })
+            #expect(try await eventually { try await app.hasProcessed(erased.id) })
             #expect(try await eventually { try await pageName() == "Customer" })
             let kept = try await call(client, .get, "/reviews/\(id)", as: user).data
             #expect(kept["body"] as? String == "Exactly as pictured." && kept["rating"] as? Int == 5 && kept["reviewerName"] as? String == "Customer")

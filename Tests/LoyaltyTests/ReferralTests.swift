@@ -41,7 +41,7 @@ import TestSupport
                 userId: referrer, action: .updated, changedFields: ["firstName"], firstName: "Old", lastName: "Name",
                 email: nil, phone: nil), userId: referrer, occurredAt: Date().addingTimeInterval(-3600), source: "profiles")
             #expect(try await eventually {
-                try await app.runtime.database.scalar("SELECT count(*)::int FROM processed_events WHERE event_id = \(late.id)") == 1
+                try await app.hasProcessed(late.id)
             })
             #expect(try await call(client, .get, "/referrals/validate/\(code)", as: nil).data["referrerName"] as? String == "Jane D.")
             try await publisher.publish(Topics.profileAnonymized, ProfileAnonymized(userId: referrer, anonymizedAt: Date()),

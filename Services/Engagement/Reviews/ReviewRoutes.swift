@@ -27,11 +27,9 @@ struct ReviewRoutes {
             let sort = query.optional("sort", .oneOf(ProductReviews.Sort.self), default: .newest)
             let page = query.pagination()
             try query.finish()
-            let body = try await store.runtime.cache.fetchJSON(
-                store.pageKey(productId, sort: sort, page: page), group: store.pageGroup(productId)
-            ) { try await store.productPage(productId, sort: sort, page: page) }
-            guard let body else { throw AppError.internalError }
-            return Response.json(body)
+            return try await store.runtime.cache.response(store.pageKey(productId, sort: sort, page: page), group: store.pageGroup(productId)) {
+                try await store.productPage(productId, sort: sort, page: page)
+            }
         }
 
         routes.get("/reviews/moderation") { request, context in

@@ -144,10 +144,7 @@ struct ReviewStore: Sendable {
 
     /// Drops the products' cached pages once the surrounding transaction commits.
     func dropCachedPages(of productIds: [String]) async {
-        let cache = runtime.cache, groups = Set(productIds).map(pageGroup)
-        await AfterCommit.schedule {
-            for group in groups { await cache.invalidate(group) }
-        }
+        await runtime.cache.invalidateAfterCommit(Set(productIds).map(pageGroup))
     }
 
     /// Drops the pages of every product `userId` reviewed, in any status: a review approved

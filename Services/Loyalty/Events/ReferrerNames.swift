@@ -19,7 +19,6 @@ enum ReferrerNames {
     private static func dropCachedValidation(_ userId: String, _ runtime: Runtime, _ connection: PostgresConnection) async throws {
         guard let code = try await connection.query(
             "SELECT code FROM referral_codes WHERE user_id = \(userId)", logger: runtime.logger).value(String.self) else { return }
-        let cache = runtime.cache
-        await AfterCommit.schedule { await cache.invalidate(ReferralStore.validationKey(code, in: cache)) }
+        await runtime.cache.invalidateAfterCommit([ReferralStore.validationKey(code, in: runtime.cache)])
     }
 }

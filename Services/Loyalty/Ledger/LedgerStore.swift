@@ -215,8 +215,7 @@ struct LedgerStore: Sendable {
             change: change, tier: tier, version: state.version, idempotencyKey: idempotencyKey, events: events))
         guard written == 1 else { return nil }
         await outbox.wakeRelayAfterCommit()
-        let cache = runtime.cache, key = cacheKey(userId)
-        await AfterCommit.schedule { await cache.invalidate(key) }
+        await runtime.cache.invalidateAfterCommit([cacheKey(userId)])
         return entry
     }
 

@@ -98,8 +98,7 @@ struct ProfileStore: Sendable {
 
     /// Drops the cached profile after the surrounding transaction commits (`AfterCommit`).
     static func dropCached(_ userId: String, _ cache: Cache) async {
-        let key = cacheKey(userId, cache)
-        await AfterCommit.schedule { await cache.invalidate(key) }
+        await cache.invalidateAfterCommit([cacheKey(userId, cache)])
     }
 
     static func first(_ rows: PostgresRowSequence) async throws -> Profile? {

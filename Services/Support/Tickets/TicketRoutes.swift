@@ -37,9 +37,7 @@ struct TicketRoutes {
             }
             // A customer's own list is cached; staff views are not (they span customers).
             guard !principal.role.isStaff else { return Response.json(status: .ok, try JSONCoding.encoder.encode(try await list())) }
-            guard let body = try await store.runtime.cache.fetchJSON(
-                store.listKey(filters, page: page), group: store.listGroup(principal.userId), load: list) else { throw AppError.internalError }
-            return Response.json(body)
+            return try await store.runtime.cache.response(store.listKey(filters, page: page), group: store.listGroup(principal.userId), load: list)
         }
 
         routes.get("/support/tickets/:id") { _, context in

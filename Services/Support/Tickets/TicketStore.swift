@@ -40,8 +40,7 @@ struct TicketStore: Sendable {
 
     /// Drops the customer's cached lists once the surrounding transaction commits.
     func dropCachedLists(of userId: String) async {
-        let cache = runtime.cache, group = listGroup(userId)
-        await AfterCommit.schedule { await cache.invalidate(group) }
+        await runtime.cache.invalidateAfterCommit([listGroup(userId)])
     }
 
     /// Tickets matching every filter given, newest first. Only the filters given become

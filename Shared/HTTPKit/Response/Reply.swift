@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Storage
 
 /// `meta` of a list response (CONTRACT §1).
 public struct PageMeta: Sendable, Equatable, Codable {
@@ -49,6 +50,17 @@ public struct Reply<Payload: Encodable & Sendable>: ResponseGenerator, Sendable 
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         Response.json(status: status, try JSONCoding.encoder.encode(envelope))
+    }
+}
+
+extension Cache {
+    /// A response served from the cache as its finished body (a list with its `meta`), or
+    /// loaded, stored and answered; entries of one `group` are made stale together.
+    public func response<Payload>(
+        _ key: String, group: String, load: () async throws -> SuccessBody<Payload>
+    ) async throws -> Response {
+        guard let body = try await fetchJSON(key, group: group, load: { try await load() }) else { throw AppError.internalError }
+        return Response.json(body)
     }
 }
 

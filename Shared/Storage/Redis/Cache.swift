@@ -62,6 +62,15 @@ public struct Cache: Sendable {
         return json
     }
 
+    /// `invalidate` once the surrounding `Database.transaction` has committed (at once outside
+    /// one; dropped on rollback): earlier, a read racing the write could cache the old rows again.
+    public func invalidateAfterCommit(_ keys: [String]) async {
+        let cache = self
+        await AfterCommit.schedule {
+            for key in keys { await cache.invalidate(key) }
+        }
+    }
+
     /// Makes the cached entries (or groups of entries) stale; call after the write that changed
     /// them has committed.
     ///
