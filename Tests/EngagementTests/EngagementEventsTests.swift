@@ -108,7 +108,7 @@ import TestSupport
                 SELECT count(*)::int FROM outbox WHERE topic = 'customer.wishlist.updated' AND key = \(user)
                   AND value::jsonb #>> '{payload,action}' = 'cleared' AND value::jsonb #>> '{payload,itemCount}' = '0'
                   AND value::jsonb -> 'payload' -> 'productId' = 'null'::jsonb
-                  AND value::jsonb ->> 'correlationId' = \(erased.id.uuidString)
+                  AND value::jsonb ->> 'correlationId' = \(erased.id.lowercasedString)
                 """) == 1)
         }
     }

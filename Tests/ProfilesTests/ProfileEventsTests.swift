@@ -51,7 +51,7 @@ import TestSupport
             watchdog.cancel()
             await reader.close()
             let event = try #require(found)
-            #expect(event.source == "profiles" && event.correlationId == id.uuidString)
+            #expect(event.source == "profiles" && event.correlationId == id.lowercasedString)
             #expect(event.payload.action == .created && event.payload.firstName == "New" && event.payload.email == "new.user@example.com")
         }
     }

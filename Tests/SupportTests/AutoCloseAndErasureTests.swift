@@ -41,7 +41,7 @@ import TestSupport
             #expect(try await status(answered)["status"] as? String == "OPEN")
             #expect(try await database.scalar("""
                 SELECT count(*)::int FROM outbox WHERE topic = 'customer.support_ticket.updated' AND value::jsonb #>> '{payload,status}' = 'CLOSED'
-                  AND value::jsonb #>> '{payload,ticketId}' = \(old.uppercased())
+                  AND value::jsonb #>> '{payload,ticketId}' = \(old)
                 """) == 1)
         }
     }
@@ -86,10 +86,10 @@ import TestSupport
             // profiles hears the new subject once; the repeated erasure changes nothing more.
             #expect(try await app.runtime.database.scalar("""
                 SELECT count(*)::int FROM outbox WHERE topic = 'customer.support_ticket.updated'
-                  AND value::jsonb #>> '{payload,subject}' = '[removed]' AND value::jsonb ->> 'correlationId' = \(erased.id.uuidString)
+                  AND value::jsonb #>> '{payload,subject}' = '[removed]' AND value::jsonb ->> 'correlationId' = \(erased.id.lowercasedString)
                 """) == 1)
             #expect(try await app.runtime.database.scalar("""
-                SELECT count(*)::int FROM outbox WHERE value::jsonb ->> 'correlationId' = \(again.id.uuidString)
+                SELECT count(*)::int FROM outbox WHERE value::jsonb ->> 'correlationId' = \(again.id.lowercasedString)
                 """) == 0)
         }
     }

@@ -9,7 +9,7 @@ enum Erasure {
         handlers.on(Topics.profileAnonymized) { event, connection in
             let userId = event.payload.userId
             // Publishes `cleared`, so profiles' dashboard count follows.
-            try await wishlists.clear(userId, correlationId: event.id.uuidString, on: connection)
+            try await wishlists.clear(userId, correlationId: event.id.lowercasedString, on: connection)
             try await connection.query("DELETE FROM wishlists WHERE user_id = \(userId)", logger: logger)
             try await connection.query("DELETE FROM purchases WHERE user_id = \(userId)", logger: logger)
         }

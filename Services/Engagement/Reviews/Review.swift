@@ -6,7 +6,7 @@ import HTTPKit
 struct Review: Encodable, Sendable {
     enum Status: String, Codable, CaseIterable, Sendable { case PENDING, APPROVED, REJECTED }
 
-    let id: UUID
+    @LowercaseID var id: UUID
     let userId: String
     let productId: String
     @Nullable var orderId: String?

@@ -6,7 +6,7 @@ struct Wishlist: Encodable, Sendable {
     /// The most items a wishlist holds; the database checks it too.
     static let limit = 100
 
-    let id: UUID
+    @LowercaseID var id: UUID
     let userId: String
     let items: [WishlistItem]
     /// All items matching the list's filter, not just this page.
@@ -14,7 +14,7 @@ struct Wishlist: Encodable, Sendable {
 }
 
 struct WishlistItem: Encodable, Sendable {
-    let id: UUID
+    @LowercaseID var id: UUID
     let productId: String
     let category: ProductCategory
     @Nullable var notes: String?

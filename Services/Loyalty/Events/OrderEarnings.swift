@@ -10,7 +10,7 @@ enum OrderEarnings {
         let ledger = referrals.ledger
         handlers.on(Topics.orderPaymentSucceeded) { event, connection in
             let order = event.payload
-            let correlationId = event.id.uuidString
+            let correlationId = event.id.lowercasedString
             let earned = points(for: order.totalAmount, perPound: pointsPerPound)
             let already = try await connection.query("""
                 SELECT EXISTS (SELECT 1 FROM transactions WHERE type = 'EARN' AND reference_type = 'order' AND reference_id = \(order.orderId))

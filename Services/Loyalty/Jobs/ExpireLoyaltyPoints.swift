@@ -28,7 +28,7 @@ enum ExpireLoyaltyPoints {
                 for userId in users {
                     do {
                         let expired = try await database.transaction { connection in
-                            try await ledger.expire(userId, now: context.now, correlationId: context.runId.uuidString, on: connection)
+                            try await ledger.expire(userId, now: context.now, correlationId: context.runId.lowercasedString, on: connection)
                         }
                         if let expired {
                             accounts += 1

@@ -27,7 +27,7 @@ extension Account.Expiring: Decodable, Equatable {}
 struct LedgerEntry: Codable, Sendable, Equatable {
     enum Kind: String, Codable, Sendable, CaseIterable { case EARN, REDEEM, ADJUSTMENT, EXPIRE }
 
-    let id: UUID
+    @LowercaseID var id: UUID
     let userId: String
     let type: Kind
     let points: Int

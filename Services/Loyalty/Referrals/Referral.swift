@@ -5,7 +5,7 @@ import HTTPKit
 struct Referral: Encodable, Sendable {
     enum Status: String, Encodable, Sendable { case PENDING, COMPLETED }
 
-    let id: UUID
+    @LowercaseID var id: UUID
     let code: String
     let referrerId: String
     let refereeId: String

@@ -146,7 +146,7 @@ struct ReferralStore: Sendable {
             _ = try await ledger.apply(
                 TransactionRequest(
                     userId: userId, type: .EARN, change: points, reason: reason,
-                    referenceType: "REFERRAL", referenceId: referral.id.uuidString),
+                    referenceType: "REFERRAL", referenceId: referral.id.lowercasedString),
                 idempotencyKey: nil, correlationId: correlationId, on: connection)
         }
         let completed = try await Self.referrals(connection.query("""

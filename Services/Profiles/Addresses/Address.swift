@@ -3,7 +3,7 @@ import HTTPKit
 
 /// A postal address of a customer (CONTRACT §3).
 struct Address: Codable, Sendable, Equatable {
-    var id: UUID
+    @LowercaseID var id: UUID
     var label: String
     var line1: String
     @Nullable var line2: String?

@@ -5,7 +5,7 @@ import HTTPKit
 enum UserCreatedHandler {
     static func register(on handlers: inout EventHandlers, runtime: Runtime) {
         handlers.on(Topics.userCreated) { event, connection in
-            try await ProfileStore.createIfMissing(event.payload, correlationId: event.id.uuidString, runtime: runtime, on: connection)
+            try await ProfileStore.createIfMissing(event.payload, correlationId: event.id.lowercasedString, runtime: runtime, on: connection)
         }
     }
 }

@@ -18,7 +18,7 @@ enum AnonymizeInactiveUsers {
             }
             var anonymized = 0
             for userId in candidates where try await anonymize(
-                userId, inactiveBefore: cutoff, at: context.now, runtime: context.runtime, correlationId: context.runId.uuidString) {
+                userId, inactiveBefore: cutoff, at: context.now, runtime: context.runtime, correlationId: context.runId.lowercasedString) {
                 anonymized += 1
             }
             return JobOutcome(counts: ["anonymized": anonymized])

@@ -31,7 +31,7 @@ enum SyncCustomerData {
 
     private static func replayUserCreated(_ kafka: KafkaConfiguration, context: JobContext) async throws -> (Int, Int) {
         var configuration = kafka
-        configuration.groupId = "\(kafka.groupId)-sync-\(context.runId.uuidString.prefix(8))"
+        configuration.groupId = "\(kafka.groupId)-sync-\(context.runId.lowercasedString.prefix(8))"
         let consumer = try KafkaConsumer(configuration, topics: [Topics.userCreated.name], logger: context.runtime.logger)
         let started = ContinuousClock.now
         let lastMessage = Mutex<ContinuousClock.Instant?>(nil)
@@ -70,7 +70,7 @@ enum SyncCustomerData {
                 } else {
                     let runtime = context.runtime
                     let made = try await runtime.database.transaction { connection in
-                        try await ProfileStore.createIfMissing(event.payload, correlationId: event.id.uuidString, runtime: runtime, on: connection)
+                        try await ProfileStore.createIfMissing(event.payload, correlationId: event.id.lowercasedString, runtime: runtime, on: connection)
                     }
                     if made { created += 1 }
                 }
@@ -101,7 +101,7 @@ enum SyncCustomerData {
                 for profile in profiles {
                     try await ProfileStore.publish(
                         profile, action: .updated, changed: ProfileFields.all, runtime: runtime,
-                        correlationId: context.runId.uuidString, on: connection)
+                        correlationId: context.runId.lowercasedString, on: connection)
                 }
                 return profiles.count
             }

@@ -28,7 +28,7 @@ struct PortalBrochureRequest: Encodable, Sendable {
 
 struct PortalSupport: Encodable, Sendable {
     struct Ticket: Encodable, Sendable {
-        let ticketId: UUID
+        @LowercaseID var ticketId: UUID
         let ticketRef: String
         let subject: String
         let status: String

@@ -3,7 +3,7 @@ import HTTPKit
 
 /// A customer's profile (CONTRACT §2).
 struct Profile: Codable, Sendable, Equatable {
-    var id: UUID
+    @LowercaseID var id: UUID
     var userId: String
     @Nullable var email: String?
     var firstName: String

@@ -28,7 +28,7 @@ enum Erasure {
                 guard let ticket = try await tickets.lock(id, on: connection), ticket.subject != removed else { continue }
                 var next = ticket
                 next.subject = removed
-                try await tickets.save(next, after: ticket, correlationId: event.id.uuidString, on: connection)
+                try await tickets.save(next, after: ticket, correlationId: event.id.lowercasedString, on: connection)
             }
             // The list shows rating comments too, which may have been all that changed.
             await tickets.dropCachedLists(of: userId)

@@ -24,7 +24,7 @@ enum CloseResolvedTickets {
                     """).values(UUID.self)
                 guard let last = due.last else { break }
                 for id in due where try await tickets.autoClose(
-                    id, resolvedBefore: cutoff, days: days, correlationId: context.runId.uuidString) {
+                    id, resolvedBefore: cutoff, days: days, correlationId: context.runId.lowercasedString) {
                     closed += 1
                 }
                 after = last

@@ -18,7 +18,7 @@ struct Ticket: Encodable, Sendable {
         let ratedAt: Date
     }
 
-    let id: UUID
+    @LowercaseID var id: UUID
     let ticketRef: String
     let userId: String
     let subject: String
@@ -40,8 +40,8 @@ struct Ticket: Encodable, Sendable {
 struct Message: Encodable, Sendable {
     enum Sender: String, Sendable { case CUSTOMER, AGENT, SYSTEM }
 
-    let id: UUID
-    let ticketId: UUID
+    @LowercaseID var id: UUID
+    @LowercaseID var ticketId: UUID
     let senderType: String
     let senderId: String
     let message: String

@@ -83,7 +83,7 @@ public struct WishlistUpdated: EventPayload, Equatable {
 }
 
 public struct ReviewCreated: EventPayload, Equatable {
-    public var reviewId: UUID
+    @LowercaseID public var reviewId: UUID
     public var userId: String
     public var productId: String
     public var rating: Int
@@ -101,7 +101,7 @@ public struct ReviewCreated: EventPayload, Equatable {
 }
 
 public struct ReviewModerated: EventPayload, Equatable {
-    public var reviewId: UUID
+    @LowercaseID public var reviewId: UUID
     public var userId: String
     public var productId: String
     public var rating: Int
@@ -117,7 +117,7 @@ public struct ReviewModerated: EventPayload, Equatable {
 }
 
 public struct SupportTicketCreated: EventPayload, Equatable {
-    public var ticketId: UUID
+    @LowercaseID public var ticketId: UUID
     public var ticketRef: String
     public var userId: String
     public var subject: String
@@ -139,7 +139,7 @@ public struct SupportTicketCreated: EventPayload, Equatable {
 }
 
 public struct SupportTicketUpdated: EventPayload, Equatable {
-    public var ticketId: UUID
+    @LowercaseID public var ticketId: UUID
     public var ticketRef: String
     public var userId: String
     public var subject: String
@@ -163,7 +163,7 @@ public struct SupportTicketUpdated: EventPayload, Equatable {
 
 public struct LoyaltyPointsEarned: EventPayload, Equatable {
     public var userId: String
-    public var transactionId: UUID
+    @LowercaseID public var transactionId: UUID
     public var points: Int
     public var balance: Int
     public var lifetimePoints: Int
@@ -190,7 +190,7 @@ public struct LoyaltyAccountUpdated: EventPayload, Equatable {
     public var points: Int
     public var lifetimePoints: Int
     public var tier: String
-    public var transactionId: UUID?
+    @Nullable public var transactionId: UUID?
 
     public init(userId: String, points: Int, lifetimePoints: Int, tier: String, transactionId: UUID? = nil) {
         self.userId = userId
@@ -216,7 +216,7 @@ public struct LoyaltyTierChanged: EventPayload, Equatable {
 }
 
 public struct ReferralCompleted: EventPayload, Equatable {
-    public var referralId: UUID
+    @LowercaseID public var referralId: UUID
     public var referrerId: String
     public var refereeId: String
     public var referrerPoints: Int

@@ -3,7 +3,7 @@ import Storage
 
 /// The value of every Kafka message (CONTRACT §12). The key is `userId`.
 public struct EventEnvelope<Payload: EventPayload>: Codable, Sendable {
-    public let id: UUID
+    @LowercaseID public private(set) var id: UUID
     public let type: String
     public let version: Int
     public let occurredAt: Date

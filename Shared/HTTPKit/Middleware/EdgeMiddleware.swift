@@ -17,7 +17,7 @@ public struct EdgeMiddleware: RouterMiddleware {
 
     public func handle(_ request: Request, context: AppContext, next: (Request, AppContext) async throws -> Response) async -> Response {
         var context = context
-        let requestId = Self.acceptedRequestId(request.headers[.requestId]) ?? UUID().uuidString.lowercased()
+        let requestId = Self.acceptedRequestId(request.headers[.requestId]) ?? UUID().lowercasedString
         context.requestId = requestId
         context.logger[metadataKey: "requestId"] = .string(requestId)
         if let correlation = request.headers[.correlationId] {

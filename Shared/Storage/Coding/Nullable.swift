@@ -1,6 +1,8 @@
+import Foundation
+
 /// An optional that is encoded as `null` when absent, instead of being left out — the
 /// contract shows absent values as `null` (`email|null`). Decoding accepts both `null` and a
-/// missing key.
+/// missing key. A UUID is written in lower case, as `LowercaseID` writes it.
 ///
 ///     struct Address: Codable { @Nullable var line2: String? }
 @propertyWrapper
@@ -18,7 +20,13 @@ public struct Nullable<Value: Codable & Sendable & Equatable>: Codable, Sendable
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
-        if let wrappedValue { try container.encode(wrappedValue) } else { try container.encodeNil() }
+        if let id = wrappedValue as? UUID {
+            try container.encode(id.lowercasedString)
+        } else if let wrappedValue {
+            try container.encode(wrappedValue)
+        } else {
+            try container.encodeNil()
+        }
     }
 }
 
