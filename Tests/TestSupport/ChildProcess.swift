@@ -29,12 +29,12 @@ public final class ChildProcess: @unchecked Sendable {
 
     public var url: String { "redis://127.0.0.1:\(port)" }
 
-    /// SIGTERM, SIGKILL after 5 s, and reaps the process.
-    public func stop() {
+    /// `signal` (SIGTERM unless given), SIGKILL after 5 s, and reaps the process.
+    public func stop(signal: Int32 = SIGTERM) {
         lock.withLock {
             guard !reaped else { return }
             reaped = true
-            kill(pid, SIGTERM)
+            kill(pid, signal)
             var status: Int32 = 0
             for _ in 0..<500 {
                 if waitpid(pid, &status, WNOHANG) == pid { return }

@@ -118,7 +118,7 @@ public final class OutboxRelay: Service, Sendable {
     private func listen() async {
         while !Task.isCancelled {
             do {
-                try await database.client.withConnection { connection in
+                try await database.withConnection { connection in
                     try await connection.listen(on: self.outbox.channel) { notifications in
                         self.outbox.doorbell.ring()  // rows may have been committed before we listened
                         for try await _ in notifications { self.outbox.doorbell.ring() }

@@ -19,7 +19,7 @@ public struct AppError: Error, Sendable, Equatable {
     public let code: String
     public let message: String
     public let details: [FieldError]
-    /// Extra response headers (`Retry-After` on 429).
+    /// Extra response headers (`Retry-After` on 429 and 503).
     public var headers: HTTPFields = [:]
 
     public init(_ status: HTTPResponse.Status, code: String, message: String, details: [FieldError] = []) {
@@ -54,6 +54,12 @@ public struct AppError: Error, Sendable, Equatable {
         validation([FieldError(field: field, message: message)])
     }
     public static let payloadTooLarge = AppError(.contentTooLarge, code: "PAYLOAD_TOO_LARGE", message: "Request body exceeds 64 KiB")
-    public static let serviceUnavailable = AppError(.serviceUnavailable, code: "SERVICE_UNAVAILABLE", message: "A required service is unavailable, try again shortly")
+    /// With `Retry-After`: a database that went away (a restart, a failover) is usually back
+    /// within seconds, and the pool reconnects within a second of it (`PoolKeeper`).
+    public static let serviceUnavailable: AppError = {
+        var error = AppError(.serviceUnavailable, code: "SERVICE_UNAVAILABLE", message: "A required service is unavailable, try again shortly")
+        error.headers[.retryAfter] = "2"
+        return error
+    }()
     public static let internalError = AppError(.internalServerError, code: "INTERNAL_ERROR", message: "An unexpected error occurred")
 }

@@ -22,7 +22,7 @@ public struct JobRunner: Sendable {
     public func run(_ job: Job, dryRun: Bool = false, now: Date = Date()) async throws -> RunResult {
         let database = runtime.database, logger = runtime.logger
         let lockKey = "\(database.schema).job.\(job.name)"
-        return try await database.client.withConnection { connection in
+        return try await database.withConnection { connection in
             let acquired = try await connection.query("SELECT pg_try_advisory_lock(hashtext(\(lockKey)))", logger: logger).value(Bool.self)
             guard acquired == true else {
                 logger.info("job skipped: another instance runs it", metadata: ["job": "\(job.name)"])

@@ -3,20 +3,45 @@ import PostgresNIO
 import ServiceLifecycle
 
 /// A service's connection pool, confined to its own schema. Run it as a lifecycle service.
+/// While the database is unreachable, every call fails at once with
+/// `StorageError.unavailable` (see `PoolKeeper`).
 public struct Database: Sendable, Service {
-    public let client: PostgresClient
     public let schema: String
     let logger: Logger
+    private let keeper: PoolKeeper
 
     public init(_ configuration: DatabaseConfiguration, logger: Logger) {
-        self.client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger)
+        self.keeper = PoolKeeper(configuration, logger: logger)
         self.schema = configuration.schema
         self.logger = logger
     }
 
     public func run() async {
-        await client.run()
+        await keeper.run()
         logger.info("database pool closed")
+    }
+
+    /// The pool, unless the database is known to be down.
+    private var client: PostgresClient {
+        get throws(StorageError) {
+            guard let client = keeper.available else { throw .unavailable }
+            return client
+        }
+    }
+
+    /// Whether the last check reached the database.
+    public var isReachable: Bool { keeper.isReachable }
+
+    /// Runs `body` on a pooled connection of its own (a `LISTEN`, a session advisory lock);
+    /// errors come back classified.
+    public func withConnection<Result: Sendable>(
+        isolation: isolated (any Actor)? = #isolation, _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        do {
+            return try await client.withConnection(isolation: isolation) { try await body($0) }
+        } catch {
+            throw StorageError.classify(error)
+        }
     }
 
     /// Runs one statement; database errors come back classified (see `StorageError`).
@@ -86,9 +111,11 @@ public struct Database: Sendable, Service {
         }
     }
 
-    /// `SELECT 1` within `timeout`: the readiness probe.
+    /// `SELECT 1` within `timeout`: the readiness probe. False at once while the database
+    /// is known to be down.
     public func ping(timeout: Duration = .seconds(1)) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
+        guard let client = keeper.available else { return false }
+        return await withTaskGroup(of: Bool.self) { group in
             group.addTask { (try? await client.query("SELECT 1", logger: logger)) != nil }
             group.addTask {
                 try? await Task.sleep(for: timeout)

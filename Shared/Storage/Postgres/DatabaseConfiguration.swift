@@ -1,4 +1,5 @@
 import Foundation
+import NIOSSL
 import PostgresNIO
 
 /// Connection settings for one service's schema, parsed from `DATABASE_URL`.
@@ -51,6 +52,16 @@ public struct DatabaseConfiguration: Sendable {
         config.options.additionalStartupParameters = [("search_path", schema)] + sessionSettings.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         config.options.maximumConnections = maxConnections
         config.options.connectTimeout = .seconds(3)
+        return config
+    }
+
+    /// The watch's own connection (`PoolKeeper`): it must fail within the watch's timeout.
+    func probeConfiguration() throws -> PostgresConnection.Configuration {
+        var config = PostgresConnection.Configuration(
+            host: host, port: port, username: username, password: password, database: database,
+            tls: requireTLS ? .require(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable
+        )
+        config.options.connectTimeout = .seconds(1)
         return config
     }
 }

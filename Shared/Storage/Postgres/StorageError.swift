@@ -1,4 +1,5 @@
 import PostgresNIO
+import _ConnectionPoolModule
 
 /// Database failures that callers act on. Everything else stays an opaque error
 /// (and becomes a generic 500): SQL and driver text never reach a client.
@@ -25,6 +26,8 @@ public enum StorageError: Error, Sendable, Equatable {
             }
             return error
         }
+        // The pool gave up connecting (its circuit breaker), or was closed under the request.
+        if error is ConnectionPoolError { return StorageError.unavailable }
         guard let psql = error as? PSQLError else { return error }
         if let state = psql.serverInfo?[.sqlState] {
             let constraint = psql.serverInfo?[.constraintName] ?? ""
