@@ -1,10 +1,11 @@
 import HTTPKit
 
-/// Runs `body` with a pool on the test cluster, confined to `schema`, and closes it after.
+/// Runs `body` with a pool on the test cluster (or the one at `url`), confined to `schema`, and
+/// closes it after.
 public func withDatabase<T: Sendable>(
-    schema: String, maxConnections: Int = 4, _ body: @Sendable (Database) async throws -> T
+    schema: String, url: String = TestEnvironment.databaseURL, maxConnections: Int = 4, _ body: @Sendable (Database) async throws -> T
 ) async throws -> T {
-    let configuration = try DatabaseConfiguration(url: TestEnvironment.databaseURL, schema: schema, maxConnections: maxConnections)
+    let configuration = try DatabaseConfiguration(url: url, schema: schema, maxConnections: maxConnections)
     let database = Database(configuration, logger: TestEnvironment.quietLogger)
     return try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask { await database.run(); return nil }

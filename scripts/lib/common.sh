@@ -157,17 +157,34 @@ broker_start() {
   fi
 }
 
-# Renders the gateway's routing table (the same template compose/ uses) and starts nginx.
-# gateway_start DIR LISTEN_PORT PROFILES_PORT ENGAGEMENT_PORT SUPPORT_PORT LOYALTY_PORT
+# upstream_servers "PORT[:down] …": the servers of one context's upstream block. A context with
+# several instances lists several ports; `:down` takes one out of rotation (a rolling restart).
+upstream_servers() {
+  local port servers=""
+  for port in $1; do
+    if [[ $port == *:down ]]; then servers+="server 127.0.0.1:${port%:down} down; "; else servers+="server 127.0.0.1:$port; "; fi
+  done
+  echo "$servers"
+}
+
+# gateway_render DIR LISTEN_PORT PROFILES_PORTS ENGAGEMENT_PORTS SUPPORT_PORTS LOYALTY_PORTS: the
+# gateway's routing table (the same template compose/ uses), each *_PORTS an upstream_servers list.
+gateway_render() {
+  GATEWAY_LISTEN="127.0.0.1:$2" \
+  PROFILES_SERVERS="$(upstream_servers "$3")" ENGAGEMENT_SERVERS="$(upstream_servers "$4")" \
+  SUPPORT_SERVERS="$(upstream_servers "$5")" LOYALTY_SERVERS="$(upstream_servers "$6")" \
+    envsubst '${GATEWAY_LISTEN} ${PROFILES_SERVERS} ${ENGAGEMENT_SERVERS} ${SUPPORT_SERVERS} ${LOYALTY_SERVERS}' \
+    < "$REPO_ROOT/compose/gateway/gateway.conf.template" > "$1/gateway/gateway.conf"
+}
+
+nginx_bin() { command -v nginx || echo /usr/sbin/nginx; }
+
+# Starts nginx with the routing table. gateway_start DIR LISTEN_PORT PROFILES_PORTS … LOYALTY_PORTS
 gateway_start() {
   local dir=$1/gateway
   mkdir -p "$dir/tmp" "$dir/logs"
   alive "$dir/nginx.pid" && return 0
-  GATEWAY_LISTEN="127.0.0.1:$2" \
-  PROFILES_UPSTREAM="127.0.0.1:$3" ENGAGEMENT_UPSTREAM="127.0.0.1:$4" \
-  SUPPORT_UPSTREAM="127.0.0.1:$5" LOYALTY_UPSTREAM="127.0.0.1:$6" \
-    envsubst '${GATEWAY_LISTEN} ${PROFILES_UPSTREAM} ${ENGAGEMENT_UPSTREAM} ${SUPPORT_UPSTREAM} ${LOYALTY_UPSTREAM}' \
-    < "$REPO_ROOT/compose/gateway/gateway.conf.template" > "$dir/gateway.conf"
+  gateway_render "$@"
   cat > "$dir/nginx.conf" <<CONF
 worker_processes 1;
 pid $dir/nginx.pid;
@@ -183,18 +200,29 @@ http {
   include $dir/gateway.conf;
 }
 CONF
-  local nginx_bin; nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
-  "$nginx_bin" -p "$dir" -c "$dir/nginx.conf" -t -q || die "gateway config is invalid"
-  "$nginx_bin" -p "$dir" -c "$dir/nginx.conf"
+  "$(nginx_bin)" -p "$dir" -c "$dir/nginx.conf" -t -q || die "gateway config is invalid"
+  "$(nginx_bin)" -p "$dir" -c "$dir/nginx.conf"
   log "gateway on http://127.0.0.1:$2"
 }
 
-# service_start DIR BIN_DIR CONTEXT PORT PG_PORT REDIS_PORT [KAFKA_BROKERS]: the context's server, with
-# the stack's defaults for any variable the caller's environment does not set.
+# gateway_reload DIR LISTEN_PORT PROFILES_PORTS … LOYALTY_PORTS: a new routing table, without
+# dropping a request: nginx's old worker finishes what it is serving while a new one takes over.
+gateway_reload() {
+  local dir=$1/gateway
+  gateway_render "$@"
+  "$(nginx_bin)" -p "$dir" -c "$dir/nginx.conf" -t -q || die "gateway config is invalid"
+  "$(nginx_bin)" -p "$dir" -c "$dir/nginx.conf" -s reload
+  # The reload is a signal; give the master a moment to start the new worker.
+  sleep 1
+}
+
+# service_start DIR BIN_DIR CONTEXT PORT PG_PORT REDIS_PORT [KAFKA_BROKERS] [INSTANCE]: the context's
+# server, with the stack's defaults for any variable the caller's environment does not set.
+# INSTANCE names its pid and log files (the context's name unless given: loyalty-2, …).
 service_start() {
-  local dir=$1/services bin=$2/$3 context=$3 port=$4
+  local dir=$1/services bin=$2/$3 context=$3 port=$4 instance=${8:-$3}
   mkdir -p "$dir"
-  alive "$dir/$context.pid" && return 0
+  alive "$dir/$instance.pid" && return 0
   [ -x "$bin" ] || die "$bin is not built"
   (
     export SERVICE_NAME=$context PORT=$port
@@ -208,9 +236,9 @@ service_start() {
     # a server whose work runs on a few NIO and Swift threads, and keeps RSS down.
     export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
     [ -n "${7:-}" ] && export KAFKA_BROKERS=$7
-    exec "$bin" serve >>"$dir/$context.log" 2>&1
+    exec "$bin" serve >>"$dir/$instance.log" 2>&1
   ) &
-  echo $! > "$dir/$context.pid"
+  echo $! > "$dir/$instance.pid"
 }
 
 # wait_ready URL SECONDS: until the URL answers 200.
@@ -235,8 +263,9 @@ platform_wait_ready() {
 # platform_stop DIR: stops, by pid, everything the stack or the test run started in DIR.
 platform_stop() {
   local context
+  local pidfile
   stop_pid "$1/gateway/nginx.pid" gateway
-  for context in "${CONTEXTS[@]}"; do stop_pid "$1/services/$context.pid" "$context"; done
+  for pidfile in "$1"/services/*.pid; do stop_pid "$pidfile" "$(basename "$pidfile" .pid)"; done
   stop_pid "$1/kafka/broker.pid" "kafka broker"
   stop_pid "$1/redis/redis.pid" redis
   pg_stop "$1"

@@ -1,0 +1,204 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPKit
+import NIOHTTP1
+import Synchronization
+import Testing
+import TestSupport
+
+/// `scripts/stack` as an operator uses it, on a stack of the test's own (the test run's
+/// binaries, its own folder and ports, two loyalty instances), so the shared test stack is
+/// left alone: a context killed with SIGKILL comes back with `up`; a rolling restart under
+/// load fails no request and loses or doubles no write; a context serves alone while the
+/// gateway answers the stopped ones' routes with the contract's 503.
+@Suite struct StackOperationsTests {
+    static let repository = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    @Test func killedRestartedAndAloneThroughTheGateway() async throws {
+        let stack = try PrivateStack()
+        do {
+            try await stack.run("up", "--replicas", "loyalty=2")
+            try await upBringsBackAContextKilledWithSIGKILL(stack)
+            try await aRollingRestartUnderLoadFailsNothing(stack)
+            try await aContextAloneServesWhileTheOthersAre503(stack)
+        } catch {
+            try? await stack.run("down")
+            throw error
+        }
+        try await stack.run("down")
+        try? FileManager.default.removeItem(atPath: stack.folder)
+    }
+
+    func upBringsBackAContextKilledWithSIGKILL(_ stack: PrivateStack) async throws {
+        let killed = try stack.pid("loyalty")
+        #expect(kill(killed, SIGKILL) == 0)
+        #expect(try await eventually(timeout: .seconds(5)) { try await stack.get(stack.instanceURL("loyalty") + "/health/ready").status != 200 })
+        let started = ContinuousClock.now
+        try await stack.run("up")
+        print("scripts/stack up restarted a killed loyalty in \(ContinuousClock.now - started)")
+        #expect(ContinuousClock.now - started < .seconds(30))
+        #expect(try stack.pid("loyalty") != killed)
+        #expect(try await stack.get(stack.instanceURL("loyalty") + "/health/ready").status == 200)
+    }
+
+    func aRollingRestartUnderLoadFailsNothing(_ stack: PrivateStack) async throws {
+        let user = TestEnvironment.uniqueUser()
+        let admin = try await TestEnvironment.token("admin-1", role: .admin), customer = try await TestEnvironment.token(user)
+        let done = Flag()
+        let restarting = Task {
+            defer { done.set() }
+            try await stack.run("restart", "loyalty")
+        }
+        // Eight clients, reads and admin writes alike, until the restart is done. Like any HTTP
+        // client, they retry once a request whose connection closed before any answer (nginx's
+        // reload closes idle keep-alive connections): a read as it is, a write with the same
+        // Idempotency-Key, which the contract makes safe.
+        let outcomes = try await withThrowingTaskGroup(of: Load.self) { group in
+            for client in 0..<8 {
+                group.addTask {
+                    var load = Load(), request = 0
+                    repeat {
+                        request += 1
+                        let write = !request.isMultiple(of: 2), number = request
+                        @Sendable func attempt() async throws -> Gateway.Reply {
+                            write
+                                ? try await stack.send(.POST, "/v1/customers/loyalty/transactions", token: admin,
+                                    json: #"{"userId":"\#(user)","type":"EARN","points":1,"reason":"load \#(client)-\#(number)"}"#,
+                                    headers: ["Idempotency-Key": "load-\(user)-\(client)-\(number)"])
+                                : try await stack.send(.GET, "/v1/customers/loyalty", token: customer)
+                        }
+                        let started = ContinuousClock.now
+                        var reply = try await attempt()
+                        defer { load.durations.append(ContinuousClock.now - started) }
+                        if reply.status == 0 {
+                            load.retried += 1
+                            reply = try await attempt()
+                        }
+                        if write, reply.status == 201, let id = (try? reply.json()["data"] as? [String: Any])?["id"] as? String {
+                            load.written.append(id)
+                        } else if reply.status != (write ? 201 : 200) {
+                            load.failures.append("\(write ? "POST" : "GET") \(reply.status) \(reply.body)")
+                        }
+                    } while !done.isSet
+                    return load
+                }
+            }
+            return try await group.reduce(into: Load()) { $0.add($1) }
+        }
+        try await restarting.value
+        print("rolling restart of loyalty under load: \(outcomes.written.count) writes acknowledged, \(outcomes.failures.count) requests failed, \(outcomes.retried) retried after a closed keep-alive connection; p99 \(outcomes.p99) over \(outcomes.durations.count) requests")
+        #expect(outcomes.failures.isEmpty, "\(outcomes.failures.prefix(5))")
+        #expect(outcomes.written.count > 20)
+        // Every acknowledged write is in the ledger, once.
+        let ledger = try await withDatabase(schema: "loyalty", url: stack.databaseURL) { database in
+            try await database.query("SELECT id::text FROM transactions WHERE user_id = \(user)").values(String.self)
+        }
+        #expect(ledger.sorted() == outcomes.written.sorted())
+        let account = try await stack.send(.GET, "/v1/customers/loyalty", token: customer).json()["data"] as? [String: Any]
+        #expect(account?["points"] as? Int == outcomes.written.count)
+    }
+
+    func aContextAloneServesWhileTheOthersAre503(_ stack: PrivateStack) async throws {
+        for context in ["profiles", "engagement", "support"] { try await stack.run("stop", context) }
+        let customer = try await TestEnvironment.token(TestEnvironment.uniqueUser())
+        #expect(try await stack.send(.GET, "/v1/customers/loyalty", token: customer).status == 200)
+        for path in ["/v1/customers/profile", "/v1/customers/wishlist", "/v1/customers/support/tickets"] {
+            let reply = try await stack.send(.GET, path, token: customer)
+            #expect(reply.status == 503, "\(path)")
+            let body = try reply.json(), error = body["error"] as? [String: Any]
+            #expect(error?["code"] as? String == "SERVICE_UNAVAILABLE" && reply.headers.first(name: "Retry-After") == "2")
+            #expect(body["success"] as? Bool == false && reply.headers.first(name: "X-Request-ID") != nil)
+        }
+        let unknown = try await stack.get(stack.gateway + "/v1/customers/no-such-thing")
+        let unknownError = try unknown.json()["error"] as? [String: Any]
+        #expect(unknown.status == 404 && unknownError?["code"] as? String == "NOT_FOUND")
+    }
+}
+
+/// What the load's clients saw.
+private struct Load: Sendable {
+    var failures: [String] = []
+    var written: [String] = []
+    var retried = 0
+    var durations: [Duration] = []
+
+    mutating func add(_ other: Load) {
+        failures += other.failures
+        written += other.written
+        retried += other.retried
+        durations += other.durations
+    }
+
+    var p99: Duration { durations.sorted()[min(durations.count - 1, durations.count * 99 / 100)] }
+}
+
+/// Set once, read by many tasks.
+private final class Flag: Sendable {
+    private let value = Mutex(false)
+    var isSet: Bool { value.withLock { $0 } }
+    func set() { value.withLock { $0 = true } }
+}
+
+/// A stack that `scripts/stack` runs for one test, in a folder and on ports of its own.
+struct PrivateStack: Sendable {
+    let folder: String
+    let environment: [String: String]
+
+    init() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("stack-\(UUID().lowercasedString.prefix(8))").path
+        var environment = [
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": NSTemporaryDirectory(),
+            "STACK_DIR": folder, "STACK_BIN_DIR": TestEnvironment.binDirectory, "LOG_LEVEL": "warning",
+            "RATE_LIMIT_MAX_REQUESTS": "0", "JWT_SECRET": TestEnvironment.jwtSecret,
+        ]
+        for name in ["GATEWAY_PORT", "PG_PORT", "REDIS_PORT", "PROFILES_PORT", "ENGAGEMENT_PORT", "SUPPORT_PORT", "LOYALTY_PORT"] {
+            environment[name] = String(try freePort())
+        }
+        self.environment = environment
+    }
+
+    var gateway: String { "http://127.0.0.1:\(environment["GATEWAY_PORT"]!)" }
+    var databaseURL: String { "postgres://postgres:postgres@127.0.0.1:\(environment["PG_PORT"]!)/lomash_wood_customer" }
+    func instanceURL(_ context: String) -> String {
+        "http://127.0.0.1:\(environment[context.uppercased() + "_PORT"]!)"
+    }
+
+    /// `scripts/stack ARGUMENTS…`, which must succeed.
+    func run(_ arguments: String...) async throws {
+        let (status, stderr) = try await runToCompletion(
+            "/bin/bash", [StackOperationsTests.repository + "/scripts/stack"] + arguments, environment: environment)
+        guard status == 0 else { throw TestFailure("scripts/stack \(arguments.joined(separator: " ")) exited \(status): \(stderr)") }
+    }
+
+    func pid(_ instance: String) throws -> pid_t {
+        let text = try String(contentsOfFile: "\(folder)/services/\(instance).pid", encoding: .utf8)
+        guard let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { throw TestFailure("no pid for \(instance)") }
+        return pid
+    }
+
+    func get(_ url: String) async throws -> Gateway.Reply {
+        try await request(.GET, url, headers: [:], json: nil)
+    }
+
+    func send(_ method: HTTPMethod, _ path: String, token: String, json: String? = nil, headers: [String: String] = [:]) async throws -> Gateway.Reply {
+        try await request(method, gateway + path, headers: headers.merging(["Authorization": "Bearer \(token)"]) { $1 }, json: json)
+    }
+
+    /// A reply, or status 0 when nothing answered.
+    private func request(_ method: HTTPMethod, _ url: String, headers: [String: String], json: String?) async throws -> Gateway.Reply {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let json {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: json))
+        }
+        do {
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+            let body = try await response.body.collect(upTo: 1 << 20)
+            return Gateway.Reply(status: Int(response.status.code), headers: response.headers, body: String(buffer: body))
+        } catch {
+            return Gateway.Reply(status: 0, headers: [:], body: "\(error)")
+        }
+    }
+}
