@@ -26,6 +26,8 @@ ensure_packages() {
   command -v curl >/dev/null || missing+=(curl)
   command -v pkill >/dev/null || missing+=(procps)
   command -v kcat >/dev/null || missing+=(kcat)
+  # Only to check compose/docker-compose.yml (`docker-compose config`); no engine is needed.
+  command -v docker-compose >/dev/null || missing+=(docker-compose)
   [ ${#missing[@]} -eq 0 ] && return 0
   [ "$(id -u)" -eq 0 ] || die "missing packages (${missing[*]}); install them with apt-get as root"
   log "installing ${missing[*]}"
