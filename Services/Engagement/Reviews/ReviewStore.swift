@@ -158,7 +158,7 @@ struct ReviewStore: Sendable {
     /// Serialises a customer's review creation with their purchases arriving.
     static func purchasesLock(_ userId: String) -> String { "engagement.purchases:" + userId }
 
-    static func reviews(_ rows: PostgresRowSequence) async throws -> [Review] {
+    static func reviews(_ rows: some AsyncSequence<PostgresRow, any Error>) async throws -> [Review] {
         var reviews: [Review] = []
         for try await (id, userId, productId, orderId, category, rating, title, body, images, status, reason, verified,
                        firstName, lastName, createdAt, updatedAt, moderatedAt)

@@ -132,7 +132,7 @@ struct WishlistStore: Sendable {
         return rows
     }
 
-    static func items(_ rows: PostgresRowSequence) async throws -> [WishlistItem] {
+    static func items(_ rows: some AsyncSequence<PostgresRow, any Error>) async throws -> [WishlistItem] {
         var items: [WishlistItem] = []
         for try await row in rows { items.append(try item(row)) }
         return items

@@ -245,7 +245,7 @@ struct LedgerStore: Sendable {
         "SELECT \(unescaped: entryColumns) FROM transactions WHERE idempotency_key = \(idempotencyKey)"
     }
 
-    static func entries(_ rows: PostgresRowSequence) async throws -> [LedgerEntry] {
+    static func entries(_ rows: some AsyncSequence<PostgresRow, any Error>) async throws -> [LedgerEntry] {
         var entries: [LedgerEntry] = []
         for try await (id, userId, type, points, balanceAfter, reason, referenceType, referenceId, expiresAt, createdAt)
             in rows.decode((UUID, String, String, Int, Int, String, String?, String?, Date?, Date).self) {

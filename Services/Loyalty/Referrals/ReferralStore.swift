@@ -163,7 +163,7 @@ struct ReferralStore: Sendable {
         return completed
     }
 
-    static func referrals(_ rows: PostgresRowSequence) async throws -> [Referral] {
+    static func referrals(_ rows: some AsyncSequence<PostgresRow, any Error>) async throws -> [Referral] {
         var referrals: [Referral] = []
         for try await (id, code, referrerId, refereeId, status, referrerPoints, refereePoints, orderId, createdAt, completedAt)
             in rows.decode((UUID, String, String, String, String, Int, Int, String?, Date, Date?).self) {

@@ -106,7 +106,7 @@ struct AddressStore: Sendable {
         try await connection.lockUntilCommit("addresses:" + userId, logger: logger)
     }
 
-    static func all(_ rows: PostgresRowSequence) async throws -> [Address] {
+    static func all(_ rows: some AsyncSequence<PostgresRow, any Error>) async throws -> [Address] {
         var addresses: [Address] = []
         for try await (id, label, line1, line2, city, county, postcode, country, isPrimary, createdAt, updatedAt)
             in rows.decode((UUID, String, String, String?, String, String?, String, String, Bool, Date, Date).self) {

@@ -55,7 +55,7 @@ struct PreferencesStore: Sendable {
         }
     }
 
-    static func first(_ rows: PostgresRowSequence) async throws -> NotificationPreferences? {
+    static func first(_ rows: some AsyncSequence<PostgresRow, any Error>) async throws -> NotificationPreferences? {
         for try await (email, sms, push, newsletter, offers, updates, orders, reminders, channel, optedOutAt, updatedAt)
             in rows.decode((Bool, Bool, Bool, Bool, Bool, Bool, Bool, Bool, String, Date?, Date).self) {
             return NotificationPreferences(

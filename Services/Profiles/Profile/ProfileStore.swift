@@ -101,11 +101,11 @@ struct ProfileStore: Sendable {
         await cache.invalidateAfterCommit([cacheKey(userId, cache)])
     }
 
-    static func first(_ rows: PostgresRowSequence) async throws -> Profile? {
+    static func first(_ rows: some AsyncSequence<PostgresRow, any Error>) async throws -> Profile? {
         try await all(rows).first
     }
 
-    static func all(_ rows: PostgresRowSequence) async throws -> [Profile] {
+    static func all(_ rows: some AsyncSequence<PostgresRow, any Error>) async throws -> [Profile] {
         var profiles: [Profile] = []
         for try await (id, userId, email, firstName, lastName, phone, dateOfBirth, avatarUrl, consent, consentDate, language, currency, verified, createdAt, updatedAt)
             in rows.decode((UUID, String, String?, String, String, String?, String?, String?, Bool, Date?, String, String, Bool, Date, Date).self) {

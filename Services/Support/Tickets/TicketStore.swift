@@ -246,7 +246,7 @@ struct TicketStore: Sendable {
 
     // MARK: Rows
 
-    static func tickets(_ rows: PostgresRowSequence) async throws -> [Ticket] {
+    static func tickets(_ rows: some AsyncSequence<PostgresRow, any Error>) async throws -> [Ticket] {
         var tickets: [Ticket] = []
         for try await (id, ref, userId, subject, category, priority, status, assignedTo, orderId, firstResponse, resolved, closed,
                        rating, comment, ratedAt, createdAt, updatedAt)
@@ -261,7 +261,7 @@ struct TicketStore: Sendable {
         return tickets
     }
 
-    static func messages(_ rows: PostgresRowSequence) async throws -> [Message] {
+    static func messages(_ rows: some AsyncSequence<PostgresRow, any Error>) async throws -> [Message] {
         var messages: [Message] = []
         for try await (id, ticketId, sender, senderId, text, isInternal, createdAt)
             in rows.decode((UUID, UUID, String, String, String, Bool, Date).self) {

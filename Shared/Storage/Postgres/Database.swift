@@ -44,24 +44,29 @@ public struct Database: Sendable, Service {
         }
     }
 
-    /// Runs one statement; database errors come back classified (see `StorageError`).
+    /// Runs one statement and reads its rows (see `Rows` for why at once); database errors come
+    /// back classified (see `StorageError`).
     @discardableResult
-    public func query(_ query: PostgresQuery, file: String = #fileID, line: Int = #line) async throws -> PostgresRowSequence {
+    public func query(_ query: PostgresQuery, file: String = #fileID, line: Int = #line) async throws -> Rows {
         do {
-            return try await client.query(query, logger: logger, file: file, line: line)
+            return try await client.withConnection { connection in
+                Rows(try await connection.query(query, logger: logger, file: file, line: line).collect())
+            }
         } catch {
             throw StorageError.classify(error)
         }
     }
 
-    /// Runs one statement and reads its rows with `read`. Errors that arrive with the rows —
-    /// a constraint violation of a data-modifying statement can — come back classified too,
-    /// which they do not when the rows of `query(_:)` are read later.
-    public func query<Result>(
+    /// Runs one statement and reads its rows with `read`, on a connection leased for exactly
+    /// that long. Errors that arrive with the rows (a constraint violation of a data-modifying
+    /// statement can) come back classified too.
+    public func query<Result: Sendable>(
         _ query: PostgresQuery, file: String = #fileID, line: Int = #line, read: (PostgresRowSequence) async throws -> Result
     ) async throws -> Result {
         do {
-            return try await read(client.query(query, logger: logger, file: file, line: line))
+            return try await client.withConnection { connection in
+                try await read(connection.query(query, logger: logger, file: file, line: line))
+            }
         } catch {
             throw StorageError.classify(error)
         }
@@ -69,11 +74,13 @@ public struct Database: Sendable, Service {
 
     /// Runs a prepared statement (parsed and planned once per pooled connection, for hot
     /// paths) and returns its rows; errors come back classified.
-    public func execute<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> [Statement.Row] {
+    public func execute<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> [Statement.Row] where Statement.Row: Sendable {
         do {
-            var rows: [Statement.Row] = []
-            for try await row in try await client.execute(statement, logger: logger) { rows.append(row) }
-            return rows
+            return try await client.withConnection { connection in
+                var rows: [Statement.Row] = []
+                for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
+                return rows
+            }
         } catch {
             throw StorageError.classify(error)
         }
@@ -116,7 +123,7 @@ public struct Database: Sendable, Service {
     public func ping(timeout: Duration = .seconds(1)) async -> Bool {
         guard let client = keeper.available else { return false }
         return await withTaskGroup(of: Bool.self) { group in
-            group.addTask { (try? await client.query("SELECT 1", logger: logger)) != nil }
+            group.addTask { (try? await client.withConnection { try await $0.query("SELECT 1", logger: logger).collect() }) != nil }
             group.addTask {
                 try? await Task.sleep(for: timeout)
                 return false

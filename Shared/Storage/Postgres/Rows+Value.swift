@@ -8,7 +8,7 @@ extension AsyncSequence {
     }
 }
 
-extension PostgresRowSequence {
+extension AsyncSequence where Element == PostgresRow {
     /// The first row's single column (`SELECT count(*)…`, `SELECT EXISTS…`), or nil without
     /// a row.
     public func value<Value: PostgresDecodable>(_ type: Value.Type) async throws -> Value? {

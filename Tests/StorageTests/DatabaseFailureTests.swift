@@ -1,0 +1,47 @@
+import HTTPKit
+import Testing
+import TestSupport
+
+/// Failing statements give their connection back. postgres-nio 1.33 keeps a pool connection
+/// leased forever when a statement fails before its rows are read (a unique violation of an
+/// INSERT … RETURNING does), so a service whose requests hit constraint errors ran out of
+/// connections and hung; `Database` leases and returns connections itself.
+@Suite struct DatabaseFailureTests {
+    struct InsertThing: PostgresPreparedStatement {
+        static let sql = "INSERT INTO things (id) VALUES ($1) RETURNING id"
+        typealias Row = Int
+        var id: Int
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings()
+            bindings.append(id)
+            return bindings
+        }
+        func decodeRow(_ row: PostgresRow) throws -> Int { try row.decode(Int.self) }
+    }
+
+    @Test func failingStatementsDoNotKeepTheirConnections() async throws {
+        let schema = TestEnvironment.uniqueSchema("failures")
+        try await withDatabase(schema: schema, maxConnections: 2) { database in
+            _ = try await MigrationRunner(database: database, migrations: [
+                Migration(1, "things", "CREATE TABLE things (id int PRIMARY KEY)"),
+            ], logger: TestEnvironment.quietLogger).run()
+            #expect(try await database.execute(InsertThing(id: 1)) == [1])
+            // Ten times the pool's size in failures, by every way a statement runs.
+            for _ in 0..<10 {
+                await #expect(throws: StorageError.uniqueViolation(constraint: "things_pkey")) {
+                    try await database.execute(InsertThing(id: 1))
+                }
+                await #expect(throws: StorageError.uniqueViolation(constraint: "things_pkey")) {
+                    try await database.query("INSERT INTO things (id) VALUES (1) RETURNING id")
+                }
+                await #expect(throws: StorageError.uniqueViolation(constraint: "things_pkey")) {
+                    try await database.query("INSERT INTO things (id) VALUES (1) RETURNING id") { try await $0.values(Int.self) }
+                }
+            }
+            // The pool still has both connections: this would wait forever otherwise.
+            let started = ContinuousClock.now
+            #expect(try await database.scalar("SELECT count(*)::int FROM things") == 1)
+            #expect(ContinuousClock.now - started < .seconds(2))
+        }
+    }
+}
