@@ -74,6 +74,17 @@ import TestSupport
             #expect((firstJSON["data"] as? [String: Any])?["id"] as? String == (secondJSON["data"] as? [String: Any])?["id"] as? String)
             #expect(try await account(client, user)["points"] as? Int == 100)
             #expect(try await app.runtime.database.scalar("SELECT count(*)::int FROM transactions WHERE user_id = \(user)") == 1)
+
+            // The key names one transaction: reused for another customer it is a 409 that shows
+            // nothing of the first; an empty or oversized key is no key at all.
+            let other = TestEnvironment.uniqueUser()
+            let reused = try await adminTransaction(client, #"{"userId":"\#(other)","type":"EARN","points":100,"reason":"Once"}"#, key: "key-\(user)")
+            #expect(reused.status == .conflict && reused.errorCode == "CONFLICT" && reused.data.isEmpty)
+            for key in ["", String(repeating: "k", count: 256), "caf\u{e9}"] {
+                let refused = try await adminTransaction(client, #"{"userId":"\#(other)","type":"EARN","points":5,"reason":"Bad key"}"#, key: key)
+                #expect(refused.status == .unprocessableContent && refused.errorDetails["Idempotency-Key"] != nil, "key \(key.prefix(10))")
+            }
+            #expect(try await app.runtime.database.scalar("SELECT count(*)::int FROM transactions WHERE user_id = \(other)") == 0)
         }
     }
 

@@ -51,6 +51,16 @@ struct TransactionRequest: Sendable {
     let referenceType: String?
     let referenceId: String?
 
+    /// `earlier`, the entry written under this request's idempotency key, if it is this
+    /// request's; a key reused for another transaction (another customer's, say) is a 409 and
+    /// shows nothing of it.
+    func repeated(by earlier: LedgerEntry) throws(AppError) -> LedgerEntry {
+        guard earlier.userId == userId, earlier.type == type, earlier.points == change, earlier.reason == reason else {
+            throw AppError.conflict("Idempotency-Key was already used for a different transaction")
+        }
+        return earlier
+    }
+
     static func read(_ body: JSONBody) throws(AppError) -> TransactionRequest {
         var body = body
         let userId = body.required("userId", .string(1...128))

@@ -74,9 +74,9 @@ struct LedgerStore: Sendable {
     // MARK: Changing
 
     /// Applies an admin transaction. With an idempotency key, a repeat returns the first
-    /// result and writes nothing.
+    /// result and writes nothing; the key reused for a different transaction is a 409.
     func post(_ request: TransactionRequest, idempotencyKey: String?, correlationId: String) async throws -> LedgerEntry {
-        if let idempotencyKey, let earlier = try await entry(idempotencyKey: idempotencyKey) { return earlier }
+        if let idempotencyKey, let earlier = try await entry(idempotencyKey: idempotencyKey) { return try request.repeated(by: earlier) }
         do {
             // Optimistic first: read the account, then one autocommitted statement that
             // applies only if nothing changed it meanwhile — two round trips, no explicit
@@ -94,7 +94,7 @@ struct LedgerStore: Sendable {
             }
         } catch StorageError.uniqueViolation(let constraint) where constraint.contains("idempotency") {
             // The same key raced us and won: answer with its result.
-            if let idempotencyKey, let earlier = try await entry(idempotencyKey: idempotencyKey) { return earlier }
+            if let idempotencyKey, let earlier = try await entry(idempotencyKey: idempotencyKey) { return try request.repeated(by: earlier) }
             throw AppError.conflict()
         }
     }

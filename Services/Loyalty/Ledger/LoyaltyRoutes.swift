@@ -33,9 +33,19 @@ struct LoyaltyRoutes {
         routes.post("/loyalty/transactions") { request, context in
             _ = try context.admin()
             let body = try TransactionRequest.read(try await JSONBody(request, context: context))
-            let key = request.headers[.idempotencyKey]
+            let key = try Self.idempotencyKey(request.headers[.idempotencyKey])
             return Reply.created(try await store.post(body, idempotencyKey: key, correlationId: context.requestId))
         }
+    }
+
+    /// 1–255 visible ASCII characters, or none. An empty or oversized key is not a key: every
+    /// admin sending an empty one would share it.
+    static func idempotencyKey(_ header: String?) throws(AppError) -> String? {
+        guard let header else { return nil }
+        guard (1...255).contains(header.utf8.count), header.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw AppError.validation(field: "Idempotency-Key", "must be 1-255 visible ASCII characters")
+        }
+        return header
     }
 
     /// An ISO 8601 timestamp, or a date (`YYYY-MM-DD`, UTC) meaning the start of that day —
