@@ -26,6 +26,23 @@ import TestSupport
         #expect(Self.changed(stored) == [])
     }
 
+    @Test func parsingIsStrict() throws {
+        let same = Timestamp.parse("2026-01-01T10:00:00.000Z")
+        #expect(same != nil)
+        for text in ["2026-01-01T11:00:00+01:00", "2026-01-01T10:00:00Z", "2026-01-01T04:30:00.000-05:30", "2026-01-01T10:00:00.0000000Z"] {
+            #expect(Timestamp.parse(text) == same, "\(text)")
+        }
+        #expect(Timestamp.iso8601(try #require(Timestamp.parse("2024-02-29T23:59:59.999+18:00"))) == "2024-02-29T05:59:59.999Z")
+        for text in [
+            "2026-01-01T10:00:00Zjunk", "2026-01-01T10:00:00+01:00abc", "2026-01-01 10:00:00Z", "2026-01-01t10:00:00z",
+            "2026-02-30T10:00:00Z", "2023-02-29T10:00:00Z", "2026-13-01T10:00:00Z", "2026-01-01T24:00:00Z", "2026-01-01T10:61:00Z",
+            "2026-01-01T10:00:60Z", "2026-01-01T10:00:00.Z", "2026-01-01T10:00:00+18:30", "2026-01-01T10:00:00+1:00",
+            "0132-08-02T15:17:46Z", "2026-01-01", "", "2026-01-01T10:00Z",
+        ] {
+            #expect(Timestamp.parse(text) == nil, "\(text)")
+        }
+    }
+
     /// The values that do not come back as they were sent: `sent → written`.
     static func changed(_ dates: [Date]) -> [String] {
         zip(texts, dates.map(Timestamp.iso8601)).filter { $0 != $1 }.map { "\($0) → \($1)" }

@@ -121,6 +121,9 @@ func openTicket(
             let mine = try await call(client, .get, "/support/tickets", as: ann)
             #expect(ids(mine) == [a2, a1] && mine.meta["total"] as? Int == 2)
             #expect(ids(try await call(client, .get, "/support/tickets?userId=\(bob)", as: ann)) == [a2, a1])
+            // …but an invalid filter is a 422 for them too.
+            let invalidFilter = try await call(client, .get, "/support/tickets?userId=&assignedTo=a%00b", as: ann)
+            #expect(invalidFilter.status == .unprocessableContent && Set(invalidFilter.errorDetails.keys) == ["userId", "assignedTo"])
             #expect(ids(try await call(client, .get, "/support/tickets?category=ORDER", as: ann)) == [a1])
 
             #expect(try await call(client, .patch, "/support/tickets/\(b1)", as: "agent-1", role: .agent, body: #"{"assignedTo":"agent-7"}"#).status == .ok)

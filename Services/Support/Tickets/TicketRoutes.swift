@@ -22,10 +22,13 @@ struct TicketRoutes {
                 status: query.optional("status", .oneOf(Ticket.Status.self)),
                 priority: query.optional("priority", .oneOf(Ticket.Priority.self)),
                 category: query.optional("category", .oneOf(Ticket.Category.self)))
-            // Customers see their own tickets whatever they ask for; staff may pick anyone's.
+            // Validated for everyone (an invalid parameter is a 422 whoever sends it), applied
+            // for staff only: customers see their own tickets whatever they ask for.
+            let userId = query.optional("userId", .string(1...128))
+            let assignedTo = query.optional("assignedTo", .string(1...128))
             if principal.role.isStaff {
-                filters.userId = query.optional("userId", .string(1...128))
-                filters.assignedTo = query.optional("assignedTo", .string(1...128))
+                filters.userId = userId
+                filters.assignedTo = assignedTo
             } else {
                 filters.userId = principal.userId
             }

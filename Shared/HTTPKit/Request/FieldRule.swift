@@ -37,14 +37,18 @@ public struct RuleFailure: Error, Sendable {
 }
 
 extension FieldRule where Value == String {
-    /// A string, trimmed of surrounding white space, whose length is in `length`.
+    /// A string, trimmed of surrounding white space, whose length is in `length`. Lengths count
+    /// Unicode code points, as JSON Schema and Postgres do (not Swift's grapheme clusters: "e"
+    /// with a hundred combining accents is 101 long). NUL is refused: Postgres cannot store it.
     public static func string(_ length: ClosedRange<Int>, trimmed: Bool = true) -> FieldRule {
         FieldRule(fallback: "") { json in
             guard case .string(let raw) = json else { return .failure(RuleFailure("must be a string")) }
             let value = trimmed ? raw.trimmingCharacters(in: .whitespacesAndNewlines) : raw
-            guard length.contains(value.count) else {
+            guard !value.unicodeScalars.contains("\u{0}") else { return .failure(RuleFailure("must not contain NUL characters")) }
+            let count = value.unicodeScalars.count
+            guard length.contains(count) else {
                 if length.lowerBound == length.upperBound { return .failure(RuleFailure("must be \(length.lowerBound) characters")) }
-                if value.count < length.lowerBound {
+                if count < length.lowerBound {
                     return .failure(RuleFailure(length.lowerBound == 1 ? "must not be empty" : "must be at least \(length.lowerBound) characters"))
                 }
                 return .failure(RuleFailure("must be at most \(length.upperBound) characters"))

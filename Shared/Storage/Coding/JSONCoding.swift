@@ -63,9 +63,59 @@ public enum Timestamp {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Accepts ISO 8601 with or without fractional seconds, `Z` or an offset.
+    /// RFC 3339: `YYYY-MM-DDTHH:MM:SS`, any fraction, `Z` or an offset up to ±18:00; nothing
+    /// before or after it, and only dates that exist (no 30 February, no hour 24). Years from
+    /// 1600: the Gregorian calendar throughout, where Foundation's parser switches to the Julian
+    /// one before 1582 and moves those dates by days.
     public static func parse(_ text: String) -> Date? {
-        if let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text) { return date }
-        return try? Date.ISO8601FormatStyle().parse(text)
+        let b = Array(text.utf8)
+        func digits(_ from: Int, _ count: Int) -> Int? {
+            guard from + count <= b.count else { return nil }
+            var value = 0
+            for byte in b[from..<(from + count)] {
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            }
+            return value
+        }
+        func at(_ index: Int, _ character: Unicode.Scalar) -> Bool { index < b.count && b[index] == UInt8(ascii: character) }
+        guard b.count >= 20, let year = digits(0, 4), at(4, "-"), let month = digits(5, 2), at(7, "-"), let day = digits(8, 2),
+              at(10, "T"), let hour = digits(11, 2), at(13, ":"), let minute = digits(14, 2), at(16, ":"), let second = digits(17, 2),
+              (1600...9999).contains(year), (1...12).contains(month), hour < 24, minute < 60, second < 60
+        else { return nil }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        guard (1...days).contains(day) else { return nil }
+        var index = 19
+        var fraction = 0.0
+        if at(index, ".") {
+            index += 1
+            var scale = 0.1
+            let start = index
+            while index < b.count, let digit = digits(index, 1) {
+                fraction += Double(digit) * scale
+                scale /= 10
+                index += 1
+            }
+            guard index > start else { return nil }
+        }
+        var offset = 0
+        if at(index, "Z"), index + 1 == b.count {
+            offset = 0
+        } else if at(index, "+") || at(index, "-"), index + 6 == b.count, let hours = digits(index + 1, 2), at(index + 3, ":"),
+                  let minutes = digits(index + 4, 2), minutes < 60, hours < 18 || (hours == 18 && minutes == 0) {
+            offset = (hours * 3600 + minutes * 60) * (at(index, "-") ? -1 : 1)
+        } else {
+            return nil
+        }
+        var parts = tm()
+        parts.tm_year = Int32(year - 1900)
+        parts.tm_mon = Int32(month - 1)
+        parts.tm_mday = Int32(day)
+        parts.tm_hour = Int32(hour)
+        parts.tm_min = Int32(minute)
+        parts.tm_sec = Int32(second)
+        let seconds = Int(timegm(&parts)) - offset
+        return Date(timeIntervalSince1970: Double(seconds) + fraction)
     }
 }
