@@ -58,6 +58,19 @@ import TestSupport
         #expect(try response.json()["requestId"] as? String == "smoke-routed")
     }
 
+    /// nginx's own refusals leave in the contract's envelope too.
+    @Test func theGatewaysOwnRefusalsAreEnvelopes() async throws {
+        for (method, path, status, code) in [
+            (HTTPMethod.TRACE, "/v1/customers/profile", 404, "NOT_FOUND"), (.POST, "/health", 404, "NOT_FOUND"),
+            (.GET, "/v1/customers/wishlist/check/a%00b", 400, "BAD_REQUEST"),
+        ] {
+            let reply = try await Gateway.send(method, path)
+            #expect(reply.status == status, "\(method) \(path)")
+            #expect((try reply.json()["error"] as? [String: Any])?["code"] as? String == code, "\(method) \(path): \(reply.body)")
+            #expect(reply.headers.first(name: "X-Request-ID") != nil)
+        }
+    }
+
     @Test func aMintedTokenIsAccepted() async throws {
         // A routed path with no such route yet still proves auth runs after routing:
         // a bad token on an unknown path is a 404, not a 401.
