@@ -20,4 +20,12 @@ import Testing
         guard case .failure(let failure) = FieldRule<String>.string(1...10).parse(.string("a\u{0}b")) else { return }
         #expect(failure.message == "must not contain NUL characters")
     }
+
+    @Test func urlsAreWrittenAsRFC3986Allows() {
+        let rule = FieldRule<String>.httpsURL()
+        #expect((try? rule.parse(.string("https://cdn.example.com/a%20b.jpg?w=1")).get()) != nil)
+        for text in ["https://a/ b", "https://x/é", "http://x/a", "https:///path", "https://x/<script>"] {
+            #expect((try? rule.parse(.string(text)).get()) == nil, "\(text)")
+        }
+    }
 }

@@ -70,14 +70,23 @@ extension FieldRule where Value == String {
             .map(fallback: "") { .success($0.lowercased()) }
     }
 
-    /// An absolute `https` URL of at most `maxLength` characters.
+    /// An absolute `https` URL of at most `maxLength` characters, written as RFC 3986 allows
+    /// (a space or an accented letter must be percent-encoded).
     public static func httpsURL(maxLength: Int = 500) -> FieldRule {
         string(1...maxLength).checked { value in
-            guard let url = URLComponents(string: value), url.scheme?.lowercased() == "https",
+            guard value.utf8.allSatisfy(isURICharacter), let url = URLComponents(string: value), url.scheme?.lowercased() == "https",
                   let host = url.host, !host.isEmpty
             else { return "must be an https URL" }
             return nil
         }
+    }
+}
+
+/// Unreserved, reserved or `%` (RFC 3986 §2).
+private func isURICharacter(_ byte: UInt8) -> Bool {
+    switch byte {
+    case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
+    default: "-._~:/?#[]@!$&'()*+,;=%".utf8.contains(byte)
     }
 }
 
