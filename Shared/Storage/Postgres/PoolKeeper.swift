@@ -54,11 +54,18 @@ final class PoolKeeper: Sendable {
         await last?.value
     }
 
+    /// A check that fails fast (connection refused, closed by the server, an error from it) is a
+    /// database that is not there: down at once. One that fails by timing out may be a database,
+    /// or a machine, that is merely slow under load: down only after `slowChecksForDown` in a row,
+    /// so a busy moment never turns every request into a 503.
+    static let slowChecksForDown = 3
+
     private func watch() async {
         var probe: PostgresConnection?
-        var probes = 0
+        var probes = 0, slowFailures = 0
         while !Task.isCancelled {
             var reachable = true
+            let started = ContinuousClock.now
             do {
                 // A server that shuts down closes its connections: no need to wait for a query.
                 if probe?.isClosed == true { throw StorageError.unavailable }
@@ -67,11 +74,15 @@ final class PoolKeeper: Sendable {
                     probe = try await PostgresConnection.connect(configuration: settings.probeConfiguration(), id: probes, logger: logger)
                 }
                 try await Self.selectOne(on: probe!, within: Self.timeout, logger: logger)
+                slowFailures = 0
             } catch {
                 if Task.isCancelled { break }
                 try? await probe?.close()
                 probe = nil
-                reachable = false
+                let slow = ContinuousClock.now - started >= Self.timeout / 2
+                slowFailures = slow ? slowFailures + 1 : 0
+                // Below the count, a slow failure keeps the verdict as it was (up or down).
+                reachable = slow && slowFailures < Self.slowChecksForDown ? isReachable : false
             }
             if reachable != isReachable { replacePool(reachable: reachable) }
             try? await Task.sleep(for: Self.interval)
