@@ -102,12 +102,12 @@ check_route() { # CONTEXT GATEWAY_PORT TOKEN
     support) path=/v1/customers/support/tickets ;;
     loyalty) path=/v1/customers/loyalty ;;
   esac
-  curl -fsS -o /dev/null -w "%{http_code}" -H "Authorization: Bearer $3" "http://127.0.0.1:$2$path"
+  curl -sS -o /dev/null -w "%{http_code}" -H "Authorization: Bearer $3" "http://127.0.0.1:$2$path" || true
 }
 
 run_images() {
   eval "$(scripts/stack env)"
-  source "$REPO_ROOT/.stack/ports.env"
+  source "${STACK_DIR:-$REPO_ROOT/.stack}/ports.env"
   curl -fsS -o /dev/null "http://127.0.0.1:$GATEWAY_PORT/health" || die "start the local stack first: scripts/stack up"
   local token; token=$(scripts/token --sub image-check)
   local context port name started ready_ms code health stop_started

@@ -44,6 +44,7 @@ import TestSupport
     func aRollingRestartUnderLoadFailsNothing(_ stack: PrivateStack) async throws {
         let user = TestEnvironment.uniqueUser()
         let admin = try await TestEnvironment.token("admin-1", role: .admin), customer = try await TestEnvironment.token(user)
+        let before = (try stack.pid("loyalty"), try stack.pid("loyalty-2"))
         let done = Flag()
         let restarting = Task {
             defer { done.set() }
@@ -86,6 +87,8 @@ import TestSupport
             return try await group.reduce(into: Load()) { $0.add($1) }
         }
         try await restarting.value
+        // Both instances were replaced.
+        #expect(try stack.pid("loyalty") != before.0 && stack.pid("loyalty-2") != before.1)
         print("rolling restart of loyalty under load: \(outcomes.written.count) writes acknowledged, \(outcomes.failures.count) requests failed, \(outcomes.retried) retried after a closed keep-alive connection; p99 \(outcomes.p99) over \(outcomes.durations.count) requests")
         #expect(outcomes.failures.isEmpty, "\(outcomes.failures.prefix(5))")
         #expect(outcomes.written.count > 20)
@@ -151,7 +154,7 @@ struct PrivateStack: Sendable {
             "STACK_DIR": folder, "STACK_BIN_DIR": TestEnvironment.binDirectory, "LOG_LEVEL": "warning",
             "RATE_LIMIT_MAX_REQUESTS": "0", "JWT_SECRET": TestEnvironment.jwtSecret,
         ]
-        for name in ["GATEWAY_PORT", "PG_PORT", "REDIS_PORT", "PROFILES_PORT", "ENGAGEMENT_PORT", "SUPPORT_PORT", "LOYALTY_PORT"] {
+        for name in ["GATEWAY_PORT", "PG_PORT", "REDIS_PORT", "PROFILES_PORT", "ENGAGEMENT_PORT", "SUPPORT_PORT", "LOYALTY_PORT", "LOYALTY_PORT_2"] {
             environment[name] = String(try freePort())
         }
         self.environment = environment

@@ -26,8 +26,9 @@ ensure_packages() {
   command -v curl >/dev/null || missing+=(curl)
   command -v pkill >/dev/null || missing+=(procps)
   command -v kcat >/dev/null || missing+=(kcat)
-  # Only to check compose/docker-compose.yml (`docker-compose config`); no engine is needed.
-  command -v docker-compose >/dev/null || missing+=(docker-compose)
+  # The test suite also checks compose/docker-compose.yml with `docker-compose config` (no
+  # engine needed); the stack itself does not need it.
+  [ -z "${WITH_TEST_TOOLS:-}" ] || command -v docker-compose >/dev/null || missing+=(docker-compose)
   [ ${#missing[@]} -eq 0 ] && return 0
   [ "$(id -u)" -eq 0 ] || die "missing packages (${missing[*]}); install them with apt-get as root"
   log "installing ${missing[*]}"

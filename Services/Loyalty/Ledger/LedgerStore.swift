@@ -108,7 +108,7 @@ struct LedgerStore: Sendable {
     ) async throws -> LedgerEntry {
         let state = try await lock(request.userId, on: connection)
         if let idempotencyKey, let earlier = try await Self.entries(connection.query(Self.entry(idempotencyKey: idempotencyKey), logger: logger)).first {
-            return earlier
+            return try request.repeated(by: earlier)
         }
         let change = try plan(request, over: state, at: at)
         guard let entry = try await write(change, over: state, idempotencyKey: idempotencyKey, correlationId: correlationId, { statement in

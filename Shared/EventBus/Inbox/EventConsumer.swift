@@ -128,7 +128,7 @@ public final class EventConsumer: Service, Sendable {
                 }
                 if Task.isShuttingDownGracefully || Task.isCancelled { return false }
                 logger.warning(transient ? "database unavailable, event waits" : "event handler failed, retrying", metadata: [
-                    "topic": "\(message.topic)", "eventId": "\(event.id)", "attempt": "\(attempt)", "error": "\(error)",
+                    "topic": "\(message.topic)", "eventId": "\(event.id.lowercasedString)", "attempt": "\(attempt)", "error": "\(error)",
                 ])
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 4, .seconds(5))

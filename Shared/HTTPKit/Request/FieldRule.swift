@@ -57,6 +57,14 @@ extension FieldRule where Value == String {
         }
     }
 
+    /// Any string at all, for a route that checks it itself (a referral code's own 400).
+    public static var anyString: FieldRule {
+        FieldRule(fallback: "") { json in
+            guard case .string(let value) = json else { return .failure(RuleFailure("must be a string")) }
+            return .success(value)
+        }
+    }
+
     /// A string that matches `pattern` (a regular expression anchored by the caller).
     public static func matching(_ pattern: String, length: ClosedRange<Int> = 1...1000, message: String) -> FieldRule {
         string(length).checked { value in

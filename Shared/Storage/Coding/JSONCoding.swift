@@ -63,6 +63,9 @@ public enum Timestamp {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// 1600-01-01T00:00:00Z and 9999-12-31T23:59:59Z, in seconds since 1970.
+    static let earliest = -11_676_096_000, latest = 253_402_300_799
+
     /// RFC 3339: `YYYY-MM-DDTHH:MM:SS`, any fraction, `Z` or an offset up to ±18:00; nothing
     /// before or after it, and only dates that exist (no 30 February, no hour 24). Years from
     /// 1600: the Gregorian calendar throughout, where Foundation's parser switches to the Julian
@@ -116,6 +119,8 @@ public enum Timestamp {
         parts.tm_min = Int32(minute)
         parts.tm_sec = Int32(second)
         let seconds = Int(timegm(&parts)) - offset
+        // An offset or a rounded-up fraction can carry it past what four year digits write.
+        guard (Self.earliest...Self.latest).contains(seconds), seconds < Self.latest || fraction < 0.9995 else { return nil }
         return Date(timeIntervalSince1970: Double(seconds) + fraction)
     }
 }

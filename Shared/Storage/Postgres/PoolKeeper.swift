@@ -54,35 +54,45 @@ final class PoolKeeper: Sendable {
         await last?.value
     }
 
-    /// A check that fails fast (connection refused, closed by the server, an error from it) is a
-    /// database that is not there: down at once. One that fails by timing out may be a database,
-    /// or a machine, that is merely slow under load: down only after `slowChecksForDown` in a row,
-    /// so a busy moment never turns every request into a 503.
+    /// A check that fails fast at the connection level (refused, reset, a server shutting down
+    /// or starting up) is a database that is not there: down at once. One that times out may be
+    /// a database, or a machine, that is merely slow: down only after `slowChecksForDown` in a
+    /// row. An error the server answers with (too many clients, a password rotated under the
+    /// probe) says nothing about the pool's own connections and is counted like a slow check.
+    /// Either way no busy moment turns every request into a 503.
     static let slowChecksForDown = 3
 
     private func watch() async {
         var probe: PostgresConnection?
-        var probes = 0, slowFailures = 0
+        var probes = 0, inconclusive = 0
         while !Task.isCancelled {
             var reachable = true
             let started = ContinuousClock.now
             do {
-                // A server that shuts down closes its connections: no need to wait for a query.
-                if probe?.isClosed == true { throw StorageError.unavailable }
+                // A probe the server closed (a restart, or someone ending its backend) is
+                // replaced at once; whether that works is the verdict.
+                if probe?.isClosed == true { probe = nil }
                 if probe == nil {
                     probes += 1
                     probe = try await PostgresConnection.connect(configuration: settings.probeConfiguration(), id: probes, logger: logger)
                 }
                 try await Self.selectOne(on: probe!, within: Self.timeout, logger: logger)
-                slowFailures = 0
+                inconclusive = 0
             } catch {
                 if Task.isCancelled { break }
                 try? await probe?.close()
                 probe = nil
-                let slow = ContinuousClock.now - started >= Self.timeout / 2
-                slowFailures = slow ? slowFailures + 1 : 0
-                // Below the count, a slow failure keeps the verdict as it was (up or down).
-                reachable = slow && slowFailures < Self.slowChecksForDown ? isReachable : false
+                // 57P01–57P03: the server is shutting down, or not accepting connections yet.
+                let state = (error as? PSQLError)?.serverInfo?[.sqlState]
+                let answeredByServer = state.map { !$0.hasPrefix("57P") } ?? false
+                if answeredByServer || ContinuousClock.now - started >= Self.timeout / 2 {
+                    // Below the count, the verdict stays as it was (up or down).
+                    inconclusive += 1
+                    reachable = inconclusive < Self.slowChecksForDown ? isReachable : false
+                } else {
+                    inconclusive = 0
+                    reachable = false
+                }
             }
             if reachable != isReachable { replacePool(reachable: reachable) }
             try? await Task.sleep(for: Self.interval)
