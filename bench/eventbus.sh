@@ -13,8 +13,8 @@ WORK=$(mktemp -d /tmp/lomash-wood-bench.XXXXXX)
 chmod 755 "$WORK"
 trap 'pg_stop "$WORK"; rm -rf "$WORK"' EXIT
 
-swift build -c release --product lw-dev
-BIN_DIR=$(swift build -c release --show-bin-path)
+release_build --product lw-dev
+BIN_DIR=$(release_bin_dir)
 PG_PORT=$(free_port)
 pg_start "$WORK" "$PG_PORT"
 pg_prepare_database "$WORK" "$PG_PORT"

@@ -14,7 +14,7 @@ GATEWAY=http://127.0.0.1:$GATEWAY_PORT
 bench_up() {
   trap 'scripts/stack down >/dev/null 2>&1 || true; bench_cleanup' EXIT
   scripts/stack up >/dev/null
-  BIN_DIR=$(swift build -c release --show-bin-path)
+  BIN_DIR=$(release_bin_dir)
   export TOKENS_FILE=$STACK_DIR/tokens.txt
   JWT_SECRET=$DEV_JWT_SECRET "$BIN_DIR/lw-dev" token --sub bench- --count "$CUSTOMERS" --expires-in 86400 > "$TOKENS_FILE"
 }

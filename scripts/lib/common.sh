@@ -36,6 +36,12 @@ ensure_packages() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# Every release build links the Swift runtime and Foundation statically, as the images do: the
+# binaries users run, and one set of build flags, so no build relinks another's products.
+RELEASE_BUILD=(-c release --static-swift-stdlib)
+release_build() { (cd "$REPO_ROOT" && swift build "${RELEASE_BUILD[@]}" "$@"); }
+release_bin_dir() { (cd "$REPO_ROOT" && swift build "${RELEASE_BUILD[@]}" --show-bin-path); }
+
 # A free TCP port on 127.0.0.1.
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
