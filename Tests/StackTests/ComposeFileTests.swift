@@ -6,8 +6,7 @@ import TestSupport
 /// checked as Docker Compose reads it: `docker-compose config` (Debian's) resolves the anchors,
 /// the variables and the four build targets of the one Dockerfile.
 @Suite struct ComposeFileTests {
-    static let compose = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("compose").path
+    static let compose = repositoryRoot + "/compose"
 
     @Test func dockerComposeAcceptsTheComposeFile() async throws {
         let (status, stderr) = try await runToCompletion(

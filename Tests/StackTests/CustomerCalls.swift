@@ -3,6 +3,9 @@ import HTTPKit
 import NIOHTTP1
 import TestSupport
 
+/// The checkout these tests run from (for its scripts and files).
+let repositoryRoot = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
 /// A request through the gateway to `/v1/customers<path>` as `user` (a customer unless `role`
 /// says otherwise).
 func send(_ method: HTTPMethod, _ path: String, as user: String, role: Role = .customer, json: String? = nil) async throws -> Gateway.Reply {

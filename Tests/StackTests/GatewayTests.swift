@@ -94,8 +94,11 @@ enum Gateway {
         try await send(.GET, path, headers: headers)
     }
 
-    static func send(_ method: HTTPMethod, _ path: String, headers: [String: String] = [:], json: String? = nil) async throws -> Reply {
-        var request = HTTPClientRequest(url: TestEnvironment.gatewayURL + path)
+    /// A request to `base + path` (the test stack's gateway unless `base` names another server).
+    static func send(
+        _ method: HTTPMethod, _ path: String, base: String = TestEnvironment.gatewayURL, headers: [String: String] = [:], json: String? = nil
+    ) async throws -> Reply {
+        var request = HTTPClientRequest(url: base + path)
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let json {

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import HTTPKit
 import NIOHTTP1
@@ -12,8 +11,6 @@ import TestSupport
 /// load fails no request and loses or doubles no write; a context serves alone while the
 /// gateway answers the stopped ones' routes with the contract's 503.
 @Suite struct StackOperationsTests {
-    static let repository = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-
     @Test func killedRestartedAndAloneThroughTheGateway() async throws {
         let stack = try PrivateStack()
         do {
@@ -32,13 +29,13 @@ import TestSupport
     func upBringsBackAContextKilledWithSIGKILL(_ stack: PrivateStack) async throws {
         let killed = try stack.pid("loyalty")
         #expect(kill(killed, SIGKILL) == 0)
-        #expect(try await eventually(timeout: .seconds(5)) { try await stack.get(stack.instanceURL("loyalty") + "/health/ready").status != 200 })
+        #expect(try await eventually(timeout: .seconds(5)) { await stack.get("/health/ready", base: stack.instanceURL("loyalty")).status != 200 })
         let started = ContinuousClock.now
         try await stack.run("up")
         print("scripts/stack up restarted a killed loyalty in \(ContinuousClock.now - started)")
         #expect(ContinuousClock.now - started < .seconds(30))
         #expect(try stack.pid("loyalty") != killed)
-        #expect(try await stack.get(stack.instanceURL("loyalty") + "/health/ready").status == 200)
+        #expect(await stack.get("/health/ready", base: stack.instanceURL("loyalty")).status == 200)
     }
 
     func aRollingRestartUnderLoadFailsNothing(_ stack: PrivateStack) async throws {
@@ -61,19 +58,19 @@ import TestSupport
                     repeat {
                         request += 1
                         let write = !request.isMultiple(of: 2), number = request
-                        @Sendable func attempt() async throws -> Gateway.Reply {
+                        @Sendable func attempt() async -> Gateway.Reply {
                             write
-                                ? try await stack.send(.POST, "/v1/customers/loyalty/transactions", token: admin,
+                                ? await stack.send(.POST, "/v1/customers/loyalty/transactions", token: admin,
                                     json: #"{"userId":"\#(user)","type":"EARN","points":1,"reason":"load \#(client)-\#(number)"}"#,
                                     headers: ["Idempotency-Key": "load-\(user)-\(client)-\(number)"])
-                                : try await stack.send(.GET, "/v1/customers/loyalty", token: customer)
+                                : await stack.send(.GET, "/v1/customers/loyalty", token: customer)
                         }
                         let started = ContinuousClock.now
-                        var reply = try await attempt()
+                        var reply = await attempt()
                         defer { load.durations.append(ContinuousClock.now - started) }
                         if reply.status == 0 {
                             load.retried += 1
-                            reply = try await attempt()
+                            reply = await attempt()
                         }
                         if write, reply.status == 201, let id = (try? reply.json()["data"] as? [String: Any])?["id"] as? String {
                             load.written.append(id)
@@ -104,15 +101,15 @@ import TestSupport
     func aContextAloneServesWhileTheOthersAre503(_ stack: PrivateStack) async throws {
         for context in ["profiles", "engagement", "support"] { try await stack.run("stop", context) }
         let customer = try await TestEnvironment.token(TestEnvironment.uniqueUser())
-        #expect(try await stack.send(.GET, "/v1/customers/loyalty", token: customer).status == 200)
+        #expect(await stack.send(.GET, "/v1/customers/loyalty", token: customer).status == 200)
         for path in ["/v1/customers/profile", "/v1/customers/wishlist", "/v1/customers/support/tickets"] {
-            let reply = try await stack.send(.GET, path, token: customer)
+            let reply = await stack.send(.GET, path, token: customer)
             #expect(reply.status == 503, "\(path)")
             let body = try reply.json(), error = body["error"] as? [String: Any]
             #expect(error?["code"] as? String == "SERVICE_UNAVAILABLE" && reply.headers.first(name: "Retry-After") == "2")
             #expect(body["success"] as? Bool == false && reply.headers.first(name: "X-Request-ID") != nil)
         }
-        let unknown = try await stack.get(stack.gateway + "/v1/customers/no-such-thing")
+        let unknown = await stack.get("/v1/customers/no-such-thing", base: stack.gateway)
         let unknownError = try unknown.json()["error"] as? [String: Any]
         #expect(unknown.status == 404 && unknownError?["code"] as? String == "NOT_FOUND")
     }
@@ -169,7 +166,7 @@ struct PrivateStack: Sendable {
     /// `scripts/stack ARGUMENTS…`, which must succeed.
     func run(_ arguments: String...) async throws {
         let (status, stderr) = try await runToCompletion(
-            "/bin/bash", [StackOperationsTests.repository + "/scripts/stack"] + arguments, environment: environment)
+            "/bin/bash", [repositoryRoot + "/scripts/stack"] + arguments, environment: environment)
         guard status == 0 else { throw TestFailure("scripts/stack \(arguments.joined(separator: " ")) exited \(status): \(stderr)") }
     }
 
@@ -179,29 +176,19 @@ struct PrivateStack: Sendable {
         return pid
     }
 
-    func get(_ url: String) async throws -> Gateway.Reply {
-        try await request(.GET, url, headers: [:], json: nil)
+    /// A GET to `base + path`; status 0 when nothing answered.
+    func get(_ path: String, base: String) async -> Gateway.Reply {
+        await answer { try await Gateway.send(.GET, path, base: base) }
     }
 
-    func send(_ method: HTTPMethod, _ path: String, token: String, json: String? = nil, headers: [String: String] = [:]) async throws -> Gateway.Reply {
-        try await request(method, gateway + path, headers: headers.merging(["Authorization": "Bearer \(token)"]) { $1 }, json: json)
+    /// A request through this stack's gateway; status 0 when nothing answered.
+    func send(_ method: HTTPMethod, _ path: String, token: String, json: String? = nil, headers: [String: String] = [:]) async -> Gateway.Reply {
+        await answer {
+            try await Gateway.send(method, path, base: gateway, headers: headers.merging(["Authorization": "Bearer \(token)"]) { $1 }, json: json)
+        }
     }
 
-    /// A reply, or status 0 when nothing answered.
-    private func request(_ method: HTTPMethod, _ url: String, headers: [String: String], json: String?) async throws -> Gateway.Reply {
-        var request = HTTPClientRequest(url: url)
-        request.method = method
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let json {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: json))
-        }
-        do {
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
-            let body = try await response.body.collect(upTo: 1 << 20)
-            return Gateway.Reply(status: Int(response.status.code), headers: response.headers, body: String(buffer: body))
-        } catch {
-            return Gateway.Reply(status: 0, headers: [:], body: "\(error)")
-        }
+    private func answer(_ request: () async throws -> Gateway.Reply) async -> Gateway.Reply {
+        do { return try await request() } catch { return Gateway.Reply(status: 0, headers: [:], body: "\(error)") }
     }
 }
