@@ -21,6 +21,7 @@ struct EngagementService: ServiceDefinition {
         ReviewerNames.register(on: &handlers, reviews: reviews)
         VerifiedPurchases.register(on: &handlers, reviews: reviews)
         Erasure.register(on: &handlers, wishlists: WishlistStore(runtime: runtime))
+        DataExport.register(on: &handlers, runtime: runtime, wishlists: WishlistStore(runtime: runtime), reviews: reviews)
         return handlers
     }
 }

@@ -146,5 +146,35 @@ enum ProfilesMigrations {
             "CREATE INDEX customer_index_name ON customer_index (last_name, first_name)",
             "ALTER TABLE profiles ADD COLUMN anonymized_at timestamptz"
         ),
+        Migration(6, "privacy requests", """
+            CREATE TABLE privacy_requests (
+                id             uuid        PRIMARY KEY,
+                user_id        text        NOT NULL,
+                kind           text        NOT NULL CHECK (kind IN ('EXPORT', 'ERASURE')),
+                status         text        NOT NULL CHECK (status IN ('PENDING', 'READY', 'FAILED', 'ERASED', 'ALREADY_ERASED')),
+                requested_by   text        NOT NULL,
+                requested_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
+                completed_at   timestamptz,
+                expires_at     timestamptz,
+                -- the contexts whose whole part has arrived (an export's)
+                ready_contexts text[]      NOT NULL DEFAULT '{}'
+            )
+            """,
+            "CREATE INDEX privacy_requests_user ON privacy_requests (user_id, requested_at DESC)",
+            // One pending export per customer; the timeout sweep finds the pending ones by age.
+            "CREATE UNIQUE INDEX privacy_requests_one_pending ON privacy_requests (user_id) WHERE status = 'PENDING'",
+            "CREATE INDEX privacy_requests_pending ON privacy_requests (requested_at) WHERE status = 'PENDING'",
+            "CREATE INDEX privacy_requests_expiring ON privacy_requests (expires_at) WHERE expires_at IS NOT NULL",
+            """
+            CREATE TABLE privacy_export_parts (
+                export_id uuid NOT NULL REFERENCES privacy_requests ON DELETE CASCADE,
+                context   text NOT NULL,
+                chunk     int  NOT NULL,
+                chunks    int  NOT NULL CHECK (chunk BETWEEN 1 AND chunks),
+                part      text NOT NULL,
+                PRIMARY KEY (export_id, context, chunk)
+            )
+            """
+        ),
     ]
 }

@@ -13,6 +13,7 @@ struct ProfilesService: ServiceDefinition {
         let addresses = AddressStore(database: runtime.database, logger: runtime.logger)
         let preferences = PreferencesStore(runtime: runtime)
         let portal = PortalStore(database: runtime.database)
+        let privacy = try privacyStore(runtime)
 
         ProfileRoutes(store: profiles, cache: runtime.cache).register(on: routes)
         AddressRoutes(store: addresses).register(on: routes)
@@ -22,6 +23,12 @@ struct ProfilesService: ServiceDefinition {
         )).register(on: routes)
         PortalRoutes(store: portal).register(on: routes)
         CustomerSearchRoutes(database: runtime.database).register(on: routes)
+        PrivacyRoutes(store: privacy).register(on: routes)
+    }
+
+    static func privacyStore(_ runtime: Runtime) throws -> PrivacyStore {
+        let timeout = try runtime.configuration.environment.int("PRIVACY_EXPORT_TIMEOUT_SECONDS", default: 300, range: 1...86_400)
+        return PrivacyStore(runtime: runtime, exportTimeoutSeconds: timeout)
     }
 
     static func jobs(runtime: Runtime) throws -> [Job] {
@@ -30,13 +37,18 @@ struct ProfilesService: ServiceDefinition {
             SyncCustomerData.job(runtime: runtime),
             AnonymizeInactiveUsers.job(runtime: runtime, inactivityDays: inactivityDays),
             RebuildCustomerIndex.job(runtime: runtime),
+            ExpirePrivacyExports.job(privacy: try privacyStore(runtime)),
         ]
     }
 
-    static func eventHandlers(runtime: Runtime) -> EventHandlers {
+    static func eventHandlers(runtime: Runtime) throws -> EventHandlers {
         var handlers = EventHandlers()
         UserCreatedHandler.register(on: &handlers, runtime: runtime)
         ProjectionHandlers.register(on: &handlers, runtime: runtime)
+        ExportEvents.register(
+            on: &handlers, runtime: runtime, privacy: try privacyStore(runtime), profiles: ProfileStore(runtime: runtime),
+            addresses: AddressStore(database: runtime.database, logger: runtime.logger),
+            preferences: PreferencesStore(runtime: runtime), portal: PortalStore(database: runtime.database))
         return handlers
     }
 }

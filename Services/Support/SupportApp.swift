@@ -14,6 +14,7 @@ struct SupportService: ServiceDefinition {
     static func eventHandlers(runtime: Runtime) -> EventHandlers {
         var handlers = EventHandlers()
         Erasure.register(on: &handlers, tickets: TicketStore(runtime: runtime))
+        DataExport.register(on: &handlers, runtime: runtime)
         return handlers
     }
 

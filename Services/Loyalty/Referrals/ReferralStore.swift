@@ -69,6 +69,16 @@ struct ReferralStore: Sendable {
         return (referrals, total)
     }
 
+    /// Every referral the customer made or was brought in by, newest first (a data export).
+    func all(involving userId: String) async throws -> [Referral] {
+        try await Self.referrals(runtime.database.query("""
+            SELECT \(unescaped: Self.columns) FROM referrals WHERE referrer_id = \(userId)
+            UNION ALL
+            SELECT \(unescaped: Self.columns) FROM referrals WHERE referee_id = \(userId)
+            ORDER BY created_at DESC, id
+            """))
+    }
+
     func stats(referrer userId: String) async throws -> Stats {
         for try await (total, pending, completed, points) in try await runtime.database.query("""
             SELECT count(*)::int, (count(*) FILTER (WHERE status = 'PENDING'))::int, (count(*) FILTER (WHERE status = 'COMPLETED'))::int,

@@ -2,9 +2,8 @@ import Foundation
 import HTTPKit
 
 /// `anonymize-inactive-users` (Sundays 03:00 UTC), GDPR: a profile with no activity for
-/// `GDPR_INACTIVITY_DAYS` and no open support ticket has its personal data scrubbed — name,
-/// email, phone, date of birth, avatar, addresses, search-index row — and
-/// `customer.profile.anonymized` tells every other context to scrub theirs.
+/// `GDPR_INACTIVITY_DAYS` and no open support ticket is anonymised (`Anonymisation`), and
+/// `customer.profile.anonymized` tells every other context to scrub its data.
 ///
 /// Activity is the newest of: profile, address or preference changes, and orders,
 /// appointments, brochure requests and tickets seen in the projections.
@@ -66,18 +65,7 @@ enum AnonymizeInactiveUsers {
                 FOR UPDATE OF p
                 """, logger: logger).value(Bool.self)
             guard stillEligible == true else { return false }
-            try await connection.query("""
-                UPDATE profiles SET first_name = 'Anonymised', last_name = 'Customer', email = NULL, phone = NULL,
-                    date_of_birth = NULL, avatar_url = NULL, marketing_consent = false, marketing_consent_date = NULL,
-                    anonymized_at = \(now), updated_at = now()
-                WHERE user_id = \(userId)
-                """, logger: logger)
-            try await connection.query("DELETE FROM addresses WHERE user_id = \(userId)", logger: logger)
-            try await connection.query("DELETE FROM customer_index WHERE user_id = \(userId)", logger: logger)
-            await ProfileStore.dropCached(userId, runtime.cache)
-            try await runtime.outbox.enqueue(
-                Topics.profileAnonymized, userId: userId, payload: ProfileAnonymized(userId: userId, anonymizedAt: now),
-                correlationId: correlationId, on: connection, logger: logger)
+            try await Anonymisation.apply(userId, at: now, profileRow: .scrub, runtime: runtime, correlationId: correlationId, on: connection)
             return true
         }
         return done

@@ -183,16 +183,22 @@ struct TicketStore: Sendable {
         try await runtime.database.transaction { connection in
             guard let locked = try await lock(id, on: connection), locked.state.status == .RESOLVED,
                   let resolvedAt = locked.state.resolvedAt, resolvedAt <= cutoff else { return false }
-            var next = locked
-            next.state = try locked.state.changed(to: .CLOSED, at: locked.now)
-            try await connection.query("""
-                INSERT INTO ticket_messages (id, ticket_id, sender_type, sender_id, message)
-                VALUES (\(UUID()), \(id), 'SYSTEM', 'system',
-                    \("This ticket was closed automatically: it was resolved \(days) days ago without a reply from the customer."))
-                """, logger: logger)
-            try await save(next, after: locked, correlationId: correlationId, on: connection)
+            try await close(
+                locked, saying: "This ticket was closed automatically: it was resolved \(days) days ago without a reply from the customer.",
+                correlationId: correlationId, on: connection)
             return true
         }
+    }
+
+    /// Closes a locked ticket that is not closed yet, with a SYSTEM message saying why.
+    func close(_ locked: Locked, saying why: String, correlationId: String, on connection: PostgresConnection) async throws {
+        var next = locked
+        next.state = try locked.state.changed(to: .CLOSED, at: locked.now)
+        try await connection.query("""
+            INSERT INTO ticket_messages (id, ticket_id, sender_type, sender_id, message)
+            VALUES (\(UUID()), \(locked.id), 'SYSTEM', 'system', \(why))
+            """, logger: logger)
+        try await save(next, after: locked, correlationId: correlationId, on: connection)
     }
 
     // MARK: The locked row

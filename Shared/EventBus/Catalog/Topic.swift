@@ -24,6 +24,10 @@ public enum Topics {
     public static let profileUpdated = Topic<ProfileUpdated>("customer.profile.updated")
     public static let profileAnonymized = Topic<ProfileAnonymized>("customer.profile.anonymized")
     public static let notificationPreferencesUpdated = Topic<NotificationPreferencesUpdated>("customer.notification_preferences.updated")
+    // Privacy requests (CONTRACT §13): profiles asks, every context answers an export.
+    public static let dataExportRequested = Topic<DataExportRequested>("customer.data_export.requested")
+    public static let dataExportPart = Topic<DataExportPart>("customer.data_export.part")
+    public static let erasureRequested = Topic<ErasureRequested>("customer.erasure.requested")
     // Published by engagement.
     public static let wishlistUpdated = Topic<WishlistUpdated>("customer.wishlist.updated")
     public static let reviewCreated = Topic<ReviewCreated>("customer.review.created")
@@ -42,9 +46,15 @@ public enum Topics {
     public static let appointmentBookingCreated = Topic<AppointmentBookingCreated>("appointment.booking.created")
     public static let brochureRequestCreated = Topic<BrochureRequestCreated>("brochure.request.created")
 
+    /// Topics whose messages carry a copy of a customer's personal data for one use (export
+    /// parts): short Kafka retention (docs/events.md), and the relay deletes their outbox rows
+    /// as soon as they are published instead of keeping them for a week.
+    public static let shortLived: Set<String> = [dataExportPart.name]
+
     /// Every topic name, for provisioning and documentation checks.
     public static let allNames: [String] = [
         profileUpdated.name, profileAnonymized.name, notificationPreferencesUpdated.name,
+        dataExportRequested.name, dataExportPart.name, erasureRequested.name,
         wishlistUpdated.name, reviewCreated.name, reviewModerated.name,
         supportTicketCreated.name, supportTicketUpdated.name,
         loyaltyPointsEarned.name, loyaltyAccountUpdated.name, loyaltyTierChanged.name, referralCompleted.name,

@@ -212,6 +212,9 @@ public final class EventConsumer: Service, Sendable {
             return "wrong type at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
         case DecodingError.dataCorrupted(let context):
             return context.codingPath.isEmpty ? "not JSON" : "invalid value at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
+        case let psql as PSQLError:
+            // Postgres's code and message say what went wrong; the statement's data is left out.
+            return "database error \(psql.serverInfo?[.sqlState] ?? "\(psql.code)"): \(psql.serverInfo?[.message] ?? "")"
         default: return String(describing: error)
         }
     }

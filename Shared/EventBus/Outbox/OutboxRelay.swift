@@ -16,7 +16,8 @@ import Synchronization
 /// marks the rows published in the same transaction. If anything fails the transaction rolls
 /// back, the rows stay, and the round is retried with backoff: at-least-once, never lost.
 /// A transaction-scoped advisory lock lets one replica publish at a time, which keeps
-/// per-user order across replicas. Published rows are pruned after `retention`.
+/// per-user order across replicas. Published rows are pruned after `retention`, except those of
+/// `Topics.shortLived`, personal data in transit, which go as soon as Kafka has them.
 public final class OutboxRelay: Service, Sendable {
     private let database: Database
     private let producer: KafkaProducer
@@ -92,16 +93,20 @@ public final class OutboxRelay: Service, Sendable {
                 WHERE published_at IS NULL ORDER BY seq LIMIT \(batchSize)
                 FOR UPDATE SKIP LOCKED
                 """, logger: logger)
-            var sequence: [Int64] = []
+            var sequence: [Int64] = [], shortLived: [Int64] = []
             var deliveries: [Delivery] = []
             for try await (seq, topic, key, value) in rows.decode((Int64, String, String, String).self) {
                 sequence.append(seq)
+                if Topics.shortLived.contains(topic) { shortLived.append(seq) }
                 deliveries.append(try producer.enqueue(OutgoingMessage(topic: topic, key: key, value: Array(value.utf8))))
             }
             guard !sequence.isEmpty else { return 0 }
             for delivery in deliveries { try await delivery.acknowledged() }
             try await connection.query(
                 "UPDATE outbox SET published_at = clock_timestamp() WHERE seq = ANY(\(sequence))", logger: logger)
+            if !shortLived.isEmpty {
+                try await connection.query("DELETE FROM outbox WHERE seq = ANY(\(shortLived))", logger: logger)
+            }
             return sequence.count
         }
     }

@@ -83,6 +83,9 @@ public struct Pagination: Sendable, Equatable {
 
     public var offset: Int { (page - 1) * limit }
 
+    /// Every row at once, for a data export.
+    public static let everything = Pagination(page: 1, limit: Int(Int32.max))
+
     public func meta(total: Int) -> PageMeta {
         PageMeta(page: page, limit: limit, total: total)
     }

@@ -36,6 +36,9 @@ public enum StorageError: Error, Sendable, Equatable {
             case "23514": return StorageError.checkViolation(constraint: constraint)
             case "23503": return StorageError.foreignKeyViolation(constraint: constraint)
             case "40P01", "40001": return StorageError.transientConflict
+            // The server is shutting down or starting (57P01-57P03), or the connection broke
+            // (class 08): a connection the pool held when the database went away answers so.
+            case _ where state.hasPrefix("57P") || state.hasPrefix("08"): return StorageError.unavailable
             default: return error
             }
         }

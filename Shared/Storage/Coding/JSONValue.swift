@@ -1,6 +1,9 @@
+import Foundation
+
 /// Any JSON value. Bodies are read into this first so that validation can see which
-/// fields were sent, which were `null`, which have the wrong type and which are unknown.
-public enum JSONValue: Sendable, Equatable, Decodable {
+/// fields were sent, which were `null`, which have the wrong type and which are unknown;
+/// data exports travel as it, since each context shapes its own part.
+public enum JSONValue: Sendable, Equatable, Codable {
     case null
     case bool(Bool)
     case int(Int)
@@ -20,8 +23,26 @@ public enum JSONValue: Sendable, Equatable, Decodable {
         else { self = .object(try container.decode([String: JSONValue].self)) }
     }
 
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let value): try container.encode(value)
+        case .int(let value): try container.encode(value)
+        case .double(let value): try container.encode(value)
+        case .string(let value): try container.encode(value)
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        }
+    }
+
+    /// Any encodable value as JSON (through the shared coders, so dates are timestamps).
+    public init(encoding value: some Encodable) throws {
+        self = try JSONCoding.decoder.decode(JSONValue.self, from: JSONCoding.encoder.encode(value))
+    }
+
     /// The JSON type name, for "must be a string"-style messages.
-    var typeName: String {
+    public var typeName: String {
         switch self {
         case .null: "null"
         case .bool: "boolean"

@@ -1,0 +1,16 @@
+import HTTPKit
+
+/// Engagement's part of a data export (CONTRACT §13): the wishlist as `GET /wishlist` shows
+/// it, and every review the customer wrote, in any status.
+enum DataExport {
+    static func register(on handlers: inout EventHandlers, runtime: Runtime, wishlists: WishlistStore, reviews: ReviewStore) {
+        handlers.on(Topics.dataExportRequested) { event, connection in
+            let userId = event.payload.userId
+            let part = JSONValue.object([
+                "wishlist": try JSONValue(encoding: try await wishlists.wishlist(userId, category: nil, page: .everything)),
+                "reviews": try JSONValue(encoding: try await reviews.list(by: userId, page: .everything).0),
+            ])
+            try await runtime.outbox.answerExport(event, with: part, on: connection, logger: runtime.logger)
+        }
+    }
+}

@@ -1,0 +1,23 @@
+import Foundation
+import HTTPKit
+
+/// Loyalty's part of a data export (CONTRACT §13): the account, the whole ledger (newest
+/// first, as `GET /loyalty/transactions` pages it), the customer's referral code, and every
+/// referral they made or were brought in by.
+enum DataExport {
+    static func register(on handlers: inout EventHandlers, runtime: Runtime, ledger: LedgerStore, referrals: ReferralStore) {
+        handlers.on(Topics.dataExportRequested) { event, connection in
+            let userId = event.payload.userId
+            let code = try await referrals.code(of: userId)
+            let part = JSONValue.object([
+                "loyalty": .object([
+                    "account": try JSONValue(encoding: try await ledger.account(userId)),
+                    "transactions": try JSONValue(encoding: try await ledger.history(userId, type: nil, from: nil, to: nil, page: .everything).0),
+                    "referralCode": code.map { .object(["code": .string($0.code), "createdAt": .string(Timestamp.iso8601($0.createdAt))]) } ?? .null,
+                ]),
+                "referrals": try JSONValue(encoding: try await referrals.all(involving: userId)),
+            ])
+            try await runtime.outbox.answerExport(event, with: part, on: connection, logger: runtime.logger)
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import Foundation
+import HTTPKit
+
+/// Profiles' side of the export saga (CONTRACT §13): it answers `customer.data_export.requested`
+/// with its own part, as every context does, and collects everyone's parts.
+enum ExportEvents {
+    static func register(
+        on handlers: inout EventHandlers, runtime: Runtime, privacy: PrivacyStore, profiles: ProfileStore,
+        addresses: AddressStore, preferences: PreferencesStore, portal: PortalStore
+    ) {
+        handlers.on(Topics.dataExportRequested) { event, connection in
+            let userId = event.payload.userId
+            let (orders, _) = try await portal.orders(userId, .everything)
+            let (appointments, _) = try await portal.appointments(userId, .everything)
+            let (brochureRequests, _) = try await portal.brochureRequests(userId, .everything)
+            let part = JSONValue.object([
+                "profile": try await profiles.find(userId).map(JSONValue.init(encoding:)) ?? .null,
+                "addresses": try JSONValue(encoding: try await addresses.list(userId)),
+                "notificationPreferences": try await preferences.find(userId).map(JSONValue.init(encoding:)) ?? .null,
+                "portal": .object([
+                    "orders": try JSONValue(encoding: orders),
+                    "appointments": try JSONValue(encoding: appointments),
+                    "brochureRequests": try JSONValue(encoding: brochureRequests),
+                ]),
+            ])
+            try await runtime.outbox.answerExport(event, with: part, on: connection, logger: runtime.logger)
+        }
+        handlers.on(Topics.dataExportPart) { event, connection in
+            try await privacy.collect(event.payload, on: connection)
+        }
+    }
+}

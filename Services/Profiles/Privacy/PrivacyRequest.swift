@@ -1,0 +1,35 @@
+import Foundation
+import HTTPKit
+
+/// A privacy request (CONTRACT §13), as the audit keeps it: who asked, when, for whom, and the
+/// outcome, never the personal data itself. An export is the contract's `Export`; an erasure
+/// shows in an admin's list of the customer's requests with `kind: ERASURE`.
+struct PrivacyRequest: Encodable, Sendable {
+    enum Kind: String, Sendable { case EXPORT, ERASURE }
+    enum Status: String, Sendable {
+        case PENDING, READY, FAILED
+        /// An erasure that scrubbed the customer's data everywhere.
+        case ERASED
+        /// A repeated erasure: nothing was left to erase.
+        case ALREADY_ERASED
+    }
+
+    @LowercaseID var id: UUID
+    let userId: String
+    let kind: String
+    let status: String
+    /// The user id of whoever asked: the customer, or an admin acting on an emailed request.
+    let requestedBy: String
+    let requestedAt: Date
+    @Nullable var completedAt: Date?
+    /// Each context's part (`PENDING` | `READY`); null for an erasure.
+    @Nullable var parts: [String: String]?
+    @Nullable var expiresAt: Date?
+}
+
+/// `POST /privacy/erasure`'s answer.
+struct ErasureAccepted: Encodable, Sendable {
+    let userId: String
+    let status = "ACCEPTED"
+    let requestedAt: Date
+}

@@ -1,0 +1,27 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Storage
+
+extension Outbox {
+    /// Answers `customer.data_export.requested` with this context's part (CONTRACT §13), split
+    /// into chunks (`ExportChunks`), from the inbox transaction that applies the request: a
+    /// redelivered request is skipped there, so each part is sent once. `part` is a JSON
+    /// object whose keys are the export document's (build it with `JSONValue(encoding:)`).
+    public func answerExport(
+        _ request: EventEnvelope<DataExportRequested>, with part: JSONValue, on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        let chunks = try ExportChunks.split(part)
+        for (index, chunk) in chunks.enumerated() {
+            try await enqueue(
+                Topics.dataExportPart, userId: request.payload.userId,
+                payload: DataExportPart(
+                    exportId: request.payload.exportId, userId: request.payload.userId, context: source, part: chunk,
+                    chunk: index + 1, chunks: chunks.count),
+                correlationId: request.id.lowercasedString, on: connection, logger: logger)
+        }
+        logger.info("export part sent", metadata: [
+            "exportId": "\(request.payload.exportId.lowercasedString)", "chunks": "\(chunks.count)",
+        ])
+    }
+}
