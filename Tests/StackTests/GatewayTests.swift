@@ -106,7 +106,7 @@ enum Gateway {
             request.body = .bytes(ByteBuffer(string: json))
         }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
-        let body = try await response.body.collect(upTo: 1 << 20)
+        let body = try await response.body.collect(upTo: 1 << 26)  // a data export can be megabytes
         return Reply(status: Int(response.status.code), headers: response.headers, body: String(buffer: body))
     }
 }
