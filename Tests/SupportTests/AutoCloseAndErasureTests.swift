@@ -93,4 +93,39 @@ import TestSupport
                 """) == 0)
         }
     }
+
+    /// CONTRACT §13: an erasure the customer asked for closes every ticket of theirs that is not
+    /// closed yet, with a SYSTEM message, once; a closed one and other customers' stay as they are.
+    @Test func anErasureRequestClosesTheCustomersTicketsOnce() async throws {
+        try await withTestServiceAndBroker(SupportService.self) { client, app, brokers in
+            let user = TestEnvironment.uniqueUser(), other = TestEnvironment.uniqueUser()
+            let open = try await openTicket(client, by: user, subject: "Still open")
+            let resolved = try await openTicket(client, by: user, subject: "Resolved already")
+            let closed = try await openTicket(client, by: user, subject: "Closed already")
+            let theirs = try await openTicket(client, by: other, subject: "Someone else's")
+            #expect(try await call(client, .patch, "/support/tickets/\(resolved)", as: "agent-1", role: .agent, body: #"{"status":"RESOLVED"}"#).status == .ok)
+            #expect(try await call(client, .patch, "/support/tickets/\(closed)", as: "agent-1", role: .agent, body: #"{"status":"CLOSED"}"#).status == .ok)
+
+            let publisher = try TestPublisher(brokers: brokers)
+            let erasure = try await publisher.publish(
+                Topics.erasureRequested, ErasureRequested(userId: user, requestedAt: Date(), requestedBy: user), userId: user, source: "profiles", times: 2)
+            await publisher.shutdown()
+            #expect(try await eventually { try await app.hasProcessed(erasure.id) })
+
+            func ticket(_ id: String) async throws -> [String: Any] { try await call(client, .get, "/support/tickets/\(id)", as: "agent-1", role: .agent).data }
+            func systemMessages(_ id: String) async throws -> [String?] {
+                (try await ticket(id)["messages"] as? [[String: Any]] ?? []).filter { $0["senderType"] as? String == "SYSTEM" }.map { $0["message"] as? String }
+            }
+            for id in [open, resolved] {
+                #expect(try await ticket(id)["status"] as? String == "CLOSED")
+                #expect(try await systemMessages(id) == [Erasure.closedOnErasure])
+            }
+            #expect(try await systemMessages(closed).isEmpty)
+            #expect(try await ticket(theirs)["status"] as? String == "OPEN")
+            #expect(try await app.runtime.database.scalar("""
+                SELECT count(*)::int FROM outbox WHERE topic = 'customer.support_ticket.updated'
+                  AND value::jsonb ->> 'correlationId' = \(erasure.id.lowercasedString)
+                """) == 2)
+        }
+    }
 }
