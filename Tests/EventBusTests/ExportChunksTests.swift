@@ -52,4 +52,11 @@ import Storage
         ])
         #expect(ExportChunks.merge(chunks) == part)
     }
+
+    @Test func anItemOverTheMessageLimitIsRefused() throws {
+        let huge = JSONValue.string(String(repeating: "z", count: ExportChunks.limit))
+        #expect(throws: ExportChunks.ItemTooLarge.self) {
+            try ExportChunks.split(.object(["tickets": .array([huge])]))
+        }
+    }
 }

@@ -64,13 +64,13 @@ import TestSupport
             ])), userId: user, source: "loyalty")
             // A chunk of an unknown export, and one claiming to be from a context that is not one.
             let stray = try await publisher.publish(Topics.dataExportPart, Self.part(UUID().uuidString, user, "loyalty", .object([:])), userId: user)
-            try await publisher.publish(Topics.dataExportPart, Self.part(id, user, "billing", .object(["cards": .array([])])), userId: user)
+            let billing = try await publisher.publish(Topics.dataExportPart, Self.part(id, user, "billing", .object(["cards": .array([])])), userId: user)
+            let malformed = try await publisher.publish(
+                Topics.dataExportPart, Self.part(id, user, "loyalty", .object(["cards": .array([])]), chunk: 1, of: 0), userId: user)
             await publisher.shutdown()
-            #expect(try await eventually {
-                let done = try await app.hasProcessed(last.id)
-                let strayDone = try await app.hasProcessed(stray.id)
-                return done && strayDone
-            })
+            // One partition per customer: once the last is applied, so is everything before it.
+            #expect(try await eventually { try await app.hasProcessed(malformed.id) })
+            for event in [last.id, stray.id, billing.id] { #expect(try await app.hasProcessed(event)) }
 
             let ready = try await call(client, .get, "/privacy/exports/\(id)", as: user)
             #expect(ready.data["status"] as? String == "READY" && ready.data["completedAt"] is String && ready.data["expiresAt"] is String)
@@ -107,42 +107,51 @@ import TestSupport
     }
 
     @Test func aContextThatDoesNotAnswerFailsTheExportAfterTheTimeout() async throws {
-        try await withTestServiceAndBroker(ProfilesService.self, overrides: ["PRIVACY_EXPORT_TIMEOUT_SECONDS": "3"]) { client, app, brokers in
+        try await withTestServiceAndBroker(ProfilesService.self, overrides: ["PRIVACY_EXPORT_TIMEOUT_SECONDS": "60"]) { client, app, brokers in
             let user = TestEnvironment.uniqueUser()
-            // Once the service consumes (joining the group takes a few seconds), the clock starts.
-            let publisher = try TestPublisher(brokers: brokers)
-            let warmUp = try await publisher.publish(Topics.dataExportPart, Self.part(UUID().uuidString, user, "loyalty", .object([:])), userId: user)
-            #expect(try await eventually { try await app.hasProcessed(warmUp.id) })
+            let database = app.runtime.database
             let id = try #require(try await call(client, .post, "/privacy/exports", as: user).data["id"] as? String)
+            let exportId = UUID(uuidString: id)!
+            let publisher = try TestPublisher(brokers: brokers)
             for context in ["engagement", "support"] {
                 try await publisher.publish(Topics.dataExportPart, Self.part(id, user, context, .object([:])), userId: user, source: context)
             }
             await publisher.shutdown()
             @Sendable func export() async throws -> [String: Any] { try await call(client, .get, "/privacy/exports/\(id)", as: user).data }
-            #expect(try await eventually(timeout: .seconds(10)) { try await export()["status"] as? String == "FAILED" })
+            #expect(try await eventually(timeout: .seconds(30)) {
+                try await export()["parts"] as? [String: String] == ["profiles": "READY", "engagement": "READY", "support": "READY", "loyalty": "PENDING"]
+            })
+            #expect(try await export()["status"] as? String == "PENDING")
+            // The timeout passes (the request is made older rather than the test slower).
+            try await database.query("UPDATE privacy_requests SET requested_at = requested_at - interval '61 seconds' WHERE id = \(exportId)")
             let failed = try await export()
+            #expect(failed["status"] as? String == "FAILED")
             #expect(failed["parts"] as? [String: String] == ["profiles": "READY", "engagement": "READY", "support": "READY", "loyalty": "PENDING"])
             #expect(failed["completedAt"] is String && failed["expiresAt"] is NSNull)
             let download = try await call(client, .get, "/privacy/exports/\(id)/download", as: user)
             #expect(download.status == .conflict && download.errorCode == "INVALID_STATE")
             // What had arrived is not kept; a late part changes nothing; a new request may be made.
-            #expect(try await app.runtime.database.scalar("SELECT count(*)::int FROM privacy_export_parts WHERE export_id = \(UUID(uuidString: id)!)") == 0)
+            #expect(try await database.scalar("SELECT count(*)::int FROM privacy_export_parts WHERE export_id = \(exportId)") == 0)
             let late = try TestPublisher(brokers: brokers)
             let event = try await late.publish(Topics.dataExportPart, Self.part(id, user, "loyalty", .object([:])), userId: user, source: "loyalty")
             await late.shutdown()
             #expect(try await eventually { try await app.hasProcessed(event.id) })
             #expect(try await export()["status"] as? String == "FAILED")
+            #expect(try await database.scalar("SELECT count(*)::int FROM privacy_export_parts WHERE export_id = \(exportId)") == 0)
             #expect(try await call(client, .post, "/privacy/exports", as: user).status == .accepted)
-            // The job fails exports nobody reads again.
+
+            // The job fails exports nobody reads again; a dry run only counts them.
             let quiet = TestEnvironment.uniqueUser()
             _ = try await call(client, .post, "/privacy/exports", as: quiet)
-            try await Task.sleep(for: .milliseconds(3_100))
+            try await database.query("UPDATE privacy_requests SET requested_at = requested_at - interval '61 seconds' WHERE user_id = \(quiet)")
             let job = try #require(try ProfilesService.jobs(runtime: app.runtime).first { $0.name == "expire-privacy-exports" })
-            guard case .succeeded(let outcome) = try await JobRunner(runtime: app.runtime).run(job, dryRun: false, now: Date()) else {
+            let runner = JobRunner(runtime: app.runtime)
+            guard case .succeeded(let dry) = try await runner.run(job, dryRun: true, now: Date()),
+                  case .succeeded(let outcome) = try await runner.run(job, dryRun: false, now: Date()) else {
                 Issue.record("the job failed"); return
             }
-            #expect((outcome.counts["failed"] ?? 0) >= 1)
-            #expect(try await app.runtime.database.scalar(
+            #expect((dry.counts["wouldFail"] ?? 0) >= 1 && (outcome.counts["failed"] ?? 0) >= 1)
+            #expect(try await database.scalar(
                 "SELECT count(*)::int FROM privacy_requests WHERE user_id = \(quiet) AND status = 'FAILED'") == 1)
         }
     }
@@ -179,6 +188,15 @@ import TestSupport
             #expect(try await call(client, .post, "/privacy/erasure", as: user).status == .accepted)
             #expect(try await published("customer.erasure.requested") == 1)
             #expect(try await published("customer.profile.anonymized") == 1)
+
+            // The auth-service's event, replayed by sync-customer-data, does not bring it back.
+            let registered = UserCreated(userId: user, email: "ada@example.com", firstName: "Ada", lastName: "Lovelace",
+                                         registeredAt: Date().addingTimeInterval(-86_400))
+            let recreated = try await database.transaction { connection in
+                try await ProfileStore.createIfMissing(registered, correlationId: "replay", runtime: app.runtime, on: connection)
+            }
+            #expect(recreated == false)
+            #expect(try await call(client, .get, "/profile", as: user).status == .notFound)
 
             // The token still works: a new profile starts afresh, and can be erased in turn.
             let fresh = try await call(client, .post, "/profile", as: user, body: #"{"firstName":"Ada","lastName":"King"}"#)

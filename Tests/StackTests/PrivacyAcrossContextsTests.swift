@@ -192,7 +192,7 @@ import TestSupport
         let accepted = try data(erased)
         #expect(erased.status == 202 && accepted["status"] as? String == "ACCEPTED")
         #expect(try await send(.GET, "/profile", as: user).status == 404)
-        #expect(try await eventually(timeout: .seconds(10)) {
+        #expect(try await eventually(timeout: .seconds(30)) {
             let ticket = try data(await send(.GET, "/support/tickets/\(ticketId)", as: "agent-1", role: .agent))
             let items = try data(await send(.GET, "/wishlist", as: user))["items"] as? [[String: Any]]
             let reviewer = try await reviewerName()

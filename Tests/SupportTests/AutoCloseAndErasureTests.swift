@@ -109,8 +109,12 @@ import TestSupport
             let publisher = try TestPublisher(brokers: brokers)
             let erasure = try await publisher.publish(
                 Topics.erasureRequested, ErasureRequested(userId: user, requestedAt: Date(), requestedBy: user), userId: user, source: "profiles", times: 2)
+            // Same key, same partition, in order: once this is applied, both copies before it are.
+            let marker = try await publisher.publish(
+                Topics.dataExportRequested, DataExportRequested(exportId: UUID(), userId: user, requestedAt: Date()), userId: user, source: "profiles")
             await publisher.shutdown()
-            #expect(try await eventually { try await app.hasProcessed(erasure.id) })
+            #expect(try await eventually { try await app.hasProcessed(marker.id) })
+            #expect(try await app.hasProcessed(erasure.id))
 
             func ticket(_ id: String) async throws -> [String: Any] { try await call(client, .get, "/support/tickets/\(id)", as: "agent-1", role: .agent).data }
             func systemMessages(_ id: String) async throws -> [String?] {

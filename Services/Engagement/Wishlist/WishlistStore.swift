@@ -29,6 +29,16 @@ struct WishlistStore: Sendable {
         return Wishlist(id: id, userId: userId, items: items, itemCount: itemCount)
     }
 
+    /// The whole wishlist, or nil when the customer has none (a data export must not create one).
+    func existing(_ userId: String) async throws -> Wishlist? {
+        guard let (id, count) = try await runtime.database.query(
+            "SELECT id, item_count FROM wishlists WHERE user_id = \(userId)").decode((UUID, Int).self).firstElement() else { return nil }
+        let items = try await Self.items(runtime.database.query("""
+            SELECT \(unescaped: Self.itemColumns) FROM wishlist_items WHERE user_id = \(userId) ORDER BY added_at DESC, id
+            """))
+        return Wishlist(id: id, userId: userId, items: items, itemCount: count)
+    }
+
     /// The item holding `productId` in the caller's wishlist, if any.
     func item(_ userId: String, productId: String) async throws -> UUID? {
         try await runtime.database.query(

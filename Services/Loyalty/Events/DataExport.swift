@@ -1,7 +1,8 @@
 import Foundation
 import HTTPKit
 
-/// Loyalty's part of a data export (CONTRACT §13): the account, the whole ledger (newest
+/// Loyalty's part of a data export (CONTRACT §13): the account (null if none: an export
+/// creates nothing), the whole ledger (newest
 /// first, as `GET /loyalty/transactions` pages it), the customer's referral code, and every
 /// referral they made or were brought in by.
 enum DataExport {
@@ -11,7 +12,7 @@ enum DataExport {
             let code = try await referrals.code(of: userId)
             let part = JSONValue.object([
                 "loyalty": .object([
-                    "account": try JSONValue(encoding: try await ledger.account(userId)),
+                    "account": try await ledger.find(userId).map(JSONValue.init(encoding:)) ?? .null,
                     "transactions": try JSONValue(encoding: try await ledger.history(userId, type: nil, from: nil, to: nil, page: .everything).0),
                     "referralCode": code.map { .object(["code": .string($0.code), "createdAt": .string(Timestamp.iso8601($0.createdAt))]) } ?? .null,
                 ]),

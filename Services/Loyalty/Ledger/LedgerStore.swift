@@ -54,7 +54,8 @@ struct LedgerStore: Sendable {
     /// Where `GET /loyalty` caches the account; every change drops it after committing.
     func cacheKey(_ userId: String) -> String { runtime.cache.key("account", userId) }
 
-    private func find(_ userId: String, now: Date) async throws -> Account? {
+    /// The account, or nil when the customer has none (a data export must not create one).
+    func find(_ userId: String, now: Date = Date()) async throws -> Account? {
         let soon = now.addingTimeInterval(30 * 86_400)
         for try await (points, lifetime, redeemed, expired, tier, createdAt, updatedAt, expiring) in try await runtime.database.query("""
             SELECT points_balance, lifetime_points, redeemed_points, expired_points, tier, created_at, updated_at,

@@ -9,11 +9,8 @@ enum ExpirePrivacyExports {
     static func job(privacy: PrivacyStore) -> Job {
         Job("expire-privacy-exports", schedule: "*/5 * * * *") { context in
             if context.dryRun {
-                let due = try await context.runtime.database.query("""
-                    SELECT count(*)::int FROM privacy_requests r
-                    WHERE EXISTS (SELECT 1 FROM privacy_export_parts p WHERE p.export_id = r.id) AND r.expires_at <= now()
-                    """).value(Int.self) ?? 0
-                return JobOutcome(counts: ["wouldDelete": due])
+                let (wouldFail, wouldDelete) = try await privacy.due()
+                return JobOutcome(counts: ["wouldFail": wouldFail, "wouldDelete": wouldDelete])
             }
             let failed = try await privacy.failOverdue()
             let deleted = try await privacy.pruneExpired()

@@ -77,13 +77,9 @@ struct PrivacyRoutes {
         try context.resourceId(notFound: "Export not found")
     }
 
-    /// `:userId`, percent-decoded: an opaque id of 1–128 characters (CONTRACT §1).
+    /// `:userId`: an opaque id of 1–128 characters (CONTRACT §1).
     private func customerId(_ context: AppContext) throws -> String {
-        guard let raw = context.parameters.get("userId"),
-              let id = raw.utf8.contains(UInt8(ascii: "%")) ? raw.removingPercentEncoding : raw,
-              (1...128).contains(id.unicodeScalars.count), !id.unicodeScalars.contains("\u{0}")
-        else { throw AppError.notFound("Customer not found") }
-        return id
+        try context.opaqueId("userId", maxLength: 128, notFound: "Customer not found")
     }
 
     /// The document is for people as much as programs: indented, keys in order.

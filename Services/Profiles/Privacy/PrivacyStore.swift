@@ -23,6 +23,8 @@ struct PrivacyStore: Sendable {
         try await failOverdue(of: userId)
         let runtime = self.runtime, logger = self.logger
         return try await database.transaction { connection in
+            // Not while the customer is being erased: the export would copy what is going.
+            try await connection.lockUntilCommit(Self.lockName(userId), logger: logger)
             // One pending export per customer (a partial unique index), so concurrent requests agree.
             if let created = try await Self.first(connection.query("""
                 INSERT INTO privacy_requests (id, user_id, kind, status, requested_by)
@@ -37,15 +39,16 @@ struct PrivacyStore: Sendable {
                 Self.audit(created, logger)
                 return (created, true)
             }
-            // The pending one (or, if it finished meanwhile, the newest).
-            let newest = try await Self.first(connection.query("""
-                SELECT \(unescaped: Self.columns) FROM privacy_requests
-                WHERE user_id = \(userId) AND kind = 'EXPORT' ORDER BY requested_at DESC, id LIMIT 1
-                """, logger: logger))
-            guard let newest else { throw AppError.internalError }
-            return (newest, false)
+            // The lock orders requests of one customer, so the pending one is still pending.
+            guard let pending = try await Self.first(connection.query("""
+                SELECT \(unescaped: Self.columns) FROM privacy_requests WHERE user_id = \(userId) AND status = 'PENDING'
+                """, logger: logger)) else { throw AppError.internalError }
+            return (pending, false)
         }
     }
+
+    /// The advisory lock that orders one customer's privacy requests.
+    static func lockName(_ userId: String) -> String { "privacy:" + userId }
 
     /// The customer's requests, newest first: exports only, or (`kind` nil, for admins) all.
     func list(_ userId: String, kind: PrivacyRequest.Kind?, page: Pagination) async throws -> ([PrivacyRequest], Int) {
@@ -94,7 +97,7 @@ struct PrivacyStore: Sendable {
     /// or the customer was erased meanwhile) are dropped.
     func collect(_ part: DataExportPart, on connection: PostgresConnection) async throws {
         let metadata: Logger.Metadata = ["exportId": "\(part.exportId.lowercasedString)", "context": "\(part.context)"]
-        guard DataExportPart.contexts.contains(part.context), (1...part.chunks).contains(part.chunk) else {
+        guard DataExportPart.contexts.contains(part.context), part.chunk >= 1, part.chunk <= part.chunks else {
             logger.warning("export part ignored: not a context or chunk of the contract", metadata: metadata)
             return
         }
@@ -135,26 +138,26 @@ struct PrivacyStore: Sendable {
         if done { logger.notice("export ready", metadata: metadata.merging(["userId": "\(part.userId)"]) { $1 }) }
     }
 
-    /// Exports still waiting after the timeout become FAILED (their parts go): of one
-    /// customer before they read theirs, of everyone from the job.
+    /// Exports still waiting after the timeout become FAILED and their chunks go: of one
+    /// customer before they read theirs, of everyone from the job. Two statements, so that the
+    /// delete sees a chunk committed while the update waited for the export's row.
     @discardableResult
     func failOverdue(of userId: String? = nil, on connection: PostgresConnection? = nil) async throws -> Int {
-        let statement: PostgresQuery = """
-            WITH failed AS (
+        let logger = self.logger, timeout = exportTimeoutSeconds
+        let fail = { (connection: PostgresConnection) async throws -> [(UUID, String, [String])] in
+            let failed = try await Self.failures(connection.query("""
                 UPDATE privacy_requests SET status = 'FAILED', completed_at = clock_timestamp()
-                WHERE status = 'PENDING' AND requested_at < clock_timestamp() - make_interval(secs => \(exportTimeoutSeconds))
+                WHERE status = 'PENDING' AND requested_at < clock_timestamp() - make_interval(secs => \(timeout))
                   AND (\(userId)::text IS NULL OR user_id = \(userId))
                 RETURNING id, user_id, ready_contexts
-            ), dropped AS (
-                DELETE FROM privacy_export_parts WHERE export_id IN (SELECT id FROM failed)
-            )
-            SELECT id, user_id, ready_contexts FROM failed
-            """
-        let failed = if let connection {
-            try await Self.failures(connection.query(statement, logger: logger))
-        } else {
-            try await Self.failures(database.query(statement))
+                """, logger: logger))
+            if !failed.isEmpty {
+                try await connection.query(
+                    "DELETE FROM privacy_export_parts WHERE export_id = ANY(\(failed.map(\.0)))", logger: logger)
+            }
+            return failed
         }
+        let failed = if let connection { try await fail(connection) } else { try await database.transaction { try await fail($0) } }
         for (id, user, ready) in failed {
             let missing = DataExportPart.contexts.filter { !ready.contains($0) }
             logger.warning("export failed: parts missing after the timeout", metadata: [
@@ -170,12 +173,26 @@ struct PrivacyStore: Sendable {
         return failed
     }
 
-    /// Deletes the documents of exports past `expiresAt` (the job); their audit rows stay.
+    /// What the job would do now: exports that would fail, and exports whose chunks would go.
+    func due() async throws -> (fail: Int, delete: Int) {
+        for try await counts in try await database.query("""
+            SELECT (SELECT count(*)::int FROM privacy_requests
+                    WHERE status = 'PENDING' AND requested_at < clock_timestamp() - make_interval(secs => \(exportTimeoutSeconds))),
+                   (SELECT count(DISTINCT p.export_id)::int FROM privacy_export_parts p JOIN privacy_requests r ON r.id = p.export_id
+                    WHERE r.expires_at <= now() OR r.status = 'FAILED')
+            """).decode((Int, Int).self) {
+            return counts
+        }
+        return (0, 0)
+    }
+
+    /// Deletes the documents of exports past `expiresAt`, and any chunk of an export that is
+    /// not READY but no longer waiting (the job); their audit rows stay.
     func pruneExpired() async throws -> Int {
         try await database.query("""
             WITH expired AS (
                 DELETE FROM privacy_export_parts p USING privacy_requests r
-                WHERE p.export_id = r.id AND r.expires_at <= now()
+                WHERE p.export_id = r.id AND (r.expires_at <= now() OR r.status = 'FAILED')
                 RETURNING p.export_id
             )
             SELECT count(DISTINCT export_id)::int FROM expired
@@ -191,7 +208,7 @@ struct PrivacyStore: Sendable {
         let runtime = self.runtime, logger = self.logger
         return try await database.transaction { connection in
             // A customer without a profile still has data elsewhere: lock by id, not by row.
-            try await connection.lockUntilCommit("privacy:" + userId, logger: logger)
+            try await connection.lockUntilCommit(Self.lockName(userId), logger: logger)
             let hasProfile = try await connection.query(
                 "SELECT count(*)::int FROM profiles WHERE user_id = \(userId) AND anonymized_at IS NULL", logger: logger).value(Int.self) ?? 0
             let erasedBefore = try await connection.query("""
@@ -211,17 +228,18 @@ struct PrivacyStore: Sendable {
                 correlationId: correlationId, on: connection, logger: logger)
             try await Anonymisation.apply(
                 userId, at: request.requestedAt, profileRow: .delete, runtime: runtime, correlationId: correlationId, on: connection)
-            // Copies of their data made for exports go too; a pending export can no longer be true.
+            // Copies of their data made for exports go too: a pending export fails (it could no
+            // longer be true), a ready one expires now.
             try await connection.query("""
-                WITH stopped AS (
-                    UPDATE privacy_requests SET status = 'FAILED', completed_at = clock_timestamp()
-                    WHERE user_id = \(userId) AND status = 'PENDING'
-                )
-                DELETE FROM privacy_export_parts WHERE export_id IN (SELECT id FROM privacy_requests WHERE user_id = \(userId))
+                UPDATE privacy_requests SET status = 'FAILED', completed_at = clock_timestamp()
+                WHERE user_id = \(userId) AND status = 'PENDING'
                 """, logger: logger)
             try await connection.query("""
                 UPDATE privacy_requests SET expires_at = clock_timestamp()
                 WHERE user_id = \(userId) AND status = 'READY' AND expires_at > clock_timestamp()
+                """, logger: logger)
+            try await connection.query("""
+                DELETE FROM privacy_export_parts WHERE export_id IN (SELECT id FROM privacy_requests WHERE user_id = \(userId))
                 """, logger: logger)
             return ErasureAccepted(userId: userId, requestedAt: request.requestedAt)
         }

@@ -62,13 +62,17 @@ struct ProfileStore: Sendable {
         }
     }
 
-    /// From `auth.user.created`: a profile with the auth data, unless one exists. Returns
-    /// whether it created one.
+    /// From `auth.user.created`: a profile with the auth data, unless one exists, or the
+    /// customer asked to be erased after registering (`sync-customer-data` replays the topic
+    /// for weeks; an erased customer's data must not come back). Returns whether it created one.
     @discardableResult
     static func createIfMissing(_ user: UserCreated, correlationId: String, runtime: Runtime, on connection: PostgresConnection) async throws -> Bool {
         guard let created = try await first(connection.query("""
             INSERT INTO profiles (id, user_id, email, first_name, last_name, phone)
-            VALUES (\(UUID()), \(user.userId), \(user.email.lowercased()), \(user.firstName ?? ""), \(user.lastName ?? ""), \(user.phone))
+            SELECT \(UUID()), \(user.userId), \(user.email.lowercased()), \(user.firstName ?? ""), \(user.lastName ?? ""), \(user.phone)
+            WHERE NOT EXISTS (
+                SELECT 1 FROM privacy_requests WHERE user_id = \(user.userId) AND kind = 'ERASURE' AND status = 'ERASED'
+                  AND requested_at >= \(user.registeredAt))
             ON CONFLICT (user_id) DO NOTHING
             RETURNING \(unescaped: columns)
             """, logger: runtime.logger))

@@ -102,9 +102,13 @@ public final class OutboxRelay: Service, Sendable {
             }
             guard !sequence.isEmpty else { return 0 }
             for delivery in deliveries { try await delivery.acknowledged() }
-            try await connection.query(
-                "UPDATE outbox SET published_at = clock_timestamp() WHERE seq = ANY(\(sequence))", logger: logger)
-            if !shortLived.isEmpty {
+            if shortLived.isEmpty {
+                try await connection.query(
+                    "UPDATE outbox SET published_at = clock_timestamp() WHERE seq = ANY(\(sequence))", logger: logger)
+            } else {
+                let kept = sequence.filter { !shortLived.contains($0) }
+                try await connection.query(
+                    "UPDATE outbox SET published_at = clock_timestamp() WHERE seq = ANY(\(kept))", logger: logger)
                 try await connection.query("DELETE FROM outbox WHERE seq = ANY(\(shortLived))", logger: logger)
             }
             return sequence.count

@@ -13,14 +13,24 @@ import Storage
 public enum ExportChunks {
     /// Well under Kafka's default 1 MB message limit, with room for the envelope.
     public static let defaultBudget = 256 * 1024
+    /// What a chunk may not exceed: an item larger than this alone (a ticket with hundreds of
+    /// the longest messages) cannot travel, and is refused rather than left to block the outbox.
+    public static let limit = 900 * 1024
 
+    public struct ItemTooLarge: Error, CustomStringConvertible {
+        public let bytes: Int
+        public var description: String { "an export part's item encodes to \(bytes) bytes, over the \(ExportChunks.limit)-byte message limit" }
+    }
+
+    /// Throws `ItemTooLarge` when one list item alone is over `limit`.
     public static func split(_ part: JSONValue, budget: Int = defaultBudget) throws -> [JSONValue] {
         var chunks: [[Leaf]] = [[]]
         var size = 0
         for leaf in leaves(of: part, at: []) {
             // A leaf's cost: its value and the keys that lead to it. A single item larger than
-            // the budget travels alone (the budget leaves four times that before the limit).
+            // the budget travels alone, up to the limit.
             let cost = try JSONCoding.encoder.encode(leaf.value).count + leaf.path.reduce(8) { $0 + $1.utf8.count + 6 }
+            guard cost <= limit else { throw ItemTooLarge(bytes: cost) }
             if size > 0 && size + cost > budget {
                 chunks.append([])
                 size = 0

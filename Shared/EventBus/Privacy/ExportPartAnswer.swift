@@ -8,6 +8,8 @@ extension Outbox {
     /// into chunks (`ExportChunks`), from the inbox transaction that applies the request: a
     /// redelivered request is skipped there, so each part is sent once. `part` is a JSON
     /// object whose keys are the export document's (build it with `JSONValue(encoding:)`).
+    /// A part with an item too large for one message throws (`ExportChunks.ItemTooLarge`): the
+    /// request is dead-lettered with that reason, and the export fails naming this context.
     public func answerExport(
         _ request: EventEnvelope<DataExportRequested>, with part: JSONValue, on connection: PostgresConnection, logger: Logger
     ) async throws {

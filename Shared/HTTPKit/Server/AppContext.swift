@@ -34,4 +34,15 @@ public struct AppContext: RequestContext {
         guard let id = parameters.get(name).flatMap(UUID.init(uuidString:)) else { throw AppError.notFound(message) }
         return id
     }
+
+    /// An opaque id from the path (a product id, a user id), percent-decoded and not trimmed;
+    /// one that cannot be such an id (longer than `maxLength` characters, or with a NUL) is a
+    /// 404 like an unknown one.
+    public func opaqueId(_ name: String, maxLength: Int, notFound message: String) throws(AppError) -> String {
+        guard let raw = parameters.get(name),
+              let id = raw.utf8.contains(UInt8(ascii: "%")) ? raw.removingPercentEncoding : raw,
+              (1...maxLength).contains(id.unicodeScalars.count), !id.unicodeScalars.contains("\u{0}")
+        else { throw AppError.notFound(message) }
+        return id
+    }
 }

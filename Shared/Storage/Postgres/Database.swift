@@ -38,7 +38,7 @@ public struct Database: Sendable, Service {
         isolation: isolated (any Actor)? = #isolation, _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         do {
-            return try await client.withConnection(isolation: isolation) { try await body($0) }
+            return served(try await client.withConnection(isolation: isolation) { try await body($0) })
         } catch {
             throw StorageError.classify(error)
         }
@@ -49,9 +49,9 @@ public struct Database: Sendable, Service {
     @discardableResult
     public func query(_ query: PostgresQuery, file: String = #fileID, line: Int = #line) async throws -> Rows {
         do {
-            return try await client.withConnection { connection in
+            return served(try await client.withConnection { connection in
                 Rows(try await connection.query(query, logger: logger, file: file, line: line).collect())
-            }
+            })
         } catch {
             throw StorageError.classify(error)
         }
@@ -64,9 +64,9 @@ public struct Database: Sendable, Service {
         _ query: PostgresQuery, file: String = #fileID, line: Int = #line, read: (PostgresRowSequence) async throws -> Result
     ) async throws -> Result {
         do {
-            return try await client.withConnection { connection in
+            return served(try await client.withConnection { connection in
                 try await read(connection.query(query, logger: logger, file: file, line: line))
-            }
+            })
         } catch {
             throw StorageError.classify(error)
         }
@@ -79,7 +79,7 @@ public struct Database: Sendable, Service {
             return try await client.withConnection { connection in
                 var rows: [Statement.Row] = []
                 for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
-                return rows
+                return served(rows)
             }
         } catch {
             throw StorageError.classify(error)
@@ -114,8 +114,15 @@ public struct Database: Sendable, Service {
                 throw classified
             }
             await afterCommit.run()
-            return result
+            return served(result)
         }
+    }
+
+    /// Counts work the pool did, which tells the watch that a slow check is a busy database,
+    /// not a missing one.
+    private func served<Result>(_ result: Result) -> Result {
+        keeper.noteServed()
+        return result
     }
 
     /// `SELECT 1` within `timeout`: the readiness probe. False at once while the database

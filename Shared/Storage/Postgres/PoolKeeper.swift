@@ -24,6 +24,8 @@ final class PoolKeeper: Sendable {
     }
 
     private let state: Mutex<State>
+    /// Statements the pool completed, ever (`noteServed`).
+    private let servedCount = Atomic<Int>(0)
     private let configuration: PostgresClient.Configuration
     private let settings: DatabaseConfiguration
     private let logger: Logger
@@ -42,6 +44,11 @@ final class PoolKeeper: Sendable {
 
     var isReachable: Bool { state.withLock { $0.reachable } }
 
+    /// Called after each successful use of the pool.
+    func noteServed() {
+        servedCount.add(1, ordering: .relaxed)
+    }
+
     /// Runs the pool and the watch until cancelled or shut down gracefully, then closes the pool.
     func run() async {
         state.withLock { state in
@@ -57,14 +64,18 @@ final class PoolKeeper: Sendable {
     /// A check that fails fast at the connection level (refused, reset, a server shutting down
     /// or starting up) is a database that is not there: down at once. One that times out may be
     /// a database, or a machine, that is merely slow: down only after `slowChecksForDown` in a
-    /// row. An error the server answers with (too many clients, a password rotated under the
-    /// probe) says nothing about the pool's own connections and is counted like a slow check.
-    /// Either way no busy moment turns every request into a 503.
+    /// row, and only while the pool itself completed nothing since the previous check: a
+    /// database that keeps answering the pool's requests is busy, not gone (on a loaded 2-core
+    /// machine a `SELECT 1` can take over a second). An error the server answers with (too many
+    /// clients, a password rotated under the probe) says nothing about the pool's own
+    /// connections and is counted like a slow check. Either way no busy moment turns every
+    /// request into a 503.
     static let slowChecksForDown = 3
 
     private func watch() async {
         var probe: PostgresConnection?
         var probes = 0, inconclusive = 0
+        var servedBefore = servedCount.load(ordering: .relaxed)
         while !Task.isCancelled {
             var reachable = true
             let started = ContinuousClock.now
@@ -86,8 +97,13 @@ final class PoolKeeper: Sendable {
                 let state = (error as? PSQLError)?.serverInfo?[.sqlState]
                 let answeredByServer = state.map { !$0.hasPrefix("57P") } ?? false
                 if answeredByServer || ContinuousClock.now - started >= Self.timeout / 2 {
+                    if servedCount.load(ordering: .relaxed) != servedBefore {
+                        // The pool's requests are being answered: the check was merely slow.
+                        inconclusive = 0
+                    } else {
+                        inconclusive += 1
+                    }
                     // Below the count, the verdict stays as it was (up or down).
-                    inconclusive += 1
                     reachable = inconclusive < Self.slowChecksForDown ? isReachable : false
                 } else {
                     inconclusive = 0
@@ -95,6 +111,7 @@ final class PoolKeeper: Sendable {
                 }
             }
             if reachable != isReachable { replacePool(reachable: reachable) }
+            servedBefore = servedCount.load(ordering: .relaxed)
             try? await Task.sleep(for: Self.interval)
         }
         try? await probe?.close()

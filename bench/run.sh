@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# The whole platform's benchmark in one run (issue 13), on the bench stack (lib.sh: a fresh
+# release build, its own ports, rate limiting off), wrk -t1 -c64 through the gateway:
+#   1. the ceilings: nginx answering a static JSON body; pgbench -n -S and -N (-c 64 -j 2 -T 10)
+#      on the bench PostgreSQL;
+#   2. each context's headline reads (cached): profile, loyalty account, public product page,
+#      ticket list;
+#   3. its headline writes with their events: loyalty admin EARN, wishlist add, ticket create
+#      (the relay publishes each write's events to the dev broker, profiles consumes them);
+#   4. the event bus end to end (lw-dev bench-events on the same PostgreSQL);
+# then prints one table — requests/s, p50, p99 and the ratio to the figure's ceiling — with every
+# context's peak RSS, and appends it, dated, with the commit, to docs/performance.md
+# (APPEND=0 only prints). Every performance claim quotes this table. DURATION (default 20s) is
+# each measured phase; CUSTOMERS (10,000) and PRODUCTS (1,000) size the seeded data.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+export PRODUCTS=${PRODUCTS:-1000} REVIEWS_PER_PRODUCT=20
+started=$(date -u +%Y-%m-%dT%H:%MZ)
+bench_up
+export ADMIN_TOKEN CUSTOMERS
+ADMIN_TOKEN=$(JWT_SECRET=$DEV_JWT_SECRET "$BIN_DIR/lw-dev" token --sub bench-admin --role admin --expires-in 86400)
+
+log "seeding: $CUSTOMERS customers (profile, loyalty account, 5 tickets each), $PRODUCTS products with $REVIEWS_PER_PRODUCT reviews each"
+bench_sql "
+  INSERT INTO profiles.profiles (id, user_id, email, first_name, last_name, phone)
+  SELECT gen_random_uuid(), 'bench-' || i, 'bench' || i || '@example.com', 'First' || i, 'Last' || i, '+44 20 7946 ' || lpad(i::text, 4, '0')
+  FROM generate_series(1, $CUSTOMERS) i ON CONFLICT (user_id) DO NOTHING;
+  INSERT INTO loyalty.accounts (user_id) SELECT 'bench-' || i FROM generate_series(1, $CUSTOMERS) i ON CONFLICT DO NOTHING;
+  INSERT INTO engagement.customer_names (user_id, first_name, last_name, event_at)
+  SELECT 'bench-reviewer-' || r, 'Reviewer' || r, 'Bench', now() FROM generate_series(1, $REVIEWS_PER_PRODUCT) r ON CONFLICT DO NOTHING;
+  INSERT INTO engagement.reviews (id, user_id, product_id, category, rating, title, body, status, verified_purchase, created_at, moderated_at)
+  SELECT gen_random_uuid(), 'bench-reviewer-' || r, 'bench-product-' || p, 'KITCHEN', 1 + (p + r) % 5, 'Review ' || r,
+         'A solid piece of furniture, review number ' || r || ' of product ' || p || '.', 'APPROVED', r % 2 = 0,
+         now() - (r || ' hours')::interval, now()
+  FROM generate_series(1, $PRODUCTS) p, generate_series(1, $REVIEWS_PER_PRODUCT) r ON CONFLICT DO NOTHING;
+  INSERT INTO engagement.product_ratings (product_id, counts)
+  SELECT product_id, ARRAY[count(*) FILTER (WHERE rating = 1), count(*) FILTER (WHERE rating = 2), count(*) FILTER (WHERE rating = 3),
+                           count(*) FILTER (WHERE rating = 4), count(*) FILTER (WHERE rating = 5)]::int[]
+  FROM engagement.reviews WHERE status = 'APPROVED' AND product_id LIKE 'bench-product-%' GROUP BY product_id
+  ON CONFLICT (product_id) DO UPDATE SET counts = EXCLUDED.counts;
+  INSERT INTO support.tickets (id, ticket_ref, user_id, subject, category, priority, created_at, updated_at)
+  SELECT gen_random_uuid(), 'TKT-' || upper(lpad(to_hex(c * 5 + t), 8, '0')), 'bench-' || c, 'Seeded ticket ' || t, 'GENERAL', 'MEDIUM',
+         now() - (t || ' days')::interval, now() - (t || ' days')::interval
+  FROM generate_series(1, $CUSTOMERS) c, generate_series(1, 5) t ON CONFLICT DO NOTHING;
+  INSERT INTO support.ticket_messages (id, ticket_id, sender_type, sender_id, message, created_at)
+  SELECT gen_random_uuid(), id, 'CUSTOMER', user_id, 'The first message of ' || subject, created_at FROM support.tickets
+  WHERE user_id LIKE 'bench-%' AND NOT EXISTS (SELECT 1 FROM support.ticket_messages m WHERE m.ticket_id = tickets.id);
+  ANALYZE;
+  CHECKPOINT"
+
+log "ceilings: nginx static body ($DURATION), pgbench -S and -N (10 s each)"
+static_nginx_start "$(curl -s -H "Authorization: Bearer $(head -n1 "$TOKENS_FILE")" "$GATEWAY/v1/customers/profile")"
+static=$(static_nginx_wrk "$DURATION")
+pgbench_s=$(bench_pgbench -S)
+pgbench_n=$(bench_pgbench -N)
+
+# Waits until every context's relay has published its writes and profiles has applied them, and
+# flushes what they dirtied, so one phase's backlog does not slow the next.
+settle() {
+  local schema
+  for schema in "${CONTEXTS[@]}"; do
+    until [ "$(pg_psql "$STACK_DIR" "$PG_PORT" -d "$DATABASE_NAME" -tAc "SELECT count(*) FROM $schema.outbox WHERE published_at IS NULL")" = 0 ]; do sleep 1; done
+  done
+  sleep 3
+  bench_sql "CHECKPOINT"
+}
+
+READ_PATH=/v1/customers/profile bench_phase bench/customer-read.lua "profile reads" > "$STACK_DIR/profile.result"
+READ_PATH=/v1/customers/loyalty bench_phase bench/customer-read.lua "loyalty account reads" > "$STACK_DIR/loyalty-read.result"
+bench_phase bench/product-page.lua "product pages" > "$STACK_DIR/product.result"
+READ_PATH=/v1/customers/support/tickets bench_phase bench/customer-read.lua "ticket lists" > "$STACK_DIR/tickets.result"
+bench_phase bench/loyalty-write.lua "loyalty admin EARN writes" > "$STACK_DIR/loyalty-write.result"
+settle
+bench_phase bench/wishlist-add.lua "wishlist adds" > "$STACK_DIR/wishlist.result"
+settle
+bench_phase bench/ticket-create.lua "ticket creates" > "$STACK_DIR/ticket-create.result"
+settle
+rss=$(peak_rss_all)
+
+log "event bus: lw-dev bench-events on the bench PostgreSQL"
+"$BIN_DIR/lw-dev" bench-events --database-url "postgres://postgres:postgres@127.0.0.1:$PG_PORT/$DATABASE_NAME" \
+  > "$STACK_DIR/eventbus.result"
+eventbus_rate=$(sed -n 's/.*: \([0-9]*\) events\/s end to end.*/\1/p' "$STACK_DIR/eventbus.result")
+eventbus_latency=$(sed -n 's/.*p50 \([0-9.]*\) ms, p99 \([0-9.]*\) ms.*/\1 \2/p' "$STACK_DIR/eventbus.result")
+
+# row FIGURE RESULT CEILING_NAME CEILING: one line of the table.
+row() {
+  local rps p50 p99
+  rps=$(requests_per_second "$2")
+  p50=$(echo "$2" | sed 's/.*p50_ms=\([0-9.]*\).*/\1/')
+  p99=$(echo "$2" | sed 's/.*p99_ms=\([0-9.]*\).*/\1/')
+  printf '| %s | %s | %s ms | %s ms | %s of %s |\n' "$1" "$rps" "$p50" "$p99" "$(ratio "$rps" "$4")" "$3"
+}
+static_rps=$(requests_per_second "$static")
+n_tps=$(pgbench_tps "$pgbench_n") s_tps=$(pgbench_tps "$pgbench_s")
+table=$(
+  echo "| figure | requests/s | p50 | p99 | ratio to its ceiling |"
+  echo "|---|---|---|---|---|"
+  row "ceiling: nginx static body" "$static" "itself" "$static_rps"
+  echo "| ceiling: pgbench -S | $s_tps tps | | | |"
+  echo "| ceiling: pgbench -N | $n_tps tps | | | |"
+  row "GET /profile (cached)" "$(cat "$STACK_DIR/profile.result")" "nginx static" "$static_rps"
+  row "GET /loyalty (cached)" "$(cat "$STACK_DIR/loyalty-read.result")" "nginx static" "$static_rps"
+  row "GET /reviews/product/:id (public, cached)" "$(cat "$STACK_DIR/product.result")" "nginx static" "$static_rps"
+  row "GET /support/tickets" "$(cat "$STACK_DIR/tickets.result")" "pgbench -S" "$s_tps"
+  row "POST /loyalty/transactions (admin EARN)" "$(cat "$STACK_DIR/loyalty-write.result")" "pgbench -N" "$n_tps"
+  row "POST /wishlist/items" "$(cat "$STACK_DIR/wishlist.result")" "pgbench -N" "$n_tps"
+  row "POST /support/tickets" "$(cat "$STACK_DIR/ticket-create.result")" "pgbench -N" "$n_tps"
+  # shellcheck disable=SC2086
+  printf '| event bus end to end (events/s; latency at 500/s) | %s | %s ms | %s ms | %s of pgbench -N |\n' \
+    "$eventbus_rate" $(echo "$eventbus_latency" | awk '{print $1}') $(echo "$eventbus_latency" | awk '{print $2}') "$(ratio "$eventbus_rate" "$n_tps")"
+  echo
+  echo "Peak RSS (VmHWM) after the run: $rss"
+)
+echo "$table"
+if [ "${APPEND:-1}" != 0 ]; then
+  {
+    echo
+    echo "### bench/run.sh, $started, commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- Services Shared Package.swift || echo ' (with uncommitted changes)')"
+    echo
+    echo "$table"
+  } >> docs/performance.md
+  log "appended to docs/performance.md"
+fi
