@@ -15,8 +15,12 @@ import TestSupport
                 let token = try await TestEnvironment.token(TestEnvironment.uniqueUser())
                 @Sendable func timed(_ uri: String, _ method: HTTPRequest.Method = .get, body: String? = nil) async throws -> (TestResponse, Duration) {
                     let started = ContinuousClock.now
-                    let response = try await client.execute(
-                        uri: uri, method: method, headers: bearer(token, body == nil ? [:] : jsonHeaders), body: body.map(jsonBody))
+                    // Bounded, so that a request that never answers fails this test instead of
+                    // holding the whole run.
+                    let response = try await withDeadline(.seconds(15), "\(method) \(uri) \(body ?? "")") {
+                        try await client.execute(
+                            uri: uri, method: method, headers: bearer(token, body == nil ? [:] : jsonHeaders), body: body.map(jsonBody))
+                    }
                     return (response, ContinuousClock.now - started)
                 }
                 #expect(try await timed("/v1/customers/widgets", .post, body: #"{"name":"before","size":1}"#).0.status == .created)

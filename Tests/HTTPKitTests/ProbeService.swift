@@ -56,7 +56,12 @@ struct ProbeService: ServiceDefinition {
             let tags = body.optional("tags", .array(of: .string(1...10), maxCount: 3))
             try body.finish()
             let widget = Widget(id: UUID(), name: name, size: size, tags: tags)
+            // DatabaseOutageTests' writes say where they are, should one ever not answer.
+            let trace = name.hasPrefix("during-")
+            if trace { print("widget \(name): before the transaction") }
+            defer { if trace { print("widget \(name): after the transaction") } }
             try await runtime.database.transaction { connection in
+                if trace { print("widget \(name): connection leased") }
                 try await connection.query(
                     "INSERT INTO widgets (id, user_id, name, size) VALUES (\(widget.id), \(principal.userId), \(name), \(size))",
                     logger: runtime.logger)

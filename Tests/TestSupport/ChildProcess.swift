@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A server a test starts itself (e.g. a Redis it can stop), bound to 127.0.0.1 on a port
 /// the test chose, and stopped by its pid.
@@ -143,4 +144,40 @@ func spawn(_ executable: String, _ arguments: [String], environment: [String: St
         ?? posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
     guard result == 0 else { throw TestFailure("cannot start \(executable): error \(result)") }
     return pid
+}
+
+/// `operation`'s result, or a `TestFailure` once `deadline` passes first. The operation runs in
+/// a task of its own, left to finish (or not) on its own after the deadline: a test that waits
+/// on something that never answers fails, naming `what`, instead of holding the whole run.
+public func withDeadline<Value: Sendable>(
+    _ deadline: Duration, _ what: String, _ operation: @escaping @Sendable () async throws -> Value
+) async throws -> Value {
+    let outcome = FirstOutcome<Value>()
+    return try await withCheckedThrowingContinuation { continuation in
+        outcome.waiting(continuation)
+        let work = Task {
+            do { outcome.resume(with: .success(try await operation())) } catch { outcome.resume(with: .failure(error)) }
+        }
+        Task {
+            try? await Task.sleep(for: deadline)
+            if outcome.resume(with: .failure(TestFailure("\(what) did not finish within \(deadline)"))) { work.cancel() }
+        }
+    }
+}
+
+/// A continuation that the first of several racing tasks resumes.
+final class FirstOutcome<Value: Sendable>: Sendable {
+    private let continuation = Mutex<CheckedContinuation<Value, any Error>?>(nil)
+
+    func waiting(_ continuation: CheckedContinuation<Value, any Error>) {
+        self.continuation.withLock { $0 = continuation }
+    }
+
+    /// Whether this call was the first.
+    @discardableResult
+    func resume(with result: Result<Value, any Error>) -> Bool {
+        guard let continuation = continuation.withLock({ $0.take() }) else { return false }
+        continuation.resume(with: result)
+        return true
+    }
 }
