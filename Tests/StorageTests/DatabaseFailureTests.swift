@@ -1,4 +1,5 @@
 import HTTPKit
+@testable import Storage
 import Testing
 import TestSupport
 
@@ -51,5 +52,43 @@ import TestSupport
             }
             #expect(count == 1, "no connection within 5 s: failed statements kept theirs")
         }
+    }
+}
+
+/// postgres-nio can leave a statement on a connection the server is dropping waiting forever;
+/// when the database is lost, whatever still runs on the old pool must answer at once.
+@Suite struct LostPoolTests {
+    @Test func operationsOnALostPoolFailAtOnceAndCancellationReachesThem() async throws {
+        let configuration = try DatabaseConfiguration(url: TestEnvironment.databaseURL, schema: "public", maxConnections: 1)
+        let pool = PoolGeneration(PostgresClient(configuration: configuration.clientConfiguration))
+        let stuck = Task {
+            try await pool.run { _ -> Int in
+                // Stands for a statement whose answer never comes.
+                try await Task.sleep(for: .seconds(3600))
+                return 1
+            }
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        let lost = ContinuousClock.now
+        pool.lose()
+        await #expect(throws: StorageError.unavailable) { try await stuck.value }
+        #expect(ContinuousClock.now - lost < .milliseconds(500))
+        // A pool already lost takes nothing more.
+        await #expect(throws: StorageError.unavailable) { try await pool.run { _ in 1 } }
+
+        // The caller's cancellation reaches the operation, which ends.
+        let other = PoolGeneration(PostgresClient(configuration: configuration.clientConfiguration))
+        let ended = Latch()
+        let cancelled = Task {
+            try await other.run { _ -> Int in
+                defer { ended.open() }
+                try await Task.sleep(for: .seconds(3600))
+                return 1
+            }
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        cancelled.cancel()
+        await #expect(throws: CancellationError.self) { try await cancelled.value }
+        await ended.wait()
     }
 }

@@ -20,7 +20,7 @@ struct PreferencesStore: Sendable {
     /// saves and publishes them.
     func save(
         _ userId: String, correlationId: String,
-        _ change: @Sendable (NotificationPreferences) throws -> NotificationPreferences
+        _ change: @escaping @Sendable (NotificationPreferences) throws -> NotificationPreferences
     ) async throws -> NotificationPreferences {
         let runtime = self.runtime, logger = self.logger
         return try await runtime.database.transaction { connection in

@@ -22,35 +22,40 @@ public struct Database: Sendable, Service {
     }
 
     /// The pool, unless the database is known to be down.
-    private var client: PostgresClient {
+    private var pool: PoolGeneration {
         get throws(StorageError) {
-            guard let client = keeper.available else { throw .unavailable }
-            return client
+            guard let pool = keeper.available else { throw .unavailable }
+            return pool
         }
     }
 
     /// Whether the last check reached the database.
     public var isReachable: Bool { keeper.isReachable }
 
-    /// Runs `body` on a pooled connection of its own (a `LISTEN`, a session advisory lock);
-    /// errors come back classified.
+    /// Runs `body` on a pooled connection of its own for as long as it takes (a `LISTEN`, a
+    /// session advisory lock held for a job's run); errors come back classified. Unlike the
+    /// calls below it is not failed early when the database is lost: its body ends then anyway.
     public func withConnection<Result: Sendable>(
         isolation: isolated (any Actor)? = #isolation, _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         do {
-            return served(try await client.withConnection(isolation: isolation) { try await body($0) })
+            return served(try await pool.client.withConnection(isolation: isolation) { try await body($0) })
         } catch {
             throw StorageError.classify(error)
         }
     }
 
     /// Runs one statement and reads its rows (see `Rows` for why at once); database errors come
-    /// back classified (see `StorageError`).
+    /// back classified (see `StorageError`). Like every call below, it fails at once with
+    /// `StorageError.unavailable` if the database is lost meanwhile (`PoolGeneration`).
     @discardableResult
     public func query(_ query: PostgresQuery, file: String = #fileID, line: Int = #line) async throws -> Rows {
+        let logger = self.logger
         do {
-            return served(try await client.withConnection { connection in
-                Rows(try await connection.query(query, logger: logger, file: file, line: line).collect())
+            return served(try await pool.run { client in
+                try await client.withConnection { connection in
+                    Rows(try await connection.query(query, logger: logger, file: file, line: line).collect())
+                }
             })
         } catch {
             throw StorageError.classify(error)
@@ -61,11 +66,14 @@ public struct Database: Sendable, Service {
     /// that long. Errors that arrive with the rows (a constraint violation of a data-modifying
     /// statement can) come back classified too.
     public func query<Result: Sendable>(
-        _ query: PostgresQuery, file: String = #fileID, line: Int = #line, read: (PostgresRowSequence) async throws -> Result
+        _ query: PostgresQuery, file: String = #fileID, line: Int = #line, read: @escaping @Sendable (PostgresRowSequence) async throws -> Result
     ) async throws -> Result {
+        let logger = self.logger
         do {
-            return served(try await client.withConnection { connection in
-                try await read(connection.query(query, logger: logger, file: file, line: line))
+            return served(try await pool.run { client in
+                try await client.withConnection { connection in
+                    try await read(connection.query(query, logger: logger, file: file, line: line))
+                }
             })
         } catch {
             throw StorageError.classify(error)
@@ -75,12 +83,15 @@ public struct Database: Sendable, Service {
     /// Runs a prepared statement (parsed and planned once per pooled connection, for hot
     /// paths) and returns its rows; errors come back classified.
     public func execute<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> [Statement.Row] where Statement.Row: Sendable {
+        let logger = self.logger
         do {
-            return try await client.withConnection { connection in
-                var rows: [Statement.Row] = []
-                for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
-                return served(rows)
-            }
+            return served(try await pool.run { client in
+                try await client.withConnection { connection in
+                    var rows: [Statement.Row] = []
+                    for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
+                    return rows
+                }
+            })
         } catch {
             throw StorageError.classify(error)
         }
@@ -92,17 +103,27 @@ public struct Database: Sendable, Service {
     /// not have effects outside the database other than through `AfterCommit`. Errors come
     /// back classified, so a unique violation inside the transaction is a
     /// `StorageError.uniqueViolation`, not a wrapped transaction error.
+    ///
+    /// `body` runs in a task of its own (so that a lost database fails the call at once, see
+    /// `PoolGeneration`); it is called by one task at a time, and must not touch the caller's
+    /// actor state.
     public func transaction<Result: Sendable>(
         isolation: isolated (any Actor)? = #isolation,
-        _ body: (PostgresConnection) async throws -> Result
+        _ body: @escaping (PostgresConnection) async throws -> Result
     ) async throws -> Result {
+        // One task at a time calls it: this one's, while the caller waits for it.
+        nonisolated(unsafe) let body = body
+        let logger = self.logger
         var attempt = 1
         while true {
             let afterCommit = AfterCommit()
             let result: Result
             do {
+                let pool = try self.pool
                 result = try await AfterCommit.$current.withValue(afterCommit, operation: {
-                    try await client.withTransaction(logger: logger, isolation: isolation) { connection in try await body(connection) }
+                    try await pool.run { client in
+                        try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+                    }
                 }, isolation: isolation)
             } catch {
                 let classified = StorageError.classify(error)
@@ -128,7 +149,7 @@ public struct Database: Sendable, Service {
     /// `SELECT 1` within `timeout`: the readiness probe. False at once while the database
     /// is known to be down.
     public func ping(timeout: Duration = .seconds(1)) async -> Bool {
-        guard let client = keeper.available else { return false }
+        guard let client = keeper.available?.client else { return false }
         return await withTaskGroup(of: Bool.self) { group in
             group.addTask { (try? await client.withConnection { try await $0.query("SELECT 1", logger: logger).collect() }) != nil }
             group.addTask {

@@ -18,7 +18,7 @@ final class PoolKeeper: Sendable {
     static let timeout = Duration.seconds(1)
 
     private struct State {
-        var client: PostgresClient
+        var pool: PoolGeneration
         var running: Task<Void, Never>?
         var reachable = true
     }
@@ -34,12 +34,12 @@ final class PoolKeeper: Sendable {
         self.configuration = configuration.clientConfiguration
         self.settings = configuration
         self.logger = logger
-        self.state = Mutex(State(client: PostgresClient(configuration: self.configuration, backgroundLogger: logger)))
+        self.state = Mutex(State(pool: PoolGeneration(PostgresClient(configuration: self.configuration, backgroundLogger: logger))))
     }
 
     /// The pool, or nil while the database is known to be unreachable.
-    var available: PostgresClient? {
-        state.withLock { $0.reachable ? $0.client : nil }
+    var available: PoolGeneration? {
+        state.withLock { $0.reachable ? $0.pool : nil }
     }
 
     var isReachable: Bool { state.withLock { $0.reachable } }
@@ -52,7 +52,7 @@ final class PoolKeeper: Sendable {
     /// Runs the pool and the watch until cancelled or shut down gracefully, then closes the pool.
     func run() async {
         state.withLock { state in
-            let client = state.client
+            let client = state.pool.client
             state.running = Task { await client.run() }
         }
         await cancelWhenGracefulShutdown { await self.watch() }
@@ -123,20 +123,22 @@ final class PoolKeeper: Sendable {
         } else {
             logger.warning("database unreachable; requests that need it fail at once until it is back")
         }
-        let fresh = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        let running = Task { await fresh.run() }
-        let old = state.withLock { state in
-            defer { state = State(client: fresh, running: running, reachable: reachable) }
-            return state.running
+        let fresh = PoolGeneration(PostgresClient(configuration: configuration, backgroundLogger: logger))
+        let client = fresh.client
+        let running = Task { await client.run() }
+        let (oldPool, oldRunning) = state.withLock { state in
+            defer { state = State(pool: fresh, running: running, reachable: reachable) }
+            return (state.pool, state.running)
         }
-        old?.cancel()
+        oldPool.lose()
+        oldRunning?.cancel()
     }
 
     /// `SELECT 1`, or a thrown error after `timeout`. Whichever comes first ends the wait: a
     /// query on a connection the server is dropping can hang even after the connection is
     /// closed, so it is left to finish on its own rather than awaited.
     private static func selectOne(on connection: PostgresConnection, within timeout: Duration, logger: Logger) async throws {
-        let first = FirstOutcome()
+        let first = FirstOutcome<Void>()
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             first.waiting(continuation)
             Task {
@@ -155,17 +157,100 @@ final class PoolKeeper: Sendable {
     }
 }
 
-/// A continuation that the first of several racing tasks resumes.
-private final class FirstOutcome: Sendable {
-    private let continuation = Mutex<CheckedContinuation<Void, any Error>?>(nil)
+/// One connection pool and the operations running on it. When the database is lost the pool
+/// is replaced, and whatever still runs on the old one fails at once (`StorageError.unavailable`)
+/// rather than waiting on it: postgres-nio can leave a statement on a connection the server is
+/// dropping waiting forever, even after the connection closed.
+final class PoolGeneration: Sendable {
+    let client: PostgresClient
+    private let state = Mutex<(lost: Bool, nextId: Int, onLost: [Int: @Sendable () -> Void])>((false, 0, [:]))
 
-    func waiting(_ continuation: CheckedContinuation<Void, any Error>) {
+    init(_ client: PostgresClient) {
+        self.client = client
+    }
+
+    /// Runs `operation` on this pool in a task of its own, and answers with its outcome, or
+    /// with `StorageError.unavailable` as soon as the pool is lost (the operation is then
+    /// left to end on its own). Cancelling the caller cancels the operation.
+    func run<Result: Sendable>(_ operation: @escaping @Sendable (PostgresClient) async throws -> Result) async throws -> Result {
+        let outcome = FirstOutcome<Result>(), work = WorkTask()
+        let client = self.client
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                outcome.waiting(continuation)
+                guard let id = register({ outcome.resume(with: .failure(StorageError.unavailable)) }) else {
+                    outcome.resume(with: .failure(StorageError.unavailable))
+                    return
+                }
+                work.start(Task {
+                    defer { self.unregister(id) }
+                    do {
+                        outcome.resume(with: .success(try await operation(client)))
+                    } catch {
+                        outcome.resume(with: .failure(error))
+                    }
+                })
+            }
+        } onCancel: {
+            work.cancel()
+        }
+    }
+
+    /// Fails every operation still running on this pool.
+    func lose() {
+        let waiting = state.withLock { state in
+            state.lost = true
+            defer { state.onLost.removeAll() }
+            return Array(state.onLost.values)
+        }
+        waiting.forEach { $0() }
+    }
+
+    private func register(_ onLost: @escaping @Sendable () -> Void) -> Int? {
+        state.withLock { state in
+            guard !state.lost else { return nil }
+            state.nextId += 1
+            state.onLost[state.nextId] = onLost
+            return state.nextId
+        }
+    }
+
+    private func unregister(_ id: Int) {
+        _ = state.withLock { $0.onLost.removeValue(forKey: id) }
+    }
+}
+
+/// The task an operation runs in, cancelled with its caller (also when that comes first).
+private final class WorkTask: Sendable {
+    private let state = Mutex<(task: Task<Void, Never>?, cancelled: Bool)>((nil, false))
+
+    func start(_ task: Task<Void, Never>) {
+        let cancelled = state.withLock { state in
+            state.task = task
+            return state.cancelled
+        }
+        if cancelled { task.cancel() }
+    }
+
+    func cancel() {
+        state.withLock { state in
+            state.cancelled = true
+            return state.task
+        }?.cancel()
+    }
+}
+
+/// A continuation that the first of several racing tasks resumes.
+private final class FirstOutcome<Value: Sendable>: Sendable {
+    private let continuation = Mutex<CheckedContinuation<Value, any Error>?>(nil)
+
+    func waiting(_ continuation: CheckedContinuation<Value, any Error>) {
         self.continuation.withLock { $0 = continuation }
     }
 
     /// Whether this call was the first.
     @discardableResult
-    func resume(with result: Result<Void, any Error>) -> Bool {
+    func resume(with result: Result<Value, any Error>) -> Bool {
         guard let continuation = continuation.withLock({ $0.take() }) else { return false }
         continuation.resume(with: result)
         return true
