@@ -53,9 +53,11 @@ import TestSupport
             for _ in 0..<4 {
                 try await client.execute(uri: "/v1/customers/widgets", method: .get, headers: bearer(token)) { statuses.append($0.status) }
             }
-            // The in-process window starts counting when Redis goes away.
+            // The in-process window starts counting when Redis goes away. Without Redis each
+            // request still answers promptly (a refused connection, or at worst the client's
+            // 250 ms bound per call), never waiting on it.
             #expect(statuses == [.ok, .ok, .ok, .tooManyRequests])
-            #expect(ContinuousClock.now - started < .seconds(2))
+            #expect(ContinuousClock.now - started < .seconds(4))
         }
     }
 
