@@ -51,6 +51,8 @@ let package = Package(
             name: "CHiredis", path: "Shared/CSystem/CHiredis", pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
+        // The Swift runtime's global-executor hook (ConcurrencyOnEventLoops).
+        .systemLibrary(name: "CConcurrencyHook", path: "Shared/CSystem/CConcurrencyHook"),
 
         .target(
             name: "Auth",
@@ -89,8 +91,10 @@ let package = Package(
         .target(
             name: "HTTPKit",
             dependencies: [
-                "Auth", "Storage", "EventBus",
+                "Auth", "Storage", "EventBus", "CConcurrencyHook",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),

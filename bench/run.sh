@@ -10,7 +10,8 @@
 #   4. the event bus end to end (lw-dev bench-events on the same PostgreSQL);
 # then prints one table — requests/s, p50, p99 and the ratio to the figure's ceiling — with every
 # context's peak RSS, and appends it, dated, with the commit, to docs/performance.md
-# (APPEND=0 only prints). Every performance claim quotes this table. DURATION (default 20s) is
+# (APPEND=0 only prints; BENCH_LABEL names the run in its heading). Every performance claim
+# quotes this table. DURATION (default 20s) is
 # each measured phase; CUSTOMERS (10,000) and PRODUCTS (1,000) size the seeded data.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -116,7 +117,7 @@ echo "$table"
 if [ "${APPEND:-1}" != 0 ]; then
   {
     echo
-    echo "### bench/run.sh, $started, commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- Services Shared Package.swift || echo ' (with uncommitted changes)')"
+    echo "### bench/run.sh, $started, commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- Services Shared Package.swift || echo ' (with uncommitted changes)')${BENCH_LABEL:+ — $BENCH_LABEL}"
     echo
     echo "$table"
   } >> docs/performance.md
