@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import Storage
 
 /// A server a test starts itself (e.g. a Redis it can stop), bound to 127.0.0.1 on a port
 /// the test chose, and stopped by its pid.
@@ -162,22 +162,5 @@ public func withDeadline<Value: Sendable>(
             try? await Task.sleep(for: deadline)
             if outcome.resume(with: .failure(TestFailure("\(what) did not finish within \(deadline)"))) { work.cancel() }
         }
-    }
-}
-
-/// A continuation that the first of several racing tasks resumes.
-final class FirstOutcome<Value: Sendable>: Sendable {
-    private let continuation = Mutex<CheckedContinuation<Value, any Error>?>(nil)
-
-    func waiting(_ continuation: CheckedContinuation<Value, any Error>) {
-        self.continuation.withLock { $0 = continuation }
-    }
-
-    /// Whether this call was the first.
-    @discardableResult
-    func resume(with result: Result<Value, any Error>) -> Bool {
-        guard let continuation = continuation.withLock({ $0.take() }) else { return false }
-        continuation.resume(with: result)
-        return true
     }
 }

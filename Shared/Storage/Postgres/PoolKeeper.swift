@@ -241,16 +241,18 @@ private final class WorkTask: Sendable {
 }
 
 /// A continuation that the first of several racing tasks resumes.
-private final class FirstOutcome<Value: Sendable>: Sendable {
+public final class FirstOutcome<Value: Sendable>: Sendable {
     private let continuation = Mutex<CheckedContinuation<Value, any Error>?>(nil)
 
-    func waiting(_ continuation: CheckedContinuation<Value, any Error>) {
+    public init() {}
+
+    public func waiting(_ continuation: CheckedContinuation<Value, any Error>) {
         self.continuation.withLock { $0 = continuation }
     }
 
     /// Whether this call was the first.
     @discardableResult
-    func resume(with result: Result<Value, any Error>) -> Bool {
+    public func resume(with result: Result<Value, any Error>) -> Bool {
         guard let continuation = continuation.withLock({ $0.take() }) else { return false }
         continuation.resume(with: result)
         return true
