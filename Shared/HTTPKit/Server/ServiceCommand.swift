@@ -22,7 +22,7 @@ public struct ServiceCommand<S: ServiceDefinition>: AsyncParsableCommand {
     /// Parses the process arguments and runs the chosen subcommand (what `main()` of an
     /// `@main` command does; a generic command cannot be `@main`).
     public static func run() async {
-        ConcurrencyOnEventLoops.installUnlessDisabled()
+        ConcurrencyOnEventLoops.installIfChosen()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
