@@ -77,6 +77,10 @@ settle
 bench_phase bench/ticket-create.lua "ticket creates" > "$STACK_DIR/ticket-create.result"
 settle
 rss=$(peak_rss_all)
+# Indexes no statement has used since the bench database was made (pg_stat_user_indexes).
+unused=$(pg_psql "$STACK_DIR" "$PG_PORT" -d "$DATABASE_NAME" -tAc "
+  SELECT string_agg(schemaname || '.' || indexrelname, ', ' ORDER BY schemaname, indexrelname) FROM pg_stat_user_indexes
+  WHERE idx_scan = 0 AND schemaname IN ('profiles', 'engagement', 'support', 'loyalty')")
 
 log "event bus: lw-dev bench-events on the bench PostgreSQL"
 "$BIN_DIR/lw-dev" bench-events --database-url "postgres://postgres:postgres@127.0.0.1:$PG_PORT/$DATABASE_NAME" \
@@ -112,6 +116,8 @@ table=$(
     "$eventbus_rate" $(echo "$eventbus_latency" | awk '{print $1}') $(echo "$eventbus_latency" | awk '{print $2}') "$(ratio "$eventbus_rate" "$n_tps")"
   echo
   echo "Peak RSS (VmHWM) after the run: $rss"
+  echo
+  echo "Indexes no statement used since the bench database was made: ${unused:-none}"
 )
 echo "$table"
 if [ "${APPEND:-1}" != 0 ]; then
