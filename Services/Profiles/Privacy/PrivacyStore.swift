@@ -25,25 +25,30 @@ struct PrivacyStore: Sendable {
         return try await database.transaction { connection in
             // Not while the customer is being erased: the export would copy what is going.
             try await connection.lockUntilCommit(Self.lockName(userId), logger: logger)
-            // One pending export per customer (a partial unique index), so concurrent requests agree.
-            if let created = try await Self.first(connection.query("""
-                INSERT INTO privacy_requests (id, user_id, kind, status, requested_by)
-                VALUES (\(UUID()), \(userId), 'EXPORT', 'PENDING', \(requester))
-                ON CONFLICT (user_id) WHERE status = 'PENDING' DO NOTHING
-                RETURNING \(unescaped: Self.columns)
-                """, logger: logger)) {
-                try await runtime.outbox.enqueue(
-                    Topics.dataExportRequested, userId: userId,
-                    payload: DataExportRequested(exportId: created.id, userId: userId, requestedAt: created.requestedAt),
-                    correlationId: correlationId, on: connection, logger: logger)
-                Self.audit(created, logger)
-                return (created, true)
+            // One pending export per customer (a partial unique index). The pending one may
+            // become READY between the insert and the read (its last part needs no lock of
+            // ours): then there is none pending any more, and the insert is tried again.
+            for _ in 0..<3 {
+                if let created = try await Self.first(connection.query("""
+                    INSERT INTO privacy_requests (id, user_id, kind, status, requested_by)
+                    VALUES (\(UUID()), \(userId), 'EXPORT', 'PENDING', \(requester))
+                    ON CONFLICT (user_id) WHERE status = 'PENDING' DO NOTHING
+                    RETURNING \(unescaped: Self.columns)
+                    """, logger: logger)) {
+                    try await runtime.outbox.enqueue(
+                        Topics.dataExportRequested, userId: userId,
+                        payload: DataExportRequested(exportId: created.id, userId: userId, requestedAt: created.requestedAt),
+                        correlationId: correlationId, on: connection, logger: logger)
+                    Self.audit(created, logger)
+                    return (created, true)
+                }
+                if let pending = try await Self.first(connection.query("""
+                    SELECT \(unescaped: Self.columns) FROM privacy_requests WHERE user_id = \(userId) AND status = 'PENDING'
+                    """, logger: logger)) {
+                    return (pending, false)
+                }
             }
-            // The lock orders requests of one customer, so the pending one is still pending.
-            guard let pending = try await Self.first(connection.query("""
-                SELECT \(unescaped: Self.columns) FROM privacy_requests WHERE user_id = \(userId) AND status = 'PENDING'
-                """, logger: logger)) else { throw AppError.internalError }
-            return (pending, false)
+            throw AppError.internalError
         }
     }
 
