@@ -5,13 +5,11 @@ import HTTPKit
 /// review the customer wrote, in any status.
 enum DataExport {
     static func register(on handlers: inout EventHandlers, runtime: Runtime, wishlists: WishlistStore, reviews: ReviewStore) {
-        handlers.on(Topics.dataExportRequested) { event, connection in
-            let userId = event.payload.userId
-            let part = JSONValue.object([
+        handlers.answerExports(outbox: runtime.outbox, logger: runtime.logger) { userId, _ in
+            JSONValue.object([
                 "wishlist": try await wishlists.existing(userId).map(JSONValue.init(encoding:)) ?? .null,
                 "reviews": try JSONValue(encoding: try await reviews.list(by: userId, page: .everything).0),
             ])
-            try await runtime.outbox.answerExport(event, with: part, on: connection, logger: runtime.logger)
         }
     }
 }

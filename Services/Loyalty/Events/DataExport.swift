@@ -2,15 +2,13 @@ import Foundation
 import HTTPKit
 
 /// Loyalty's part of a data export (CONTRACT §13): the account (null if none: an export
-/// creates nothing), the whole ledger (newest
-/// first, as `GET /loyalty/transactions` pages it), the customer's referral code, and every
-/// referral they made or were brought in by.
+/// creates nothing), the whole ledger (newest first, as `GET /loyalty/transactions` pages it),
+/// the customer's referral code, and every referral they made or were brought in by.
 enum DataExport {
     static func register(on handlers: inout EventHandlers, runtime: Runtime, ledger: LedgerStore, referrals: ReferralStore) {
-        handlers.on(Topics.dataExportRequested) { event, connection in
-            let userId = event.payload.userId
+        handlers.answerExports(outbox: runtime.outbox, logger: runtime.logger) { userId, _ in
             let code = try await referrals.code(of: userId)
-            let part = JSONValue.object([
+            return JSONValue.object([
                 "loyalty": .object([
                     "account": try await ledger.find(userId).map(JSONValue.init(encoding:)) ?? .null,
                     "transactions": try JSONValue(encoding: try await ledger.history(userId, type: nil, from: nil, to: nil, page: .everything).0),
@@ -18,7 +16,6 @@ enum DataExport {
                 ]),
                 "referrals": try JSONValue(encoding: try await referrals.all(involving: userId)),
             ])
-            try await runtime.outbox.answerExport(event, with: part, on: connection, logger: runtime.logger)
         }
     }
 }

@@ -8,12 +8,11 @@ enum ExportEvents {
         on handlers: inout EventHandlers, runtime: Runtime, privacy: PrivacyStore, profiles: ProfileStore,
         addresses: AddressStore, preferences: PreferencesStore, portal: PortalStore
     ) {
-        handlers.on(Topics.dataExportRequested) { event, connection in
-            let userId = event.payload.userId
+        handlers.answerExports(outbox: runtime.outbox, logger: runtime.logger) { userId, _ in
             let (orders, _) = try await portal.orders(userId, .everything)
             let (appointments, _) = try await portal.appointments(userId, .everything)
             let (brochureRequests, _) = try await portal.brochureRequests(userId, .everything)
-            let part = JSONValue.object([
+            return JSONValue.object([
                 "profile": try await profiles.find(userId).map(JSONValue.init(encoding:)) ?? .null,
                 "addresses": try JSONValue(encoding: try await addresses.list(userId)),
                 "notificationPreferences": try await preferences.find(userId).map(JSONValue.init(encoding:)) ?? .null,
@@ -23,7 +22,6 @@ enum ExportEvents {
                     "brochureRequests": try JSONValue(encoding: brochureRequests),
                 ]),
             ])
-            try await runtime.outbox.answerExport(event, with: part, on: connection, logger: runtime.logger)
         }
         handlers.on(Topics.dataExportPart) { event, connection in
             try await privacy.collect(event.payload, on: connection)

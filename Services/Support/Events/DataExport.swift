@@ -6,8 +6,7 @@ import HTTPKit
 /// working notes and never leave support.
 enum DataExport {
     static func register(on handlers: inout EventHandlers, runtime: Runtime) {
-        handlers.on(Topics.dataExportRequested) { event, connection in
-            let userId = event.payload.userId
+        handlers.answerExports(outbox: runtime.outbox, logger: runtime.logger) { userId, connection in
             var tickets = try await TicketStore.tickets(connection.query("""
                 SELECT \(unescaped: TicketStore.columns) FROM \(unescaped: TicketStore.source)
                 WHERE t.user_id = \(userId) ORDER BY t.created_at DESC, t.id
@@ -19,8 +18,7 @@ enum DataExport {
                 """, logger: runtime.logger))
             let byTicket = Dictionary(grouping: messages, by: \.ticketId)
             for index in tickets.indices { tickets[index].messages = byTicket[tickets[index].id] ?? [] }
-            try await runtime.outbox.answerExport(
-                event, with: .object(["tickets": try JSONValue(encoding: tickets)]), on: connection, logger: runtime.logger)
+            return .object(["tickets": try JSONValue(encoding: tickets)])
         }
     }
 }

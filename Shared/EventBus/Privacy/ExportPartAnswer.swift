@@ -3,6 +3,18 @@ import Logging
 import PostgresNIO
 import Storage
 
+extension EventHandlers {
+    /// Answers every `customer.data_export.requested` with this context's part (CONTRACT §13),
+    /// which `part` reads from the context's own tables for the customer.
+    public mutating func answerExports(
+        outbox: Outbox, logger: Logger, part: @escaping @Sendable (_ userId: String, PostgresConnection) async throws -> JSONValue
+    ) {
+        on(Topics.dataExportRequested) { event, connection in
+            try await outbox.answerExport(event, with: try await part(event.payload.userId, connection), on: connection, logger: logger)
+        }
+    }
+}
+
 extension Outbox {
     /// Answers `customer.data_export.requested` with this context's part (CONTRACT §13), split
     /// into chunks (`ExportChunks`), from the inbox transaction that applies the request: a
@@ -10,7 +22,7 @@ extension Outbox {
     /// object whose keys are the export document's (build it with `JSONValue(encoding:)`).
     /// A part with an item too large for one message throws (`ExportChunks.ItemTooLarge`): the
     /// request is dead-lettered with that reason, and the export fails naming this context.
-    public func answerExport(
+    func answerExport(
         _ request: EventEnvelope<DataExportRequested>, with part: JSONValue, on connection: PostgresConnection, logger: Logger
     ) async throws {
         let chunks = try ExportChunks.split(part)

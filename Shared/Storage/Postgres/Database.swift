@@ -51,15 +51,7 @@ public struct Database: Sendable, Service {
     @discardableResult
     public func query(_ query: PostgresQuery, file: String = #fileID, line: Int = #line) async throws -> Rows {
         let logger = self.logger
-        do {
-            return served(try await pool.run { client in
-                try await client.withConnection { connection in
-                    Rows(try await connection.query(query, logger: logger, file: file, line: line).collect())
-                }
-            })
-        } catch {
-            throw StorageError.classify(error)
-        }
+        return try await leased { Rows(try await $0.query(query, logger: logger, file: file, line: line).collect()) }
     }
 
     /// Runs one statement and reads its rows with `read`, on a connection leased for exactly
@@ -69,29 +61,25 @@ public struct Database: Sendable, Service {
         _ query: PostgresQuery, file: String = #fileID, line: Int = #line, read: @escaping @Sendable (PostgresRowSequence) async throws -> Result
     ) async throws -> Result {
         let logger = self.logger
-        do {
-            return served(try await pool.run { client in
-                try await client.withConnection { connection in
-                    try await read(connection.query(query, logger: logger, file: file, line: line))
-                }
-            })
-        } catch {
-            throw StorageError.classify(error)
-        }
+        return try await leased { try await read($0.query(query, logger: logger, file: file, line: line)) }
     }
 
     /// Runs a prepared statement (parsed and planned once per pooled connection, for hot
     /// paths) and returns its rows; errors come back classified.
     public func execute<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> [Statement.Row] where Statement.Row: Sendable {
         let logger = self.logger
+        return try await leased { connection in
+            var rows: [Statement.Row] = []
+            for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
+            return rows
+        }
+    }
+
+    /// `body` on a connection of the current pool, failed at once if the pool is lost; errors
+    /// come back classified.
+    private func leased<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
         do {
-            return served(try await pool.run { client in
-                try await client.withConnection { connection in
-                    var rows: [Statement.Row] = []
-                    for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
-                    return rows
-                }
-            })
+            return served(try await pool.run { client in try await client.withConnection { try await body($0) } })
         } catch {
             throw StorageError.classify(error)
         }
