@@ -33,7 +33,9 @@ bench_phase() {
   bench_wrk "$1" "$DURATION"
 }
 
-peak_rss() { awk '/VmHWM/ {printf "%.0f MB\n", $2 / 1024}' "/proc/$(cat "$STACK_DIR/services/$1.pid")/status"; }
+# rss CONTEXT [FIELD]: a context's resident set from /proc/PID/status, VmHWM (its peak, the
+# default) or VmRSS (now).
+rss() { awk -v field="${2:-VmHWM}:" '$1 == field {printf "%.0f MB\n", $2 / 1024}' "/proc/$(head -n1 "$STACK_DIR/services/$1.pid")/status"; }
 
 # The ceilings every figure is reported beside, measured in the same run.
 # static_nginx_start BODY: an nginx of its own on 127.0.0.1:4199 answering BODY as JSON (from a
@@ -72,11 +74,18 @@ bench_pgbench() {
     | awk '/latency average/ {lat=$4} /^tps/ {tps=$3} END {printf "tps=%.0f latency_avg_ms=%s\n", tps, lat}'
 }
 
-# peak_rss_all: every context's peak RSS on one line.
-peak_rss_all() {
+# rss_all [FIELD]: every context's RSS (rss) on one line.
+rss_all() {
   local context line=""
-  for context in "${CONTEXTS[@]}"; do line+="$context=$(peak_rss "$context" | tr -d ' ') "; done
+  for context in "${CONTEXTS[@]}"; do line+="$context=$(rss "$context" "${1:-VmHWM}" | tr -d ' ') "; done
   echo "$line"
+}
+
+# reset_peak_rss_all: every context's VmHWM starts again from its VmRSS (proc(5), clear_refs 5),
+# so that a peak measured afterwards is the peak under the load that follows, not the start-up's.
+reset_peak_rss_all() {
+  local context
+  for context in "${CONTEXTS[@]}"; do echo 5 > "/proc/$(head -n1 "$STACK_DIR/services/$context.pid")/clear_refs"; done
 }
 
 # The figures of a RESULT line or a pgbench line, and one as a share of its ceiling.

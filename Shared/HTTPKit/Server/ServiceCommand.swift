@@ -45,6 +45,8 @@ public struct ServiceCommand<S: ServiceDefinition>: AsyncParsableCommand {
             let logger = ServiceCommand.bootstrapLogging(configuration)
             let app = try await ServiceAssembly.make(S.self, configuration: configuration, logger: logger)
             logger.info("starting", metadata: ["port": "\(configuration.port)", "version": "\(PlatformVersion.current)"])
+            let settled = Task { await StartupPages.releaseWhenSettled(after: .seconds(10), logger: logger) }
+            defer { settled.cancel() }
             try await app.application.runService()
         }
     }
