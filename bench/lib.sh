@@ -14,6 +14,7 @@ GATEWAY=http://127.0.0.1:$GATEWAY_PORT
 bench_up() {
   trap 'scripts/stack down >/dev/null 2>&1 || true; bench_cleanup' EXIT
   scripts/stack up >/dev/null
+  rm -f "$STACK_DIR/phase-rss"
   BIN_DIR=$(release_bin_dir)
   export TOKENS_FILE=$STACK_DIR/tokens.txt
   JWT_SECRET=$DEV_JWT_SECRET "$BIN_DIR/lw-dev" token --sub bench- --count "$CUSTOMERS" --expires-in 86400 > "$TOKENS_FILE"
@@ -26,11 +27,15 @@ bench_sql() { pg_psql "$STACK_DIR" "$PG_PORT" -d "$DATABASE_NAME" -c "$1" >/dev/
 # wrk -t1 -c64 with a script; prints its RESULT line.
 bench_wrk() { wrk -t1 -c64 -d"$2" -s "$1" "$GATEWAY" | grep RESULT; }
 
-# bench_phase SCRIPT WHAT: a 5 s warm-up, then $DURATION measured; prints the RESULT line.
+# bench_phase SCRIPT WHAT: a 5 s warm-up, then $DURATION measured; prints the RESULT line. Every
+# context's peak RSS during the phase (VmHWM, reset first) goes to $STACK_DIR/phase-rss as a line
+# "WHAT: context=N MB …".
 bench_phase() {
+  reset_peak_rss_all
   bench_wrk "$1" 5s >/dev/null
   log "$2 through the gateway ($DURATION)"
   bench_wrk "$1" "$DURATION"
+  echo "$2: $(rss_all VmHWM)" >> "$STACK_DIR/phase-rss"
 }
 
 # rss CONTEXT [FIELD]: a context's resident set from /proc/PID/status, VmHWM (its peak, the

@@ -9,7 +9,7 @@
 #      (the relay publishes each write's events to the dev broker, profiles consumes them);
 #   4. the event bus end to end (lw-dev bench-events on the same PostgreSQL);
 # then prints one table — requests/s, p50, p99 and the ratio to the figure's ceiling — with every
-# context's idle RSS and its peak under the loads, and appends it, dated, with the commit, to docs/performance.md
+# context's idle RSS and its peak during each load, and appends it, dated, with the commit, to docs/performance.md
 # (APPEND=0 only prints; BENCH_LABEL names the run in its heading). Every performance claim
 # quotes this table. DURATION (default 20s) is
 # each measured phase; CUSTOMERS (10,000) and PRODUCTS (1,000) size the seeded data.
@@ -67,9 +67,8 @@ settle() {
 }
 
 # Each server has released its start-up pages by now (StartupPages, 10 s after start): its RSS
-# now is its idle figure, and its peak from here on is the peak under the loads.
+# now is its idle figure; each phase then measures its own peak.
 startup_peak=$(rss_all VmHWM) idle_rss=$(rss_all VmRSS)
-reset_peak_rss_all
 
 READ_PATH=/v1/customers/profile bench_phase bench/customer-read.lua "profile reads" > "$STACK_DIR/profile.result"
 READ_PATH=/v1/customers/loyalty bench_phase bench/customer-read.lua "loyalty account reads" > "$STACK_DIR/loyalty-read.result"
@@ -81,7 +80,6 @@ bench_phase bench/wishlist-add.lua "wishlist adds" > "$STACK_DIR/wishlist.result
 settle
 bench_phase bench/ticket-create.lua "ticket creates" > "$STACK_DIR/ticket-create.result"
 settle
-rss=$(rss_all VmHWM)
 # Indexes no statement has used since the bench database was made (pg_stat_user_indexes).
 unused=$(pg_psql "$STACK_DIR" "$PG_PORT" -d "$DATABASE_NAME" -tAc "
   SELECT string_agg(schemaname || '.' || indexrelname, ', ' ORDER BY schemaname, indexrelname) FROM pg_stat_user_indexes
@@ -120,7 +118,10 @@ table=$(
   printf '| event bus end to end (events/s; latency at 500/s) | %s | %s ms | %s ms | %s of pgbench -N |\n' \
     "$eventbus_rate" $(echo "$eventbus_latency" | awk '{print $1}') $(echo "$eventbus_latency" | awk '{print $2}') "$(ratio "$eventbus_rate" "$n_tps")"
   echo
-  echo "RSS per context — idle before the loads (VmRSS): $idle_rss; peak under the loads (VmHWM, reset when they began): $rss; start-up peak (VmHWM before that): $startup_peak"
+  echo "RSS per context: idle before the loads (VmRSS) $idle_rss; start-up peak (VmHWM then) $startup_peak."
+  echo "Peak RSS per context during each load (VmHWM, reset when it began):"
+  echo
+  sed 's/^/- /' "$STACK_DIR/phase-rss"
   echo
   echo "Indexes no statement used since the bench database was made: ${unused:-none}"
 )

@@ -37,7 +37,6 @@ public enum StartupPages {
                   let address = UnsafeMutableRawPointer(bitPattern: bounds[0])
             else { continue }
             let length = Int(bounds[1] - bounds[0])
-            _ = madvise(address, length, MADV_RANDOM)
             if madvise(address, length, adviceToPageOut) == 0 { advised += length }
         }
         return advised
@@ -50,20 +49,17 @@ public enum StartupPages {
     /// schedule done), then releases the start-up pages once.
     static func releaseWhenSettled(after delay: Duration, logger: Logger) async {
         guard (try? await Task.sleep(for: delay)) != nil else { return }
-        let before = residentMegabytes()
-        let advised = release()
-        logger.info("start-up pages released", metadata: [
-            "advisedMB": "\(advised >> 20)", "rssBeforeMB": "\(before)", "rssAfterMB": "\(residentMegabytes())",
-        ])
+        let before = kilobytes("VmRSS")
+        release()
+        logger.info("start-up pages released", metadata: ["rssBeforeMB": "\(before >> 10)", "rssAfterMB": "\(kilobytes("VmRSS") >> 10)"])
     }
 
-    /// The process's resident set (`VmRSS`), in MB, as `/proc/self/status` states it.
-    public static func residentMegabytes() -> Int {
+    /// One of the process's memory figures from `/proc/self/status` (`VmRSS`, `RssFile`, …), in KiB.
+    public static func kilobytes(_ field: String) -> Int {
         guard let status = procFile("/proc/self/status"),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-              let kilobytes = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first.flatMap({ Int($0) })
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") })
         else { return 0 }
-        return kilobytes >> 10
+        return line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first.flatMap { Int($0) } ?? 0
     }
 
     /// A file of /proc, read to its end (they state their size as 0, which file readers trust).
