@@ -18,6 +18,20 @@ bench_up() {
   BIN_DIR=$(release_bin_dir)
   export TOKENS_FILE=$STACK_DIR/tokens.txt
   JWT_SECRET=$DEV_JWT_SECRET "$BIN_DIR/lw-dev" token --sub bench- --count "$CUSTOMERS" --expires-in 86400 > "$TOKENS_FILE"
+  settle_start_up
+}
+
+# Waits until every server has run 12 s, so each has handed back its start-up pages
+# (StartupPages, 10 s after start), then keeps their start-up peak in STARTUP_PEAK_RSS and resets
+# their peaks: what `rss` reports from here on is the peak under the benchmark's own load.
+settle_start_up() {
+  local context pid
+  for context in "${CONTEXTS[@]}"; do
+    pid=$(head -n1 "$STACK_DIR/services/$context.pid")
+    while [ "$(ps -o etimes= -p "$pid" | tr -d ' ')" -lt 12 ]; do sleep 1; done
+  done
+  STARTUP_PEAK_RSS=$(rss_all VmHWM)
+  reset_peak_rss_all
 }
 
 bench_cleanup() { stop_pid "$STACK_DIR/static/nginx.pid" static-nginx; }

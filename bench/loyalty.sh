@@ -29,4 +29,4 @@ log "account reads through the gateway ($DURATION)"
 reads=$(bench_wrk bench/customer-read.lua "$DURATION")
 echo "POST /v1/customers/loyalty/transactions: $writes"
 echo "GET /v1/customers/loyalty:               $reads"
-echo "loyalty peak RSS:                        $(rss loyalty)"
+echo "loyalty peak RSS:                        $(rss loyalty) under the load (start-up peaks: $STARTUP_PEAK_RSS)"

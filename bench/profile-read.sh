@@ -25,4 +25,4 @@ log "static JSON from nginx ($DURATION)"
 static=$(static_nginx_wrk "$DURATION")
 echo "GET /v1/customers/profile: $profile"
 echo "nginx static JSON:         $static"
-echo "profiles peak RSS:         $(rss profiles)"
+echo "profiles peak RSS:         $(rss profiles) under the load (start-up peaks: $STARTUP_PEAK_RSS)"

@@ -66,9 +66,9 @@ settle() {
   bench_sql "CHECKPOINT"
 }
 
-# Each server has released its start-up pages by now (StartupPages, 10 s after start): its RSS
-# now is its idle figure; each phase then measures its own peak.
-startup_peak=$(rss_all VmHWM) idle_rss=$(rss_all VmRSS)
+# Each server has handed back its start-up pages (bench_up): its RSS now is its idle figure, and
+# each phase measures its own peak.
+idle_rss=$(rss_all VmRSS)
 
 READ_PATH=/v1/customers/profile bench_phase bench/customer-read.lua "profile reads" > "$STACK_DIR/profile.result"
 READ_PATH=/v1/customers/loyalty bench_phase bench/customer-read.lua "loyalty account reads" > "$STACK_DIR/loyalty-read.result"
@@ -118,7 +118,7 @@ table=$(
   printf '| event bus end to end (events/s; latency at 500/s) | %s | %s ms | %s ms | %s of pgbench -N |\n' \
     "$eventbus_rate" $(echo "$eventbus_latency" | awk '{print $1}') $(echo "$eventbus_latency" | awk '{print $2}') "$(ratio "$eventbus_rate" "$n_tps")"
   echo
-  echo "RSS per context: idle before the loads (VmRSS) $idle_rss; start-up peak (VmHWM then) $startup_peak."
+  echo "RSS per context: idle before the loads (VmRSS) $idle_rss; start-up peak $STARTUP_PEAK_RSS."
   echo "Peak RSS per context during each load (VmHWM, reset when it began):"
   echo
   sed 's/^/- /' "$STACK_DIR/phase-rss"

@@ -10,8 +10,8 @@
 #    cached for the other three).
 # 3. With the local stack up (scripts/stack up), each context in turn: the native server is
 #    stopped, the image runs on the host network in its place, and health, readiness, the
-#    image's HEALTHCHECK and one route through the gateway are checked; then SIGTERM, and the
-#    native server comes back.
+#    image's HEALTHCHECK and one route through the gateway are checked, its idle RSS is read;
+#    then SIGTERM, and the native server comes back.
 #
 # podman runs as root here with cgroupfs and runc and explicit ulimits: the default crun and
 # systemd settings fail on this machine's cgroups and limits. IMAGES_DIR (default
@@ -110,8 +110,8 @@ run_images() {
   source "${STACK_DIR:-$REPO_ROOT/.stack}/ports.env"
   curl -fsS -o /dev/null "http://127.0.0.1:$GATEWAY_PORT/health" || die "start the local stack first: scripts/stack up"
   local token; token=$(scripts/token --sub image-check)
-  local context port name started ready_ms code health stop_started
-  printf '%-11s %-9s %-9s %-9s %-8s %-10s %s\n' context size ready-in route health stop exit >"$WORK/summary.txt"
+  local context port name started ready_ms code health stop_started pid rss
+  printf '%-11s %-9s %-9s %-9s %-8s %-9s %-10s %s\n' context size ready-in route health idle-rss stop exit >"$WORK/summary.txt"
   for context in "${CONTEXTS[@]}"; do
     port=$(eval echo "\$$(echo "$context" | tr a-z A-Z)_PORT") name=lw-check-$context
     scripts/stack stop "$context" >/dev/null
@@ -126,12 +126,17 @@ run_images() {
     curl -fsS -o /dev/null "http://127.0.0.1:$GATEWAY_PORT/health/$context" || die "the gateway does not reach $context's image"
     code=$(check_route "$context" "$GATEWAY_PORT" "$token")
     health=$("${PODMAN[@]}" healthcheck run "$name" >/dev/null 2>&1 && echo healthy || echo unhealthy)
+    # Idle RSS once the server has handed back its start-up pages (10 s after start), which it
+    # can do in the image only because it owns its binary.
+    pid=$("${PODMAN[@]}" inspect -f '{{.State.Pid}}' "$name")
+    while [ "$(ps -o etimes= -p "$pid" | tr -d ' ')" -lt 15 ]; do sleep 1; done
+    rss=$(awk '/^VmRSS/ {printf "%.0fMB", $2 / 1024}' "/proc/$pid/status")
     stop_started=$(date +%s%N)
     "${PODMAN[@]}" stop -t 20 "$name" >/dev/null
     local exit_code; exit_code=$("${PODMAN[@]}" inspect -f '{{.State.ExitCode}}' "$name")
-    printf '%-11s %-9s %-9s %-9s %-8s %-10s %s\n' "$context" \
+    printf '%-11s %-9s %-9s %-9s %-8s %-9s %-10s %s\n' "$context" \
       "$("${PODMAN[@]}" image inspect -f '{{.Size}}' "lomash-wood/$context" | awk '{printf "%.0fMB", $1/1e6}')" \
-      "${ready_ms}ms" "$code" "$health" "$(( ($(date +%s%N) - stop_started) / 1000000 ))ms" "$exit_code" >>"$WORK/summary.txt"
+      "${ready_ms}ms" "$code" "$health" "$rss" "$(( ($(date +%s%N) - stop_started) / 1000000 ))ms" "$exit_code" >>"$WORK/summary.txt"
     "${PODMAN[@]}" rm -f "$name" >/dev/null
     STACK_BIN_DIR=$BIN_DIR scripts/stack up >/dev/null 2>&1 || die "the native $context did not come back"
     [ "$code" = 200 ] && [ "$health" = healthy ] && [ "$exit_code" = 0 ] || { cat "$WORK/summary.txt"; die "$context's image failed a check"; }

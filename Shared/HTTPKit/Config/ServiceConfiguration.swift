@@ -32,7 +32,7 @@ public struct ServiceConfiguration: Sendable {
         self.host = try env.string("HOST", default: "127.0.0.1")
         self.port = try env.int("PORT", default: defaultPort, range: 1...65535)
         let schema = try env.string("DATABASE_SCHEMA", default: service)
-        let poolSize = try env.int("DATABASE_POOL_SIZE", default: 16, range: 1...200)
+        let poolSize = try env.int("DATABASE_POOL_SIZE", default: 8, range: 1...200)
         self.database = try env.parsed("DATABASE_URL") { url throws(InvalidSetting) in
             try DatabaseConfiguration(url: url, schema: schema, maxConnections: poolSize)
         }
