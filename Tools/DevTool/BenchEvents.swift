@@ -19,6 +19,8 @@ struct BenchEvents: AsyncParsableCommand {
     @Option(help: "Events per second in the latency run.") var rate = 500
     @Option(help: "Seconds of the latency run.") var seconds = 20
     @Option(help: "Partitions of the benchmark topic.") var partitions: Int32 = 6
+    @Flag(help: "Apply each event with a statement of its own (a plain `on` handler) instead of each run in one statement (`onBatch`, as the hot projections do).")
+    var perEvent = false
     @Option(name: .customLong("property"), help: "A librdkafka property for producer and consumer, name=value (repeatable).") var properties: [String] = []
 
     struct Tick: EventPayload { let n: Int }
@@ -41,8 +43,16 @@ struct BenchEvents: AsyncParsableCommand {
         }
         let outbox = Outbox(source: "bench", schema: schema)
         var handlers = EventHandlers()
-        handlers.on(topic) { event, connection in
-            try await connection.query("INSERT INTO effects (event_id, n) VALUES (\(event.id), \(event.payload.n))", logger: logger)
+        if perEvent {
+            handlers.on(topic) { event, connection in
+                try await connection.query("INSERT INTO effects (event_id, n) VALUES (\(event.id), \(event.payload.n))", logger: logger)
+            }
+        } else {
+            handlers.onBatch(topic) { events, connection in
+                try await connection.query(
+                    "INSERT INTO effects (event_id, n) SELECT * FROM unnest(\(events.map(\.id))::uuid[], \(events.map(\.payload.n))::int8[])",
+                    logger: logger)
+            }
         }
         let producer = try KafkaProducer(kafka, logger: logger)
         let relay = OutboxRelay(database: database, producer: producer, outbox: outbox, logger: logger)

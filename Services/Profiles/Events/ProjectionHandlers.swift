@@ -8,38 +8,47 @@ enum ProjectionHandlers {
     static func register(on handlers: inout EventHandlers, runtime: Runtime) {
         let logger = runtime.logger
 
-        handlers.on(Topics.loyaltyAccountUpdated) { event, connection in
-            let p = event.payload
+        // Every loyalty write, wishlist change and ticket change lands here: one statement a run.
+        handlers.onBatch(Topics.loyaltyAccountUpdated) { events, connection in
+            let newest = events.newestPerKey { $0.payload.userId }
             try await connection.query("""
                 INSERT INTO loyalty_summaries (user_id, points, lifetime_points, tier, event_at)
-                VALUES (\(p.userId), \(p.points), \(p.lifetimePoints), \(p.tier), \(event.occurredAt))
+                SELECT * FROM unnest(\(newest.map(\.payload.userId))::text[], \(newest.map(\.payload.points))::int8[],
+                    \(newest.map(\.payload.lifetimePoints))::int8[], \(newest.map(\.payload.tier))::text[],
+                    \(newest.map(\.occurredAt))::timestamptz[])
                 ON CONFLICT (user_id) DO UPDATE SET points = EXCLUDED.points, lifetime_points = EXCLUDED.lifetime_points,
                     tier = EXCLUDED.tier, event_at = EXCLUDED.event_at
                 WHERE loyalty_summaries.event_at <= EXCLUDED.event_at
                 """, logger: logger)
         }
 
-        handlers.on(Topics.wishlistUpdated) { event, connection in
+        handlers.onBatch(Topics.wishlistUpdated) { events, connection in
+            let newest = events.newestPerKey { $0.payload.userId }
             try await connection.query("""
                 INSERT INTO wishlist_summaries (user_id, item_count, event_at)
-                VALUES (\(event.payload.userId), \(event.payload.itemCount), \(event.occurredAt))
+                SELECT * FROM unnest(\(newest.map(\.payload.userId))::text[], \(newest.map(\.payload.itemCount))::int8[],
+                    \(newest.map(\.occurredAt))::timestamptz[])
                 ON CONFLICT (user_id) DO UPDATE SET item_count = EXCLUDED.item_count, event_at = EXCLUDED.event_at
                 WHERE wishlist_summaries.event_at <= EXCLUDED.event_at
                 """, logger: logger)
         }
 
-        handlers.on(Topics.supportTicketCreated) { event, connection in
-            let t = event.payload
-            try await upsertTicket(
-                id: t.ticketId, userId: t.userId, ref: t.ticketRef, subject: t.subject, status: t.status,
-                priority: t.priority, updatedAt: t.createdAt, eventAt: event.occurredAt, connection, logger)
+        handlers.onBatch(Topics.supportTicketCreated) { events, connection in
+            try await upsertTickets(events.newestPerKey { $0.payload.ticketId }.map { event in
+                let t = event.payload
+                return TicketRow(
+                    id: t.ticketId, userId: t.userId, ref: t.ticketRef, subject: t.subject, status: t.status,
+                    priority: t.priority, updatedAt: t.createdAt, eventAt: event.occurredAt)
+            }, connection, logger)
         }
 
-        handlers.on(Topics.supportTicketUpdated) { event, connection in
-            let t = event.payload
-            try await upsertTicket(
-                id: t.ticketId, userId: t.userId, ref: t.ticketRef, subject: t.subject, status: t.status,
-                priority: t.priority, updatedAt: t.updatedAt, eventAt: event.occurredAt, connection, logger)
+        handlers.onBatch(Topics.supportTicketUpdated) { events, connection in
+            try await upsertTickets(events.newestPerKey { $0.payload.ticketId }.map { event in
+                let t = event.payload
+                return TicketRow(
+                    id: t.ticketId, userId: t.userId, ref: t.ticketRef, subject: t.subject, status: t.status,
+                    priority: t.priority, updatedAt: t.updatedAt, eventAt: event.occurredAt)
+            }, connection, logger)
         }
 
         handlers.on(Topics.orderPaymentSucceeded) { event, connection in
@@ -71,13 +80,18 @@ enum ProjectionHandlers {
         }
     }
 
-    private static func upsertTicket(
-        id: UUID, userId: String, ref: String, subject: String, status: String, priority: String,
-        updatedAt: Date, eventAt: Date, _ connection: PostgresConnection, _ logger: Logger
-    ) async throws {
+    private struct TicketRow {
+        let id: UUID, userId: String, ref: String, subject: String, status: String, priority: String
+        let updatedAt: Date, eventAt: Date
+    }
+
+    /// One row per ticket (the caller keeps the newest event of each).
+    private static func upsertTickets(_ rows: [TicketRow], _ connection: PostgresConnection, _ logger: Logger) async throws {
         try await connection.query("""
             INSERT INTO support_tickets (ticket_id, user_id, ticket_ref, subject, status, priority, updated_at, event_at)
-            VALUES (\(id), \(userId), \(ref), \(subject), \(status), \(priority), \(updatedAt), \(eventAt))
+            SELECT * FROM unnest(\(rows.map(\.id))::uuid[], \(rows.map(\.userId))::text[], \(rows.map(\.ref))::text[],
+                \(rows.map(\.subject))::text[], \(rows.map(\.status))::text[], \(rows.map(\.priority))::text[],
+                \(rows.map(\.updatedAt))::timestamptz[], \(rows.map(\.eventAt))::timestamptz[])
             ON CONFLICT (ticket_id) DO UPDATE SET subject = EXCLUDED.subject, status = EXCLUDED.status,
                 priority = EXCLUDED.priority, updated_at = EXCLUDED.updated_at, event_at = EXCLUDED.event_at
             WHERE support_tickets.event_at <= EXCLUDED.event_at

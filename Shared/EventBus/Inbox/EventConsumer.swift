@@ -9,7 +9,8 @@ import Storage
 ///
 /// Messages arrive in batches (whatever the broker had ready, up to 500). A batch is applied
 /// in one transaction, in order: record the event ids in `processed_events` (duplicates are
-/// skipped) and run the handlers of the new ones. Only after the commit are the offsets
+/// skipped) and run the handlers of the new ones, each run of consecutive events of one
+/// topic handed to that topic's handlers together (`EventHandlers.onBatch`). Only after the commit are the offsets
 /// stored. If the batch transaction fails, its events are applied one by one, each with its
 /// own retries, so one bad event cannot hold back the others. A message that cannot be
 /// decoded goes straight to `<topic>.dlq`; a handler that keeps failing is retried with
@@ -150,14 +151,27 @@ public final class EventConsumer: Service, Sendable {
                 """, logger: logger)
             var new = Set(try await inserted.values(UUID.self))
             var applied: [Bool] = []
+            var run: [any DecodedEvent] = []
             for event in events {
                 // An id seen twice in one batch is applied once.
                 let isNew = new.remove(event.id) != nil
-                if isNew { try await event.apply(on: connection) }
                 applied.append(isNew)
+                guard isNew else { continue }
+                if let topic = run.first?.topic, topic != event.topic {
+                    try await self.applyRun(run, on: connection)
+                    run = []
+                }
+                run.append(event)
             }
+            if !run.isEmpty { try await self.applyRun(run, on: connection) }
             return applied
         }
+    }
+
+    /// Consecutive new events of one topic, handed to its handlers together.
+    private func applyRun(_ run: [any DecodedEvent], on connection: PostgresConnection) async throws {
+        guard let apply = handlers.appliers[run[0].topic] else { return }
+        try await apply(run, connection)
     }
 
     private func record(_ topics: [String], applied: [Bool], since started: ContinuousClock.Instant) {

@@ -11,29 +11,49 @@ import Storage
 /// that the event was processed, or not at all. A topic may have several handlers (a shared
 /// projection and the context's own reaction to the same event): they run in the order they
 /// were registered, in that one transaction.
+///
+/// A hot topic may take its events a run at a time instead (`onBatch`): the consumer hands
+/// it each run of consecutive new events of that topic in a batch, in order, so a projection
+/// can write the whole run in one statement rather than one round trip per event.
 public struct EventHandlers: Sendable {
     public typealias Handler<Payload: EventPayload> = @Sendable (EventEnvelope<Payload>, PostgresConnection) async throws -> Void
+    public typealias BatchHandler<Payload: EventPayload> = @Sendable ([EventEnvelope<Payload>], PostgresConnection) async throws -> Void
 
     private(set) var decoders: [String: @Sendable ([UInt8]) throws -> any DecodedEvent] = [:]
-    /// Each topic's handlers chained into one `Handler<Payload>`, kept to chain the next one on.
+    /// Applies a run of one topic's decoded events with that topic's handlers.
+    private(set) var appliers: [String: @Sendable ([any DecodedEvent], PostgresConnection) async throws -> Void] = [:]
+    /// Each topic's handlers chained into one `BatchHandler<Payload>`, kept to chain the next one on.
     private var chains: [String: any Sendable] = [:]
 
     public init() {}
 
     public mutating func on<Payload>(_ topic: Topic<Payload>, _ handler: @escaping Handler<Payload>) {
+        onBatch(topic) { events, connection in
+            for event in events { try await handler(event, connection) }
+        }
+    }
+
+    /// Registers a handler that receives a run of consecutive events of `topic` (at least
+    /// one), in the order they were consumed. Each handler of a topic sees the whole run
+    /// before the next handler runs.
+    public mutating func onBatch<Payload>(_ topic: Topic<Payload>, _ handler: @escaping BatchHandler<Payload>) {
         var chain = handler
         if let registered = chains[topic.name] {
-            guard let earlier = registered as? Handler<Payload> else {
+            guard let earlier = registered as? BatchHandler<Payload> else {
                 preconditionFailure("\(topic.name) has handlers for two payload types")
             }
-            chain = { event, connection in
-                try await earlier(event, connection)
-                try await handler(event, connection)
+            chain = { events, connection in
+                try await earlier(events, connection)
+                try await handler(events, connection)
             }
         }
         chains[topic.name] = chain
-        decoders[topic.name] = { [chain] bytes in
-            BoundEvent(topic: topic.name, envelope: try JSONCoding.decoder.decode(EventEnvelope<Payload>.self, from: Data(bytes)), handler: chain)
+        decoders[topic.name] = { bytes in
+            BoundEvent(topic: topic.name, envelope: try JSONCoding.decoder.decode(EventEnvelope<Payload>.self, from: Data(bytes)))
+        }
+        appliers[topic.name] = { [chain] events, connection in
+            // The consumer groups a run by topic, and this topic's decoder made each of them.
+            try await chain(events.map { ($0 as! BoundEvent<Payload>).envelope }, connection)
         }
     }
 
@@ -45,16 +65,27 @@ public struct EventHandlers: Sendable {
 protocol DecodedEvent: Sendable {
     var id: UUID { get }
     var topic: String { get }
-    func apply(on connection: PostgresConnection) async throws
 }
 
 struct BoundEvent<Payload: EventPayload>: DecodedEvent {
     let topic: String
     let envelope: EventEnvelope<Payload>
-    let handler: EventHandlers.Handler<Payload>
 
     var id: UUID { envelope.id }
-    func apply(on connection: PostgresConnection) async throws {
-        try await handler(envelope, connection)
+}
+
+extension Array {
+    /// For a projection's batch upsert: the newest event per key (by `occurredAt`; of equal
+    /// times the later one, as arrival order decides for single events), in their original
+    /// order. One `INSERT … ON CONFLICT DO UPDATE` may not touch a row twice.
+    public func newestPerKey<Payload, Key: Hashable>(_ key: (EventEnvelope<Payload>) -> Key) -> [EventEnvelope<Payload>]
+    where Element == EventEnvelope<Payload> {
+        var newest: [Key: Int] = [:]
+        for (index, event) in enumerated() {
+            let k = key(event)
+            if let kept = newest[k], self[kept].occurredAt > event.occurredAt { continue }
+            newest[k] = index
+        }
+        return newest.values.sorted().map { self[$0] }
     }
 }

@@ -22,12 +22,17 @@ public enum CustomerNames {
         """
 
     public static func register(on handlers: inout EventHandlers, logger: Logger) {
-        handlers.on(Topics.profileUpdated) { event, connection in
-            let p = event.payload
-            try await save(p.userId, firstName: p.firstName, lastName: p.lastName, at: event.occurredAt, connection, logger)
+        handlers.onBatch(Topics.profileUpdated) { events, connection in
+            let newest = events.newestPerKey { $0.payload.userId }
+            try await save(
+                newest.map(\.payload.userId), firstNames: newest.map(\.payload.firstName), lastNames: newest.map(\.payload.lastName),
+                at: newest.map(\.occurredAt), connection, logger)
         }
-        handlers.on(Topics.profileAnonymized) { event, connection in
-            try await save(event.payload.userId, firstName: nil, lastName: nil, at: event.occurredAt, connection, logger)
+        handlers.onBatch(Topics.profileAnonymized) { events, connection in
+            let newest = events.newestPerKey { $0.payload.userId }
+            let scrubbed = [String?](repeating: nil, count: newest.count)
+            try await save(
+                newest.map(\.payload.userId), firstNames: scrubbed, lastNames: scrubbed, at: newest.map(\.occurredAt), connection, logger)
         }
     }
 
@@ -38,11 +43,14 @@ public enum CustomerNames {
         return "\(first) \(initial.uppercased())."
     }
 
+    /// One row per user (the caller keeps the newest event of each), in one statement.
     private static func save(
-        _ userId: String, firstName: String?, lastName: String?, at: Date, _ connection: PostgresConnection, _ logger: Logger
+        _ userIds: [String], firstNames: [String?], lastNames: [String?], at: [Date], _ connection: PostgresConnection, _ logger: Logger
     ) async throws {
         try await connection.query("""
-            INSERT INTO customer_names (user_id, first_name, last_name, event_at) VALUES (\(userId), \(firstName), \(lastName), \(at))
+            INSERT INTO customer_names (user_id, first_name, last_name, event_at)
+            SELECT * FROM unnest(\(userIds)::text[], \(NullableArray(firstNames))::text[], \(NullableArray(lastNames))::text[],
+                \(at)::timestamptz[])
             ON CONFLICT (user_id) DO UPDATE SET first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name, event_at = EXCLUDED.event_at
             WHERE customer_names.event_at <= EXCLUDED.event_at
             """, logger: logger)
