@@ -36,10 +36,23 @@ ensure_packages() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# Every release build links the Swift runtime and Foundation statically, as the images do: the
-# binaries users run, and one set of build flags, so no build relinks another's products.
-RELEASE_BUILD=(-c release --static-swift-stdlib)
-release_build() { (cd "$REPO_ROOT" && swift build "${RELEASE_BUILD[@]}" "$@"); }
+# Every release build (scripts/stack, the benchmarks, scripts/token) uses one set of flags, the
+# images' too (compose/Dockerfile), so no build relinks another's products: the Swift runtime and
+# Foundation linked statically, each function in a section of its own, and the functions the
+# servers run laid out together (scripts/lib/hot-functions.txt, made by bench/hot-functions.sh),
+# so that the code a server runs spans few pages (docs/performance.md, "Memory: the code that
+# runs, laid out together").
+RELEASE_BUILD=(-c release --static-swift-stdlib -Xswiftc -Xfrontend -Xswiftc -function-sections
+  -Xlinker "--section-ordering-file=$REPO_ROOT/scripts/lib/hot-functions.txt")
+# The Swift driver does not compile again when only frontend flags change, so a build folder
+# whose release objects were made with other flags loses them first (one full compile).
+release_build() {
+  local stamp=$REPO_ROOT/.build/release-flags
+  if [ -d "$REPO_ROOT/.build" ] && [ "$(cat "$stamp" 2>/dev/null)" != "${RELEASE_BUILD[*]}" ]; then
+    find "$REPO_ROOT/.build" -path '*/release/*.build/*.swift.o' -delete
+  fi
+  (cd "$REPO_ROOT" && swift build "${RELEASE_BUILD[@]}" "$@") && echo "${RELEASE_BUILD[*]}" > "$stamp"
+}
 release_bin_dir() { (cd "$REPO_ROOT" && swift build "${RELEASE_BUILD[@]}" --show-bin-path); }
 
 # A free TCP port on 127.0.0.1.
