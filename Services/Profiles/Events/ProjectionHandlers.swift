@@ -34,21 +34,11 @@ enum ProjectionHandlers {
         }
 
         handlers.onBatch(Topics.supportTicketCreated) { events, connection in
-            try await upsertTickets(events.newestPerKey { $0.payload.ticketId }.map { event in
-                let t = event.payload
-                return TicketRow(
-                    id: t.ticketId, userId: t.userId, ref: t.ticketRef, subject: t.subject, status: t.status,
-                    priority: t.priority, updatedAt: t.createdAt, eventAt: event.occurredAt)
-            }, connection, logger)
+            try await upsertTickets(events.newestPerKey { $0.payload.ticketId }.map(TicketRow.init), connection, logger)
         }
 
         handlers.onBatch(Topics.supportTicketUpdated) { events, connection in
-            try await upsertTickets(events.newestPerKey { $0.payload.ticketId }.map { event in
-                let t = event.payload
-                return TicketRow(
-                    id: t.ticketId, userId: t.userId, ref: t.ticketRef, subject: t.subject, status: t.status,
-                    priority: t.priority, updatedAt: t.updatedAt, eventAt: event.occurredAt)
-            }, connection, logger)
+            try await upsertTickets(events.newestPerKey { $0.payload.ticketId }.map(TicketRow.init), connection, logger)
         }
 
         handlers.on(Topics.orderPaymentSucceeded) { event, connection in
@@ -80,9 +70,22 @@ enum ProjectionHandlers {
         }
     }
 
+    /// A row of `support_tickets`: a ticket as its newest event shows it.
     private struct TicketRow {
         let id: UUID, userId: String, ref: String, subject: String, status: String, priority: String
         let updatedAt: Date, eventAt: Date
+
+        init(_ event: EventEnvelope<SupportTicketCreated>) {
+            let t = event.payload
+            (id, userId, ref, subject, status, priority) = (t.ticketId, t.userId, t.ticketRef, t.subject, t.status, t.priority)
+            (updatedAt, eventAt) = (t.createdAt, event.occurredAt)
+        }
+
+        init(_ event: EventEnvelope<SupportTicketUpdated>) {
+            let t = event.payload
+            (id, userId, ref, subject, status, priority) = (t.ticketId, t.userId, t.ticketRef, t.subject, t.status, t.priority)
+            (updatedAt, eventAt) = (t.updatedAt, event.occurredAt)
+        }
     }
 
     /// One row per ticket (the caller keeps the newest event of each).
