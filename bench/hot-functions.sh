@@ -35,5 +35,5 @@ for symbol, _ in counts.most_common():
 # The build does not track the list as an input: remove the linked programs so the next release
 # build links them again with it.
 bin=$(release_bin_dir)
-rm -f "$bin/profiles" "$bin/engagement" "$bin/support" "$bin/loyalty" "$bin/lw-dev" "$bin/kafka-dev-broker"
+for program in "${CONTEXTS[@]}" lw-dev kafka-dev-broker; do rm -f "$bin/$program"; done
 log "scripts/lib/hot-functions.txt: $(wc -l < scripts/lib/hot-functions.txt) functions; the next release build links with it"

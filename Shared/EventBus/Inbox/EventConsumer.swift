@@ -88,7 +88,7 @@ public final class EventConsumer: Service, Sendable {
     func process(_ batch: [KafkaMessage]) async -> Bool {
         var decoded: [(message: KafkaMessage, event: any DecodedEvent)] = []
         for message in batch {
-            guard let decode = handlers.decoders[message.topic] else { continue }
+            guard let decode = handlers.byTopic[message.topic]?.decode else { continue }
             do {
                 decoded.append((message, try decode(message.value)))
             } catch {
@@ -168,10 +168,10 @@ public final class EventConsumer: Service, Sendable {
         }
     }
 
-    /// Consecutive new events of one topic, handed to its handlers together.
+    /// Consecutive new events of one topic (decoded, so the topic has handlers), handed to
+    /// its handlers together.
     private func applyRun(_ run: [any DecodedEvent], on connection: PostgresConnection) async throws {
-        guard let apply = handlers.appliers[run[0].topic] else { return }
-        try await apply(run, connection)
+        try await handlers.byTopic[run[0].topic]?.apply(run, connection)
     }
 
     private func record(_ topics: [String], applied: [Bool], since started: ContinuousClock.Instant) {

@@ -19,9 +19,13 @@ public struct EventHandlers: Sendable {
     public typealias Handler<Payload: EventPayload> = @Sendable (EventEnvelope<Payload>, PostgresConnection) async throws -> Void
     public typealias BatchHandler<Payload: EventPayload> = @Sendable ([EventEnvelope<Payload>], PostgresConnection) async throws -> Void
 
-    private(set) var decoders: [String: @Sendable ([UInt8]) throws -> any DecodedEvent] = [:]
-    /// Applies a run of one topic's decoded events with that topic's handlers.
-    private(set) var appliers: [String: @Sendable ([any DecodedEvent], PostgresConnection) async throws -> Void] = [:]
+    /// What the consumer does with each topic: decode a message, apply a run of decoded events.
+    struct TopicHandling: Sendable {
+        let decode: @Sendable ([UInt8]) throws -> any DecodedEvent
+        let apply: @Sendable ([any DecodedEvent], PostgresConnection) async throws -> Void
+    }
+
+    private(set) var byTopic: [String: TopicHandling] = [:]
     /// Each topic's handlers chained into one `BatchHandler<Payload>`, kept to chain the next one on.
     private var chains: [String: any Sendable] = [:]
 
@@ -48,17 +52,18 @@ public struct EventHandlers: Sendable {
             }
         }
         chains[topic.name] = chain
-        decoders[topic.name] = { bytes in
-            BoundEvent(topic: topic.name, envelope: try JSONCoding.decoder.decode(EventEnvelope<Payload>.self, from: Data(bytes)))
-        }
-        appliers[topic.name] = { [chain] events, connection in
-            // The consumer groups a run by topic, and this topic's decoder made each of them.
-            try await chain(events.map { ($0 as! BoundEvent<Payload>).envelope }, connection)
-        }
+        byTopic[topic.name] = TopicHandling(
+            decode: { bytes in
+                BoundEvent(topic: topic.name, envelope: try JSONCoding.decoder.decode(EventEnvelope<Payload>.self, from: Data(bytes)))
+            },
+            apply: { [chain] events, connection in
+                // The consumer groups a run by topic, and this topic's `decode` made each of them.
+                try await chain(events.map { ($0 as! BoundEvent<Payload>).envelope }, connection)
+            })
     }
 
-    public var topics: [String] { decoders.keys.sorted() }
-    public var isEmpty: Bool { decoders.isEmpty }
+    public var topics: [String] { byTopic.keys.sorted() }
+    public var isEmpty: Bool { byTopic.isEmpty }
 }
 
 /// An event decoded for its topic, ready to apply.
