@@ -120,7 +120,7 @@ struct PrivacyStore: Sendable {
             logger.info("export part ignored: the export is no longer waiting for it", metadata: metadata)
             return
         }
-        let body = String(decoding: try JSONCoding.encoder.encode(part.part), as: UTF8.self)
+        let body = try JSONCoding.encoder.encodeToString(part.part)
         let complete = try await connection.query("""
             WITH kept AS (
                 INSERT INTO privacy_export_parts (export_id, context, chunk, chunks, part)

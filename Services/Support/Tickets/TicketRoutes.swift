@@ -39,7 +39,7 @@ struct TicketRoutes {
                 return SuccessBody(Listing(tickets: tickets), meta: page.meta(total: total))
             }
             // A customer's own list is cached; staff views are not (they span customers).
-            guard !principal.role.isStaff else { return Response.json(status: .ok, try JSONCoding.encoder.encode(try await list())) }
+            guard !principal.role.isStaff else { return Response.json(status: .ok, try JSONCoding.encoder.bytes(try await list())) }
             return try await store.runtime.cache.response(store.listKey(filters, page: page), group: store.listGroup(principal.userId), load: list)
         }
 

@@ -38,7 +38,7 @@ public struct Outbox: Sendable {
 
     /// Adds a prepared envelope (one statement; the relay is woken after the commit).
     public func enqueue<Payload>(_ event: EventEnvelope<Payload>, on connection: PostgresConnection, logger: Logger) async throws {
-        let value = String(decoding: try JSONCoding.encoder.encode(event), as: UTF8.self)
+        let value = try JSONCoding.encoder.encodeToString(event)
         try await connection.query(
             "INSERT INTO outbox (id, topic, key, value) VALUES (\(event.id), \(event.type), \(event.userId), \(value))", logger: logger)
         await wakeRelayAfterCommit()
@@ -63,7 +63,7 @@ public struct Outbox: Sendable {
         rows.ids.append(event.id)
         rows.topics.append(event.type)
         rows.keys.append(event.userId)
-        rows.values.append(String(decoding: try JSONCoding.encoder.encode(event), as: UTF8.self))
+        rows.values.append(try JSONCoding.encoder.encodeToString(event))
     }
 
     /// Wakes the relays of the running service instances (`NOTIFY`), for a process that wrote

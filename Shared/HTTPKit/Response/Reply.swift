@@ -49,7 +49,7 @@ public struct Reply<Payload: Encodable & Sendable>: ResponseGenerator, Sendable 
     public static func page(_ data: Payload, _ meta: PageMeta) -> Reply { Reply(data, meta: meta) }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        Response.json(status: status, try JSONCoding.encoder.encode(envelope))
+        Response.json(status: status, try JSONCoding.encoder.bytes(envelope))
     }
 }
 
@@ -86,6 +86,13 @@ extension Response {
             status: status,
             headers: [.contentType: "application/json; charset=utf-8", .contentLength: String(buffer.readableBytes)],
             body: .init(byteBuffer: buffer))
+    }
+
+    public static func json(status: HTTPResponse.Status, _ body: [UInt8]) -> Response {
+        Response(
+            status: status,
+            headers: [.contentType: "application/json; charset=utf-8", .contentLength: String(body.count)],
+            body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
     public static func json(status: HTTPResponse.Status, _ body: Data, headers: HTTPFields = [:]) -> Response {

@@ -44,14 +44,14 @@ struct OperationalRoutes: Sendable {
 
     func register(on router: Router<AppContext>) {
         router.get("/health") { _, _ in
-            Response.json(status: .ok, try JSONCoding.encoder.encode(Health(
+            Response.json(status: .ok, try JSONCoding.encoder.bytes(Health(
                 service: service, version: version,
                 uptimeSeconds: Int((ContinuousClock.now - started).components.seconds))))
         }
         router.get("/health/ready") { _, _ in
             let ready = await readiness()
             let status: HTTPResponse.Status = ready.status == "unavailable" ? .serviceUnavailable : .ok
-            return Response.json(status: status, try JSONCoding.encoder.encode(ready))
+            return Response.json(status: status, try JSONCoding.encoder.bytes(ready))
         }
         router.get("/metrics") { _, _ in
             Response(

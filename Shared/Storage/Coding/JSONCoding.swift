@@ -3,7 +3,10 @@ import Foundation
 /// The JSON coders every response, body and event uses, built once per process.
 public enum JSONCoding {
     /// Timestamps leave as ISO 8601 UTC with milliseconds (`2026-11-25T12:00:00.000Z`).
-    public static let encoder: JSONEncoder = {
+    public static let encoder = StreamingJSONEncoder(fallback: foundationEncoder)
+
+    /// Foundation's encoder with the same conventions, for what `encoder` cannot stream.
+    static let foundationEncoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()

@@ -23,6 +23,24 @@ public struct LowercaseID: Codable, Sendable, Hashable {
 }
 
 extension UUID {
-    /// The id as every response, event and log line writes it.
-    public var lowercasedString: String { uuidString.lowercased() }
+    /// The id as every response, event and log line writes it. Written digit by digit:
+    /// `uuidString` formats through `snprintf`, and lowering its case copies it again.
+    public var lowercasedString: String {
+        String(unsafeUninitializedCapacity: 36) { text in
+            withUnsafeBytes(of: uuid) { bytes in
+                func hex(_ digit: UInt8) -> UInt8 { digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10 }
+                var index = 0
+                for (position, byte) in bytes.enumerated() {
+                    if position == 4 || position == 6 || position == 8 || position == 10 {
+                        text[index] = UInt8(ascii: "-")
+                        index += 1
+                    }
+                    text[index] = hex(byte >> 4)
+                    text[index + 1] = hex(byte & 0xF)
+                    index += 2
+                }
+                return index
+            }
+        }
+    }
 }

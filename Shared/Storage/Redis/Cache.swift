@@ -40,8 +40,8 @@ public struct Cache: Sendable {
             return value
         }
         guard let value = try await load() else { return nil }
-        if let data = try? JSONCoding.encoder.encode(value) {
-            await store(key, String(decoding: data, as: UTF8.self), generation: generation)
+        if let json = try? JSONCoding.encoder.encodeToString(value) {
+            await store(key, json, generation: generation)
         }
         return value
     }
@@ -57,7 +57,7 @@ public struct Cache: Sendable {
         let (cached, generation) = await lookup(key, generationOf: group ?? key)
         if let cached { return cached }
         guard let value = try await load() else { return nil }
-        let json = String(decoding: try JSONCoding.encoder.encode(value), as: UTF8.self)
+        let json = try JSONCoding.encoder.encodeToString(value)
         await store(key, json, generation: generation)
         return json
     }
