@@ -22,7 +22,7 @@ bench_up() {
 }
 
 # Waits until every server has run 12 s, so each has handed back its start-up pages
-# (StartupPages, 10 s after start), then keeps their start-up peak in STARTUP_PEAK_RSS and resets
+# (ColdPages, 10 s after start), then keeps their start-up peak in STARTUP_PEAK_RSS and resets
 # their peaks: what `rss` reports from here on is the peak under the benchmark's own load.
 settle_start_up() {
   local context pid
@@ -41,15 +41,32 @@ bench_sql() { pg_psql "$STACK_DIR" "$PG_PORT" -d "$DATABASE_NAME" -c "$1" >/dev/
 # wrk -t1 -c64 with a script; prints its RESULT line.
 bench_wrk() { wrk -t1 -c64 -d"$2" -s "$1" "$GATEWAY" | grep RESULT; }
 
-# bench_phase SCRIPT WHAT: a 5 s warm-up, then $DURATION measured; prints the RESULT line. Every
-# context's peak RSS during the phase (VmHWM, reset first) goes to $STACK_DIR/phase-rss as a line
-# "WHAT: context=N MB …".
+# bench_phase SCRIPT WHAT [CONTEXT]: a 5 s warm-up, then $DURATION measured; prints the RESULT
+# line (with CONTEXT's CPU per request, see measure). Every context's peak RSS during the phase
+# (VmHWM, reset first) goes to $STACK_DIR/phase-rss as a line "WHAT: context=N MB …".
 bench_phase() {
   reset_peak_rss_all
   bench_wrk "$1" 5s >/dev/null
   log "$2 through the gateway ($DURATION)"
-  bench_wrk "$1" "$DURATION"
+  measure "$1" "${3:-}"
   echo "$2: $(rss_all VmHWM)" >> "$STACK_DIR/phase-rss"
+}
+
+# measure SCRIPT [CONTEXT]: bench_wrk for $DURATION; with CONTEXT, its server's CPU time per
+# request (user + system, µs) is appended to the RESULT line as cpu_us=N.
+measure() {
+  local before result
+  [ -n "${2:-}" ] || { bench_wrk "$1" "$DURATION"; return; }
+  before=$(cpu_us "$2")
+  result=$(bench_wrk "$1" "$DURATION")
+  echo "$result cpu_us=$(( ($(cpu_us "$2") - before) / $(echo "$result" | sed 's/.*requests=\([0-9]*\).*/\1/') ))"
+}
+
+# cpu_us CONTEXT: the CPU time (user + system) its server has used since it started, in µs.
+# Divided by the requests a phase served, it is the server's cost per request: steadier than
+# requests/s on a machine whose speed, and whose other load, varies between runs.
+cpu_us() {
+  awk -v hz="$(getconf CLK_TCK)" '{ printf "%d\n", ($14 + $15) * 1000000 / hz }' "/proc/$(head -n1 "$STACK_DIR/services/$1.pid")/stat"
 }
 
 # rss CONTEXT [FIELD]: a context's resident set from /proc/PID/status, VmHWM (its peak, the

@@ -3,7 +3,7 @@
 # transactions for random customers of 10,000 (each one locks the account, writes the ledger
 # entry, the lot, the balance and two outbox events, which the relay then publishes to the dev
 # broker), then GET /v1/customers/loyalty with one token per customer. Reports requests/s,
-# p50, p99 and the loyalty server's peak RSS. Results: docs/performance.md.
+# p50, p99, the loyalty server's CPU per request (cpu_us) and its peak RSS. Results: docs/performance.md.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_up
@@ -17,7 +17,7 @@ bench_sql "CHECKPOINT"
 log "warming up"
 bench_wrk bench/loyalty-write.lua 5s >/dev/null
 log "admin EARN transactions through the gateway ($DURATION)"
-writes=$(bench_wrk bench/loyalty-write.lua "$DURATION")
+writes=$(measure bench/loyalty-write.lua loyalty)
 # Measure reads on their own: let the relay publish the writes' events and the profiles
 # consumer apply them, flush what the writes dirtied (CHECKPOINT), and warm the cache again
 # (every write dropped its account's entry).
@@ -26,7 +26,7 @@ sleep 5
 bench_sql "CHECKPOINT"
 bench_wrk bench/customer-read.lua 5s >/dev/null
 log "account reads through the gateway ($DURATION)"
-reads=$(bench_wrk bench/customer-read.lua "$DURATION")
+reads=$(measure bench/customer-read.lua loyalty)
 echo "POST /v1/customers/loyalty/transactions: $writes"
 echo "GET /v1/customers/loyalty:               $reads"
 echo "loyalty peak RSS:                        $(rss loyalty) under the load (start-up peaks: $STARTUP_PEAK_RSS)"

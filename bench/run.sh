@@ -8,8 +8,9 @@
 #   3. its headline writes with their events: loyalty admin EARN, wishlist add, ticket create
 #      (the relay publishes each write's events to the dev broker, profiles consumes them);
 #   4. the event bus end to end (lw-dev bench-events on the same PostgreSQL);
-# then prints one table — requests/s, p50, p99 and the ratio to the figure's ceiling — with every
-# context's idle RSS and its peak during each load, and appends it, dated, with the commit, to docs/performance.md
+# then prints one table — requests/s, p50, p99, the ratio to the figure's ceiling and the serving
+# server's CPU per request — with every context's idle RSS (before the loads, and once quiet after
+# them) and its peak during each load, and appends it, dated, with the commit, to docs/performance.md
 # (APPEND=0 only prints; BENCH_LABEL names the run in its heading). Every performance claim
 # quotes this table. DURATION (default 20s) is
 # each measured phase; CUSTOMERS (10,000) and PRODUCTS (1,000) size the seeded data.
@@ -70,15 +71,15 @@ settle() {
 # each phase measures its own peak.
 idle_rss=$(rss_all VmRSS)
 
-READ_PATH=/v1/customers/profile bench_phase bench/customer-read.lua "profile reads" > "$STACK_DIR/profile.result"
-READ_PATH=/v1/customers/loyalty bench_phase bench/customer-read.lua "loyalty account reads" > "$STACK_DIR/loyalty-read.result"
-bench_phase bench/product-page.lua "product pages" > "$STACK_DIR/product.result"
-READ_PATH=/v1/customers/support/tickets bench_phase bench/customer-read.lua "ticket lists" > "$STACK_DIR/tickets.result"
-bench_phase bench/loyalty-write.lua "loyalty admin EARN writes" > "$STACK_DIR/loyalty-write.result"
+READ_PATH=/v1/customers/profile bench_phase bench/customer-read.lua "profile reads" profiles > "$STACK_DIR/profile.result"
+READ_PATH=/v1/customers/loyalty bench_phase bench/customer-read.lua "loyalty account reads" loyalty > "$STACK_DIR/loyalty-read.result"
+bench_phase bench/product-page.lua "product pages" engagement > "$STACK_DIR/product.result"
+READ_PATH=/v1/customers/support/tickets bench_phase bench/customer-read.lua "ticket lists" support > "$STACK_DIR/tickets.result"
+bench_phase bench/loyalty-write.lua "loyalty admin EARN writes" loyalty > "$STACK_DIR/loyalty-write.result"
 settle
-bench_phase bench/wishlist-add.lua "wishlist adds" > "$STACK_DIR/wishlist.result"
+bench_phase bench/wishlist-add.lua "wishlist adds" engagement > "$STACK_DIR/wishlist.result"
 settle
-bench_phase bench/ticket-create.lua "ticket creates" > "$STACK_DIR/ticket-create.result"
+bench_phase bench/ticket-create.lua "ticket creates" support > "$STACK_DIR/ticket-create.result"
 settle
 # Indexes no statement has used since the bench database was made (pg_stat_user_indexes).
 unused=$(pg_psql "$STACK_DIR" "$PG_PORT" -d "$DATABASE_NAME" -tAc "
@@ -91,22 +92,36 @@ log "event bus: lw-dev bench-events on the bench PostgreSQL"
 eventbus_rate=$(sed -n 's/.*: \([0-9]*\) events\/s end to end.*/\1/p' "$STACK_DIR/eventbus.result")
 eventbus_latency=$(sed -n 's/.*p50 \([0-9.]*\) ms, p99 \([0-9.]*\) ms.*/\1 \2/p' "$STACK_DIR/eventbus.result")
 
+# Idle once the traffic is over: a server that has served and then gone quiet hands its cold
+# pages back (ColdPages, 30-60 s after its last request), and the heap that the gateway's idle
+# connections held once they close (nginx keeps them for 60 s; the next 30 s check). So 125 s
+# after the last request every context has done both. Then what the next request pays for the
+# code it maps again.
+log "waiting 125 s for the servers to go quiet"
+sleep 125
+quiet_rss=$(rss_all VmRSS)
+first_token=$(head -n1 "$TOKENS_FILE")
+after_quiet=$(for _ in 1 2 3; do
+  curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $first_token" "$GATEWAY/v1/customers/profile"
+done | awk '{printf "%s%.1f ms", (NR > 1 ? ", " : ""), $1 * 1000}')
+
 # row FIGURE RESULT CEILING_NAME CEILING: one line of the table.
 row() {
-  local rps p50 p99
+  local rps p50 p99 cpu
   rps=$(requests_per_second "$2")
   p50=$(echo "$2" | sed 's/.*p50_ms=\([0-9.]*\).*/\1/')
   p99=$(echo "$2" | sed 's/.*p99_ms=\([0-9.]*\).*/\1/')
-  printf '| %s | %s | %s ms | %s ms | %s of %s |\n' "$1" "$rps" "$p50" "$p99" "$(ratio "$rps" "$4")" "$3"
+  cpu=$(echo "$2" | sed -n 's/.*cpu_us=\([0-9]*\).*/\1 µs/p')
+  printf '| %s | %s | %s ms | %s ms | %s of %s | %s |\n' "$1" "$rps" "$p50" "$p99" "$(ratio "$rps" "$4")" "$3" "$cpu"
 }
 static_rps=$(requests_per_second "$static")
 n_tps=$(pgbench_tps "$pgbench_n") s_tps=$(pgbench_tps "$pgbench_s")
 table=$(
-  echo "| figure | requests/s | p50 | p99 | ratio to its ceiling |"
-  echo "|---|---|---|---|---|"
+  echo "| figure | requests/s | p50 | p99 | ratio to its ceiling | its server's CPU per request |"
+  echo "|---|---|---|---|---|---|"
   row "ceiling: nginx static body" "$static" "itself" "$static_rps"
-  echo "| ceiling: pgbench -S | $s_tps tps | | | |"
-  echo "| ceiling: pgbench -N | $n_tps tps | | | |"
+  echo "| ceiling: pgbench -S | $s_tps tps | | | | |"
+  echo "| ceiling: pgbench -N | $n_tps tps | | | | |"
   row "GET /profile (cached)" "$(cat "$STACK_DIR/profile.result")" "nginx static" "$static_rps"
   row "GET /loyalty (cached)" "$(cat "$STACK_DIR/loyalty-read.result")" "nginx static" "$static_rps"
   row "GET /reviews/product/:id (public, cached)" "$(cat "$STACK_DIR/product.result")" "nginx static" "$static_rps"
@@ -115,10 +130,11 @@ table=$(
   row "POST /wishlist/items" "$(cat "$STACK_DIR/wishlist.result")" "pgbench -N" "$n_tps"
   row "POST /support/tickets" "$(cat "$STACK_DIR/ticket-create.result")" "pgbench -N" "$n_tps"
   # shellcheck disable=SC2086
-  printf '| event bus end to end (events/s; latency at 500/s) | %s | %s ms | %s ms | %s of pgbench -N |\n' \
+  printf '| event bus end to end (events/s; latency at 500/s) | %s | %s ms | %s ms | %s of pgbench -N | |\n' \
     "$eventbus_rate" $(echo "$eventbus_latency" | awk '{print $1}') $(echo "$eventbus_latency" | awk '{print $2}') "$(ratio "$eventbus_rate" "$n_tps")"
   echo
-  echo "RSS per context: idle before the loads (VmRSS) $idle_rss; start-up peak $STARTUP_PEAK_RSS."
+  echo "RSS per context: idle before the loads (VmRSS) $idle_rss; start-up peak $STARTUP_PEAK_RSS;"
+  echo "idle 125 s after the loads (VmRSS) $quiet_rss. The first three profile reads after that: $after_quiet."
   echo "Peak RSS per context during each load (VmHWM, reset when it began):"
   echo
   sed 's/^/- /' "$STACK_DIR/phase-rss"

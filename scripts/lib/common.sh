@@ -52,6 +52,9 @@ release_build() {
     find "$REPO_ROOT/.build" -path '*/release/*.build/*.swift.o' -delete
   fi
   (cd "$REPO_ROOT" && swift build "${RELEASE_BUILD[@]}" "$@") && echo "${RELEASE_BUILD[*]}" > "$stamp"
+  # A freshly linked binary's pages stay dirty in the page cache until written back, and a
+  # server cannot hand back dirty pages (ColdPages): write them now.
+  sync
 }
 release_bin_dir() { (cd "$REPO_ROOT" && swift build "${RELEASE_BUILD[@]}" --show-bin-path); }
 

@@ -39,6 +39,7 @@ public struct EdgeMiddleware: RouterMiddleware {
         let handles = RequestMetrics.shared.handles(method: request.method.rawValue, route: route, status: Int(status))
         handles.requests.increment()
         handles.duration.recordNanoseconds(elapsed.nanoseconds)
+        if !route.hasPrefix("/health"), route != "/metrics" { ColdPages.requestsServed.add(1, ordering: .relaxed) }
         context.logger.info("request", metadata: [
             "method": .string(request.method.rawValue),
             "path": .string(request.uri.path),

@@ -45,8 +45,8 @@ public struct ServiceCommand<S: ServiceDefinition>: AsyncParsableCommand {
             let logger = ServiceCommand.bootstrapLogging(configuration)
             let app = try await ServiceAssembly.make(S.self, configuration: configuration, logger: logger)
             logger.info("starting", metadata: ["port": "\(configuration.port)", "version": "\(PlatformVersion.current)"])
-            let settled = Task { await StartupPages.releaseWhenSettled(after: .seconds(10), logger: logger) }
-            defer { settled.cancel() }
+            let pages = Task { await ColdPages.releaseWhenSettledAndWhenQuiet(settle: .seconds(10), quiet: .seconds(30), logger: logger) }
+            defer { pages.cancel() }
             try await app.application.runService()
         }
     }
@@ -111,7 +111,7 @@ public struct ServiceCommand<S: ServiceDefinition>: AsyncParsableCommand {
                 runtime.redis.shutdown()
                 switch result {
                 case .succeeded(let outcome):
-                    print(String(decoding: try JSONCoding.encoder.encode(outcome), as: UTF8.self))
+                    print(try JSONCoding.encoder.encodeToString(outcome))
                 default:
                     print(#"{"skipped":"another instance is running this job"}"#)
                 }

@@ -5,8 +5,9 @@ public enum JSONCoding {
     /// Timestamps leave as ISO 8601 UTC with milliseconds (`2026-11-25T12:00:00.000Z`).
     public static let encoder = StreamingJSONEncoder(fallback: foundationEncoder)
 
-    /// Foundation's encoder with the same conventions, for what `encoder` cannot stream.
-    static let foundationEncoder: JSONEncoder = {
+    /// Foundation's encoder with the same conventions: for what `encoder` cannot stream, and for
+    /// comparing the two (`lw-dev bench-json`).
+    public static let foundationEncoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()

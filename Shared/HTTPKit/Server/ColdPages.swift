@@ -1,0 +1,125 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Logging
+import Synchronization
+
+/// Hands back the memory a server touched once and does not use now: after its start-up, and
+/// again whenever it goes quiet after serving.
+///
+/// A start-up runs code from all over the 30 MB binary once (argument parsing, configuration,
+/// migrations, the router's construction, the Kafka and Postgres handshakes), and the kernel maps
+/// every read fault's whole 64 KiB neighbourhood (fault-around). So a server that has just started
+/// holds about 31 MB of its own code, although its idle work then faults code in at only about
+/// 140 places (measured: docs/performance.md). Serving traffic does the same on a smaller scale:
+/// code of Foundation, dispatch and the C libraries that the linker cannot lay out together
+/// (docs/performance.md) comes back in 64 KiB blocks and stays mapped after the traffic ends.
+/// `MADV_PAGEOUT` on the process's file-backed mappings reclaims those pages at once instead of
+/// when the machine runs short; code that runs again comes back on its first use (a page fault,
+/// from the page cache or the disk). Only clean file pages go: pages the process wrote
+/// (relocated data, the heap) stay, and pages shared with another process stay.
+///
+/// The kernel allows it only for files the process owns or may write, which is why the images'
+/// binaries belong to the user that runs them. Linux 5.4 or later; elsewhere it does nothing.
+public enum ColdPages {
+    /// `MADV_PAGEOUT` (linux/mman.h); Glibc's module does not export it everywhere.
+    static let adviceToPageOut: Int32 = 21
+
+    /// Pages out the process's file-backed mappings. Returns how many bytes of mappings the
+    /// kernel accepted the advice for (0 where it is not supported).
+    @discardableResult
+    public static func release() -> Int {
+        #if os(Linux)
+        guard let maps = procFile("/proc/self/maps") else { return 0 }
+        var advised = 0
+        for line in maps.split(separator: "\n") {
+            // "start-end perms offset dev inode path": only mappings of a file have a path.
+            let fields = line.split(separator: " ")
+            guard fields.count >= 6, fields[5].hasPrefix("/") else { continue }
+            let bounds = fields[0].split(separator: "-").compactMap { UInt($0, radix: 16) }
+            guard bounds.count == 2, bounds[1] > bounds[0],
+                  let address = UnsafeMutableRawPointer(bitPattern: bounds[0])
+            else { continue }
+            let length = Int(bounds[1] - bounds[0])
+            if madvise(address, length, adviceToPageOut) == 0 { advised += length }
+        }
+        return advised
+        #else
+        return 0
+        #endif
+    }
+
+    /// Requests served, counted by `EdgeMiddleware` (probes and metrics scrapes excepted), so
+    /// that a quiet server can be told from a busy one.
+    static let requestsServed = Atomic<Int>(0)
+
+    /// Releases the start-up pages once the server has settled (its consumers joined, its
+    /// first relay pass and job schedule done), then watches for quiet spells.
+    static func releaseWhenSettledAndWhenQuiet(settle: Duration, quiet: Duration, logger: Logger) async {
+        guard (try? await Task.sleep(for: settle)) != nil else { return }
+        releaseAndLog("start-up pages released", logger: logger)
+        var watch = QuietWatch(requestsServed: requestsServed.load(ordering: .relaxed))
+        while (try? await Task.sleep(for: quiet)) != nil {
+            switch watch.observe(requestsServed: requestsServed.load(ordering: .relaxed)) {
+            case .serving: break
+            case .quietSinceNow: releaseAndLog("pages released after traffic", logger: logger)
+            // The gateway keeps its idle connections to the server open for a minute (nginx's
+            // upstream keepalive) and their buffers are freed only when they close, after the
+            // pages were released; the heap they held goes back at the next look.
+            case .stillQuiet: _ = mallocTrim(0)
+            }
+        }
+    }
+
+    /// glibc's `malloc_trim` (malloc.h), which the Glibc module does not import: gives the
+    /// free pages of every malloc arena back, where glibc keeps them otherwise.
+    @_silgen_name("malloc_trim")
+    private static func mallocTrim(_ pad: Int) -> Int32
+
+    private static func releaseAndLog(_ message: Logger.Message, logger: Logger) {
+        let before = kilobytes("VmRSS")
+        release()
+        _ = mallocTrim(0)
+        logger.info(message, metadata: ["rssBeforeMB": "\(before >> 10)", "rssAfterMB": "\(kilobytes("VmRSS") >> 10)"])
+    }
+
+    /// One of the process's memory figures from `/proc/self/status` (`VmRSS`, `RssFile`, …), in KiB.
+    public static func kilobytes(_ field: String) -> Int {
+        guard let status = procFile("/proc/self/status"),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") })
+        else { return 0 }
+        return line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first.flatMap { Int($0) } ?? 0
+    }
+
+    /// A file of /proc, read to its end (they state their size as 0, which file readers trust).
+    static func procFile(_ path: String) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        return (try? handle.readToEnd()).map { String(decoding: $0, as: UTF8.self) }
+    }
+}
+
+/// Decides when a server has gone quiet: it looks at the request count once a period, and a
+/// period without requests that follows one with them starts a quiet spell. The pages go once
+/// per spell, so that an idle server does not page its idle work out again and again.
+struct QuietWatch {
+    enum Spell: Equatable { case serving, quietSinceNow, stillQuiet }
+
+    private var seen: Int
+    /// The start-up release has just run, so a server that serves nothing needs no other.
+    private var quiet = true
+
+    init(requestsServed: Int) { seen = requestsServed }
+
+    mutating func observe(requestsServed: Int) -> Spell {
+        if requestsServed != seen {
+            seen = requestsServed
+            quiet = false
+            return .serving
+        }
+        if quiet { return .stillQuiet }
+        quiet = true
+        return .quietSinceNow
+    }
+}
