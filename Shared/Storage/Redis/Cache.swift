@@ -82,7 +82,7 @@ public struct Cache: Sendable {
     public func invalidate(_ keys: String...) async {
         for key in keys {
             do {
-                try await redis.send(["EVAL", Self.invalidateScript, "2", key, key + ":gen", UUID().uuidString, String(generationTTL)])
+                try await redis.send(["EVAL", Self.invalidateScript, "2", key, key + ":gen", UUID().lowercasedString, String(generationTTL)])
             } catch {
                 // The TTL bounds how stale the entry can be; say so, loudly enough to notice.
                 logger.warning("cache invalidation failed", metadata: ["key": "\(key)", "error": "\(error)"])
