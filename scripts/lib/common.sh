@@ -204,11 +204,18 @@ gateway_render() {
 
 nginx_bin() { command -v nginx || echo /usr/sbin/nginx; }
 
+# rotate_log FILE: a log over 64 MiB becomes FILE.1 (replacing the one before) when its process
+# starts again, so that a stack used for weeks and benchmarks keeps two of each, not gigabytes.
+rotate_log() {
+  if [ -f "$1" ] && [ "$(stat -c %s "$1")" -gt $((64 << 20)) ]; then mv -f "$1" "$1.1"; fi
+}
+
 # Starts nginx with the routing table. gateway_start DIR LISTEN_PORT PROFILES_PORTS … LOYALTY_PORTS
 gateway_start() {
   local dir=$1/gateway
   mkdir -p "$dir/tmp" "$dir/logs"
   alive "$dir/nginx.pid" && return 0
+  rotate_log "$dir/logs/access.log"
   gateway_render "$@"
   cat > "$dir/nginx.conf" <<CONF
 worker_processes 1;
@@ -249,6 +256,7 @@ service_start() {
   mkdir -p "$dir"
   alive "$dir/$instance.pid" && return 0
   [ -x "$bin" ] || die "$bin is not built"
+  rotate_log "$dir/$instance.log"
   (
     export SERVICE_NAME=$context PORT=$port
     # Each context has its own role, so the override is per context: PROFILES_DATABASE_URL, …
