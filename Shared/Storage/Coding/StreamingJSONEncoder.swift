@@ -3,8 +3,8 @@ import Foundation
 /// Encodes a value to JSON as its `encode(to:)` runs, byte by byte into one buffer.
 ///
 /// Foundation's `JSONEncoder` first builds a tree of every value (a dictionary per object,
-/// boxes per number) and then writes it out: about 8 µs for one event envelope on this
-/// machine, where this takes under 1 µs (`docs/performance.md`). The output is the same JSON
+/// boxes per number) and then writes it out: about 7 µs for one event envelope on this
+/// machine, where this takes under 3 µs (`lw-dev bench-json`, docs/performance.md). The output is the same JSON
 /// value with the same conventions (`JSONCoding`): dates as millisecond ISO 8601 timestamps,
 /// nil optionals left out, `nil` as `null` where a value writes it, non-finite numbers an
 /// error. Keys keep the order they are encoded in, where `JSONEncoder` on Linux writes them in
@@ -75,7 +75,7 @@ final class JSONStream {
             out.pointee.writeString(Timestamp.iso8601(unsafeBitCast(value, to: Date.self)))
         } else if Value.self == Double.self {
             try out.pointee.writeFloat(unsafeBitCast(value, to: Double.self), codingPath: { (parent?.codingPath ?? []) + (key.map { [$0] } ?? []) })
-        } else if value is Data || value is URL || value is Decimal {
+        } else if Value.self == Data.self || Value.self == URL.self || Value.self == Decimal.self {
             throw out.pointee.cannotStream()
         } else {
             let encoder = StreamEncoder(stream: self, parent: parent, key: key)
