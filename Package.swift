@@ -40,6 +40,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
         // C libraries from Debian packages.
@@ -56,7 +57,7 @@ let package = Package(
 
         .target(
             name: "Auth",
-            dependencies: [.product(name: "JWTKit", package: "jwt-kit")],
+            dependencies: [.product(name: "JWTKit", package: "jwt-kit"), .product(name: "Crypto", package: "swift-crypto")],
             path: "Shared/Auth",
             swiftSettings: settings
         ),

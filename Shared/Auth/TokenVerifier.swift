@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import JWTKit
 import Synchronization
@@ -66,7 +67,7 @@ public struct TokenVerifier: Sendable {
             role = .customer
         }
         let principal = Principal(userId: subject, role: role, email: claims.email)
-        recent.remember(token, principal, until: claims.exp.value.addingTimeInterval(leeway))
+        recent.remember(token, principal, until: claims.exp.value.addingTimeInterval(leeway), now: now)
         return principal
     }
 
@@ -82,27 +83,56 @@ public struct TokenVerifier: Sendable {
 }
 
 /// Tokens verified recently, with their principal and the moment they stop being valid.
-/// Bounded: when full it starts over, which costs one re-verification per token.
+///
+/// Kept by the token's SHA-256 rather than by the token itself: an entry then lives inside the
+/// table, where a copy of each token (200–400 bytes) would be an allocation of its own, and ten
+/// thousand of those, scattered among the requests' short-lived allocations, keep heap pages in
+/// use long after the requests are gone (docs/performance.md). Expired entries go at most a
+/// minute after their token expires. Bounded: when full it starts over, which costs one
+/// re-verification per token.
 final class VerifiedTokens: Sendable {
-    private let entries = Mutex<[String: (principal: Principal, validUntil: Date)]>([:])
-    private let capacity = 50_000
+    private struct Entry {
+        let principal: Principal
+        let validUntil: Date
+    }
+
+    private let state = Mutex<(entries: [SHA256Digest: Entry], nextSweep: Date)>(([:], .distantPast))
+    private let capacity: Int
+    static let sweepInterval: TimeInterval = 60
+
+    init(capacity: Int = 50_000) {
+        self.capacity = capacity
+    }
 
     func principal(for token: String, now: Date) -> Principal? {
-        entries.withLock { entries in
-            guard let entry = entries[token] else { return nil }
+        let key = Self.key(token)
+        return state.withLock { state in
+            guard let entry = state.entries[key] else { return nil }
             guard now < entry.validUntil else {
-                entries[token] = nil
+                state.entries[key] = nil
                 return nil
             }
             return entry.principal
         }
     }
 
-    func remember(_ token: String, _ principal: Principal, until validUntil: Date) {
-        entries.withLock { entries in
-            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-            entries[token] = (principal, validUntil)
+    func remember(_ token: String, _ principal: Principal, until validUntil: Date, now: Date = Date()) {
+        let key = Self.key(token)
+        state.withLock { state in
+            if now >= state.nextSweep {
+                state.entries = state.entries.filter { now < $0.value.validUntil }
+                state.nextSweep = now.addingTimeInterval(Self.sweepInterval)
+            }
+            if state.entries.count >= capacity { state.entries.removeAll(keepingCapacity: true) }
+            state.entries[key] = Entry(principal: principal, validUntil: validUntil)
         }
+    }
+
+    var count: Int { state.withLock { $0.entries.count } }
+
+    private static func key(_ token: String) -> SHA256Digest {
+        var token = token
+        return token.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
     }
 }
 
