@@ -117,6 +117,16 @@ rss_all() {
   echo "$line"
 }
 
+# pss_all: every context's PSS (/proc/PID/smaps_rollup), which counts a page that n processes
+# map (the C libraries, shared by the four servers) as 1/n in each, where RSS counts it whole.
+pss_all() {
+  local context line=""
+  for context in "${CONTEXTS[@]}"; do
+    line+="$context=$(awk '$1 == "Pss:" {printf "%.0fMB", $2 / 1024}' "/proc/$(head -n1 "$STACK_DIR/services/$context.pid")/smaps_rollup") "
+  done
+  echo "$line"
+}
+
 # reset_peak_rss_all: every context's VmHWM starts again from its VmRSS (proc(5), clear_refs 5),
 # so that a peak measured afterwards is the peak under the load that follows, not the start-up's.
 reset_peak_rss_all() {

@@ -69,7 +69,7 @@ settle() {
 
 # Each server has handed back its start-up pages (bench_up): its RSS now is its idle figure, and
 # each phase measures its own peak.
-idle_rss=$(rss_all VmRSS)
+idle_rss=$(rss_all VmRSS) idle_pss=$(pss_all)
 
 READ_PATH=/v1/customers/profile bench_phase bench/customer-read.lua "profile reads" profiles > "$STACK_DIR/profile.result"
 READ_PATH=/v1/customers/loyalty bench_phase bench/customer-read.lua "loyalty account reads" loyalty > "$STACK_DIR/loyalty-read.result"
@@ -99,7 +99,7 @@ eventbus_latency=$(sed -n 's/.*p50 \([0-9.]*\) ms, p99 \([0-9.]*\) ms.*/\1 \2/p'
 # code it maps again.
 log "waiting 125 s for the servers to go quiet"
 sleep 125
-quiet_rss=$(rss_all VmRSS)
+quiet_rss=$(rss_all VmRSS) quiet_pss=$(pss_all)
 first_token=$(head -n1 "$TOKENS_FILE")
 after_quiet=$(for _ in 1 2 3; do
   curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $first_token" "$GATEWAY/v1/customers/profile"
@@ -133,8 +133,8 @@ table=$(
   printf '| event bus end to end (events/s; latency at 500/s) | %s | %s ms | %s ms | %s of pgbench -N | |\n' \
     "$eventbus_rate" $(echo "$eventbus_latency" | awk '{print $1}') $(echo "$eventbus_latency" | awk '{print $2}') "$(ratio "$eventbus_rate" "$n_tps")"
   echo
-  echo "RSS per context: idle before the loads (VmRSS) $idle_rss; start-up peak $STARTUP_PEAK_RSS;"
-  echo "idle 125 s after the loads (VmRSS) $quiet_rss. The first three profile reads after that: $after_quiet."
+  echo "RSS per context: idle before the loads (VmRSS) $idle_rss(PSS $idle_pss); start-up peak $STARTUP_PEAK_RSS;"
+  echo "idle 125 s after the loads (VmRSS) $quiet_rss(PSS $quiet_pss). The first three profile reads after that: $after_quiet."
   echo "Peak RSS per context during each load (VmHWM, reset when it began):"
   echo
   sed 's/^/- /' "$STACK_DIR/phase-rss"
