@@ -16,9 +16,9 @@ import Testing
     /// The pages go once per quiet spell: not while requests arrive, not again while none do,
     /// and not at all if none came since the start-up release.
     @Test func aQuietSpellAfterTrafficReleasesOnce() {
-        var watch = QuietWatch(requestsServed: 5)
+        var watch = QuietWatch(activity: 5)
         let counts = [5, 5, 9, 40, 40, 40, 41, 41, 41]
-        let spells = counts.map { watch.observe(requestsServed: $0) }
+        let spells = counts.map { watch.observe(activity: $0) }
         #expect(spells == [.stillQuiet, .stillQuiet, .serving, .serving, .quietSinceNow, .stillQuiet, .serving, .quietSinceNow, .stillQuiet])
     }
 }

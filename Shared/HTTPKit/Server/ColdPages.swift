@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import EventBus
 import Logging
 import Synchronization
 
@@ -54,14 +55,20 @@ public enum ColdPages {
     /// that a quiet server can be told from a busy one.
     static let requestsServed = Atomic<Int>(0)
 
+    /// Requests served and batches of events handled: a server that works through events after
+    /// its last request (profiles' projections, for one) maps code as much as one that serves.
+    static var activity: Int {
+        requestsServed.load(ordering: .relaxed) + EventConsumer.batchesHandled.load(ordering: .relaxed)
+    }
+
     /// Releases the start-up pages once the server has settled (its consumers joined, its
     /// first relay pass and job schedule done), then watches for quiet spells.
     static func releaseWhenSettledAndWhenQuiet(settle: Duration, quiet: Duration, logger: Logger) async {
         guard (try? await Task.sleep(for: settle)) != nil else { return }
         releaseAndLog("start-up pages released", logger: logger)
-        var watch = QuietWatch(requestsServed: requestsServed.load(ordering: .relaxed))
+        var watch = QuietWatch(activity: activity)
         while (try? await Task.sleep(for: quiet)) != nil {
-            switch watch.observe(requestsServed: requestsServed.load(ordering: .relaxed)) {
+            switch watch.observe(activity: activity) {
             case .serving: break
             case .quietSinceNow: releaseAndLog("pages released after traffic", logger: logger)
             // The gateway keeps its idle connections to the server open for a minute (nginx's
@@ -100,8 +107,9 @@ public enum ColdPages {
     }
 }
 
-/// Decides when a server has gone quiet: it looks at the request count once a period, and a
-/// period without requests that follows one with them starts a quiet spell. The pages go once
+/// Decides when a server has gone quiet: it looks at its activity count (requests and
+/// event batches) once a period, and a period without activity that follows one with some
+/// starts a quiet spell. The pages go once
 /// per spell, so that an idle server does not page its idle work out again and again.
 struct QuietWatch {
     enum Spell: Equatable { case serving, quietSinceNow, stillQuiet }
@@ -110,11 +118,11 @@ struct QuietWatch {
     /// The start-up release has just run, so a server that serves nothing needs no other.
     private var quiet = true
 
-    init(requestsServed: Int) { seen = requestsServed }
+    init(activity: Int) { seen = activity }
 
-    mutating func observe(requestsServed: Int) -> Spell {
-        if requestsServed != seen {
-            seen = requestsServed
+    mutating func observe(activity: Int) -> Spell {
+        if activity != seen {
+            seen = activity
             quiet = false
             return .serving
         }
