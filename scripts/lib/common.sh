@@ -40,9 +40,9 @@ ensure_packages() {
 # images' too (compose/Dockerfile), so no build relinks another's products: the Swift runtime and
 # Foundation linked statically, each function (Swift's and C's) in a section of its own, and a
 # section order for the linker (gold) so that the code a server runs spans few pages: first the
-# functions an idle server runs (scripts/lib/idle-functions.txt, made by bench/idle-functions.sh), then those that
-# serve requests (scripts/lib/hot-functions.txt, made by bench/hot-functions.sh); docs/performance.md,
-# "Memory: the code that runs, laid out together".
+# functions an idle server runs (scripts/lib/idle-functions.txt, made by bench/idle-functions.sh),
+# then those that serve requests (scripts/lib/hot-functions.txt, made by bench/hot-functions.sh).
+# docs/performance.md, "Memory: the code that runs, laid out together" and the sections after it.
 SECTION_ORDER=$REPO_ROOT/.build/section-order.txt
 RELEASE_BUILD=(-c release --static-swift-stdlib -Xswiftc -Xfrontend -Xswiftc -function-sections
   -Xcc -ffunction-sections -Xlinker "--section-ordering-file=$SECTION_ORDER")

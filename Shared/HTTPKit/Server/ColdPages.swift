@@ -107,10 +107,10 @@ public enum ColdPages {
     }
 }
 
-/// Decides when a server has gone quiet: it looks at its activity count (requests and
-/// event batches) once a period, and a period without activity that follows one with some
-/// starts a quiet spell. The pages go once
-/// per spell, so that an idle server does not page its idle work out again and again.
+/// Decides when a server has gone quiet: it looks at its activity count (requests and event
+/// batches) once a period, and a period without activity that follows one with some starts a
+/// quiet spell. The pages go once per spell, so that an idle server does not page its idle
+/// work out again and again.
 struct QuietWatch {
     enum Spell: Equatable { case serving, quietSinceNow, stillQuiet }
 
