@@ -19,31 +19,36 @@ import Synchronization
 /// `MADV_PAGEOUT` on the process's file-backed mappings reclaims those pages at once instead of
 /// when the machine runs short; code that runs again comes back on its first use (a page fault,
 /// from the page cache or the disk). Only clean file pages go: pages the process wrote
-/// (relocated data, the heap) stay, and pages shared with another process stay.
-///
-/// The kernel allows it only for files the process owns or may write, which is why the images'
-/// binaries belong to the user that runs them. Linux 5.4 or later; elsewhere it does nothing.
+/// (relocated data, the heap) stay. The kernel pages out only pages of files the process owns
+/// or may write (which is why the images' binaries belong to the user that runs them) and that
+/// no other process maps; the C libraries' pages, which the four servers share, are instead
+/// unmapped from this process (`MADV_DONTNEED`) and stay in the page cache for the others.
+/// Linux 5.4 or later; elsewhere it does nothing.
 public enum ColdPages {
     /// `MADV_PAGEOUT` (linux/mman.h); Glibc's module does not export it everywhere.
     static let adviceToPageOut: Int32 = 21
 
-    /// Pages out the process's file-backed mappings. Returns how many bytes of mappings the
-    /// kernel accepted the advice for (0 where it is not supported).
+    /// Pages out the process's file-backed mappings, then unmaps the shared-library pages that
+    /// could not go. Returns how many bytes of mappings the kernel accepted the advice for (0
+    /// where it is not supported).
     @discardableResult
     public static func release() -> Int {
         #if os(Linux)
-        guard let maps = procFile("/proc/self/maps") else { return 0 }
+        guard let smaps = procFile("/proc/self/smaps") else { return 0 }
+        let mappings = FileMapping.parse(smaps: smaps)
         var advised = 0
-        for line in maps.split(separator: "\n") {
-            // "start-end perms offset dev inode path": only mappings of a file have a path.
-            let fields = line.split(separator: " ")
-            guard fields.count >= 6, fields[5].hasPrefix("/") else { continue }
-            let bounds = fields[0].split(separator: "-").compactMap { UInt($0, radix: 16) }
-            guard bounds.count == 2, bounds[1] > bounds[0],
-                  let address = UnsafeMutableRawPointer(bitPattern: bounds[0])
-            else { continue }
-            let length = Int(bounds[1] - bounds[0])
-            if madvise(address, length, adviceToPageOut) == 0 { advised += length }
+        for mapping in mappings where madvise(mapping.start, mapping.length, adviceToPageOut) == 0 {
+            advised += mapping.length
+        }
+        // `MADV_PAGEOUT` leaves a page that another process maps too: the C libraries' code,
+        // which every server (and libc's, which every process) maps. Dropping this process's
+        // page-table entries for it leaves the page in the page cache for the others, and a
+        // later use here maps it back from there without reading the disk. That is safe only
+        // where the mapping holds no page of the process's own: a private mapping's written
+        // (copy-on-write) pages, resident or swapped out, would be lost, and the dynamic linker
+        // writes its relocations into mappings it then makes read-only.
+        for mapping in mappings where !mapping.writable && mapping.privatelyWrittenKB == 0 {
+            _ = madvise(mapping.start, mapping.length, MADV_DONTNEED)
         }
         return advised
         #else
@@ -129,5 +134,42 @@ struct QuietWatch {
         if quiet { return .stillQuiet }
         quiet = true
         return .quietSinceNow
+    }
+}
+
+/// A mapping of a file in `/proc/self/smaps`, with what `ColdPages` needs to know about it.
+struct FileMapping {
+    var start: UnsafeMutableRawPointer
+    var length: Int
+    var writable: Bool
+    /// Pages the process wrote into a private file mapping: its `Anonymous:` figure, and its
+    /// `Swap:` figure for such pages swapped out; nil if smaps did not say.
+    var privatelyWrittenKB: Int?
+
+    /// Each mapping's header line ("start-end perms offset dev inode path") is followed by its
+    /// figures; only mappings of a file have a path that starts with "/".
+    static func parse(smaps: String) -> [FileMapping] {
+        var mappings: [FileMapping] = []
+        var current: FileMapping?
+        for line in smaps.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard let first = fields.first else { continue }
+            if first.contains("-"), fields.count >= 5 {
+                if let done = current { mappings.append(done) }
+                current = nil
+                let bounds = first.split(separator: "-").compactMap { UInt($0, radix: 16) }
+                guard fields.count >= 6, fields[5].hasPrefix("/"), bounds.count == 2, bounds[1] > bounds[0],
+                      let start = UnsafeMutableRawPointer(bitPattern: bounds[0])
+                else { continue }
+                current = FileMapping(start: start, length: Int(bounds[1] - bounds[0]),
+                                      writable: fields[1].contains("w"), privatelyWrittenKB: nil)
+            } else if first == "Anonymous:" || first == "Swap:", fields.count >= 2 {
+                // A figure that does not parse counts as written: the mapping keeps its pages.
+                let written = current?.privatelyWrittenKB ?? 0
+                current?.privatelyWrittenKB = written + (Int(fields[1]) ?? 1)
+            }
+        }
+        if let done = current { mappings.append(done) }
+        return mappings
     }
 }
