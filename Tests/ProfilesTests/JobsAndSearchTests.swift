@@ -128,6 +128,17 @@ import TestSupport
         #expect(sundayThree.next(after: utc.date(from: "2026-11-29T02:59:30Z")!) == utc.date(from: "2026-11-29T03:00:00Z"))
         let daily = try CronSchedule("0 2 * * *")
         #expect(daily.next(after: utc.date(from: "2026-12-31T02:00:00Z")!) == utc.date(from: "2027-01-01T02:00:00Z"))
+        let everyFive = try CronSchedule("*/5 * * * *")
+        #expect(everyFive.next(after: utc.date(from: "2026-11-25T12:03:10Z")!) == utc.date(from: "2026-11-25T12:05:00Z"))
+        #expect(everyFive.next(after: utc.date(from: "2026-12-31T23:58:00Z")!) == utc.date(from: "2027-01-01T00:00:00Z"))
+        // Both day fields restricted: the 1st of a month or a Monday, whichever comes first.
+        let firstOrMonday = try CronSchedule("0 12 1 * 1")
+        #expect(firstOrMonday.next(after: utc.date(from: "2026-11-25T13:00:00Z")!) == utc.date(from: "2026-11-30T12:00:00Z"))
+        #expect(firstOrMonday.next(after: utc.date(from: "2026-11-30T12:00:00Z")!) == utc.date(from: "2026-12-01T12:00:00Z"))
+        // A leap day two years away is found; a day that never comes is never.
+        let leapDay = try CronSchedule("30 6 29 2 *")
+        #expect(leapDay.next(after: utc.date(from: "2026-03-01T00:00:00Z")!) == utc.date(from: "2028-02-29T06:30:00Z"))
+        #expect(try CronSchedule("0 0 30 2 *").next(after: utc.date(from: "2026-03-01T00:00:00Z")!) == .distantFuture)
         #expect(throws: CronError.self) { try CronSchedule("61 * * * *") }
         #expect(throws: CronError.self) { try CronSchedule("* * *") }
     }

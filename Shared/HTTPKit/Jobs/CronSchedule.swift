@@ -22,23 +22,33 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
         description = expression
     }
 
-    /// The first minute strictly after `date` that matches.
+    /// The first minute strictly after `date` that matches. Works in whole days, hours and
+    /// minutes of UTC with libc's `gmtime_r`: Foundation's `Calendar` would bring ICU's time-zone
+    /// code into every job's wait, and with it a megabyte of pages into an idle server.
     public func next(after date: Date) -> Date {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
         // The start of the next whole minute.
-        var candidate = Date(timeIntervalSince1970: ((date.timeIntervalSince1970 / 60).rounded(.down) + 1) * 60)
-        // At most a leap year of minutes; a schedule like Feb 30 never matches.
-        for _ in 0..<(366 * 24 * 60) {
-            let c = calendar.dateComponents([.minute, .hour, .day, .month, .weekday], from: candidate)
-            if matches(minute: c.minute!, hour: c.hour!, day: c.day!, month: c.month!, weekday: c.weekday! - 1) { return candidate }
-            candidate = candidate.addingTimeInterval(60)
+        var candidate = time_t((date.timeIntervalSince1970 / 60).rounded(.down) + 1) * 60
+        // A 29 February may be eight years away (2096 to 2104); a 30 February never comes.
+        let limit = candidate + 8 * 366 * 86_400
+        var parts = tm()
+        while candidate < limit {
+            gmtime_r(&candidate, &parts)
+            let hour = Int(parts.tm_hour), minute = Int(parts.tm_min)
+            if !dayMatches(day: Int(parts.tm_mday), month: Int(parts.tm_mon) + 1, weekday: Int(parts.tm_wday)) {
+                candidate += time_t(((24 - hour) * 60 - minute) * 60)
+            } else if !hours.contains(hour) {
+                candidate += time_t((60 - minute) * 60)
+            } else if !minutes.contains(minute) {
+                candidate += 60
+            } else {
+                return Date(timeIntervalSince1970: Double(candidate))
+            }
         }
         return .distantFuture
     }
 
-    func matches(minute: Int, hour: Int, day: Int, month: Int, weekday: Int) -> Bool {
-        guard minutes.contains(minute), hours.contains(hour), months.contains(month) else { return false }
+    private func dayMatches(day: Int, month: Int, weekday: Int) -> Bool {
+        guard months.contains(month) else { return false }
         switch (anyDay, anyWeekday) {
         case (true, true): return true
         case (false, true): return days.contains(day)
