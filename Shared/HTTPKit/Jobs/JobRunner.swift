@@ -49,11 +49,14 @@ public struct JobRunner: Sendable {
         logger.info("job started", metadata: ["job": "\(job.name)", "dryRun": "\(dryRun)"])
         do {
             let outcome = try await job.run(JobContext(runtime: runtime, dryRun: dryRun, now: now, runId: runId))
-            let counts = String(decoding: try JSONEncoder().encode(outcome.counts), as: UTF8.self)
+            // Keys sorted, so that a run's log line and its row read the same from run to run.
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            let counts = String(decoding: try encoder.encode(outcome.counts), as: UTF8.self)
             try await connection.query("""
                 UPDATE job_runs SET finished_at = now(), outcome = 'succeeded', counts = \(counts)::jsonb WHERE id = \(runId)
                 """, logger: logger)
-            logger.info("job finished", metadata: ["job": "\(job.name)", "counts": "\(outcome.counts)"])
+            logger.info("job finished", metadata: ["job": "\(job.name)", "counts": "\(counts)"])
             return .succeeded(outcome)
         } catch {
             _ = try? await connection.query("""
