@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import JWTKit
 
 /// Signs tokens the way the auth-service does. For tests, load tools and `scripts/token`;

@@ -1,6 +1,10 @@
 import ArgumentParser
 import EventBus
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Storage
 
 /// `lw-dev bench-json`: the time to encode one event envelope, streamed (`JSONCoding.encoder`)

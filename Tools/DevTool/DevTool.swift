@@ -1,6 +1,10 @@
 import ArgumentParser
 import Auth
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Developer tools: `lw-dev token` mints a JWT the services accept (`scripts/token`).
 @main

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import HTTPKit
 
 /// A product review (CONTRACT §6). `reviewerName` and `verifiedPurchase` come from the

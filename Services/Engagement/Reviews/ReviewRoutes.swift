@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import HTTPKit
 
 /// `/reviews` (CONTRACT §6): customers write and read their own reviews, admins moderate,

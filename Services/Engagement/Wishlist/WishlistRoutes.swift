@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import HTTPKit
 
 /// `/wishlist` (CONTRACT §5): every route acts on the caller's own wishlist.

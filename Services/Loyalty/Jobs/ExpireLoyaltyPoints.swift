@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import HTTPKit
 
 /// `expire-loyalty-points` (daily 02:00 UTC): what is left of each earned batch past its

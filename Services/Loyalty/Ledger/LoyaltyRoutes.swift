@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import HTTPKit
 
 /// `GET /loyalty`, `GET /loyalty/transactions` (customer) and `POST /loyalty/transactions`

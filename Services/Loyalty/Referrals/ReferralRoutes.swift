@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import HTTPKit
 
 /// `/referrals` (CONTRACT §9). Code validation is public and cached in Redis; the cached

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import HTTPKit
 
 /// `/addresses` (CONTRACT §3). Another customer's address, or a malformed id, is a 404.

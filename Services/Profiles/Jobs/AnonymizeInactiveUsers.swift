@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import HTTPKit
 
 /// `anonymize-inactive-users` (Sundays 03:00 UTC), GDPR: a profile with no activity for

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import HTTPKit
 
 /// Profiles' side of the export saga (CONTRACT §13): it answers `customer.data_export.requested`

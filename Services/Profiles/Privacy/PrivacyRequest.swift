@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import HTTPKit
 
 /// A privacy request (CONTRACT §13), as the audit keeps it: who asked, when, for whom, and the

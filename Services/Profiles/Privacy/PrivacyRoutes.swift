@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import HTTPKit
 
 /// `/privacy` and the admin variants (CONTRACT §13): a customer's data export and erasure,

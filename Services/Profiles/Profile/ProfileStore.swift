@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import HTTPKit
 
 /// Profile SQL. Every write publishes `customer.profile.updated` through the outbox, in the

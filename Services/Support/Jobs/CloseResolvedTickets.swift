@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import HTTPKit
 
 /// `close-resolved-tickets` (hourly): tickets RESOLVED for `SUPPORT_AUTO_CLOSE_DAYS` without a

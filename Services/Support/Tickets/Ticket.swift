@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import HTTPKit
 
 /// A support ticket (CONTRACT §7), with `messages` on the single view.

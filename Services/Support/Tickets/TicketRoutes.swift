@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import HTTPKit
 
 /// `/support/tickets` (CONTRACT §7). Customers work with their own tickets; staff (agents and

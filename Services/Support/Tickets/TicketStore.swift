@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import HTTPKit
 
 /// Ticket SQL. Every change of a ticket locks its row, applies `TicketState`'s rules, and

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Storage
 
 // Payloads of the events the four contexts publish (CONTRACT §12). An absent optional

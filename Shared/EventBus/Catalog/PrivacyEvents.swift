@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Storage
 
 // Payloads of the privacy-request events (CONTRACT §13). Profiles asks; every context,

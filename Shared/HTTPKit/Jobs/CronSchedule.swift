@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A 5-field cron expression in UTC: minute hour day-of-month month day-of-week, each `*`,
 /// a number, a range `a-b`, a step `*/n` or `a-b/n`, or a comma list of those. Day of week

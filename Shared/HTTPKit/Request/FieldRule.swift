@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// How to read one field: parse a JSON value into `Value`, or say what is wrong with it.
 ///

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Any JSON value. Bodies are read into this first so that validation can see which
 /// fields were sent, which were `null`, which have the wrong type and which are unknown;

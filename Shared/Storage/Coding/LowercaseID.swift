@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A UUID written in lower case (CONTRACT §1): Swift's `uuidString` and `Codable` write upper
 /// case. Reading accepts either case.

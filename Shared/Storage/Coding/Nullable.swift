@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// An optional that is encoded as `null` when absent, instead of being left out — the
 /// contract shows absent values as `null` (`email|null`). Decoding accepts both `null` and a

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Encodes a value to JSON as its `encode(to:)` runs, byte by byte into one buffer.
 ///

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 
 /// Cache-aside over Redis for JSON-encodable values, with keys under `cs:<service>:`.

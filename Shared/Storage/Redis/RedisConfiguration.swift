@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Where Redis is, parsed from `REDIS_URL` (`redis://[:password@]host[:port][/db]`), and how
 /// long we are willing to wait for it.
