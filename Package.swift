@@ -54,6 +54,7 @@ let package = Package(
         ),
         // The Swift runtime's global-executor hook (ConcurrencyOnEventLoops).
         .systemLibrary(name: "CConcurrencyHook", path: "Shared/CSystem/CConcurrencyHook"),
+        .systemLibrary(name: "CLoadedObjects", path: "Shared/CSystem/CLoadedObjects"),
 
         .target(
             name: "Auth",
@@ -92,7 +93,7 @@ let package = Package(
         .target(
             name: "HTTPKit",
             dependencies: [
-                "Auth", "Storage", "EventBus", "CConcurrencyHook",
+                "Auth", "Storage", "EventBus", "CConcurrencyHook", "CLoadedObjects",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import CLoadedObjects
 import Glibc
 #endif
 import Foundation
@@ -22,7 +23,8 @@ import Synchronization
 /// (relocated data, the heap) stay. The kernel pages out only pages of files the process owns
 /// or may write (which is why the images' binaries belong to the user that runs them) and that
 /// no other process maps; the C libraries' pages, which the four servers share, are instead
-/// unmapped from this process (`MADV_DONTNEED`) and stay in the page cache for the others.
+/// unmapped from this process (`MADV_DONTNEED`, on the loaded objects' read-only segments) and
+/// stay in the page cache for the others.
 /// Linux 5.4 or later; elsewhere it does nothing.
 public enum ColdPages {
     /// `MADV_PAGEOUT` (linux/mman.h); Glibc's module does not export it everywhere.
@@ -40,21 +42,51 @@ public enum ColdPages {
         for mapping in mappings where madvise(mapping.start, mapping.length, adviceToPageOut) == 0 {
             advised += mapping.length
         }
-        // `MADV_PAGEOUT` leaves a page that another process maps too: the C libraries' code,
-        // which every server (and libc's, which every process) maps. Dropping this process's
-        // page-table entries for it leaves the page in the page cache for the others, and a
-        // later use here maps it back from there without reading the disk. That is safe only
-        // where the mapping holds no page of the process's own: a private mapping's written
-        // (copy-on-write) pages, resident or swapped out, would be lost, and the dynamic linker
-        // writes its relocations into mappings it then makes read-only.
-        for mapping in mappings where !mapping.writable && mapping.privatelyWrittenKB == 0 {
-            _ = madvise(mapping.start, mapping.length, MADV_DONTNEED)
-        }
+        unmapLoadedObjectsPages(in: mappings.filter { !$0.writable && $0.privatelyWrittenKB == 0 })
         return advised
         #else
         return 0
         #endif
     }
+
+    #if os(Linux)
+    /// `MADV_PAGEOUT` leaves a page that another process maps too: the C libraries' code, which
+    /// every server (and libc's, which every process) maps. Dropping this process's page-table
+    /// entries for it leaves the page in the page cache for the others, and a later use here
+    /// maps it back from there without reading the disk. That is safe only where the mapping
+    /// holds no page of the process's own (`eligible`: not writable, no written copy-on-write
+    /// page resident or swapped out; the dynamic linker writes relocations into mappings it then
+    /// makes read-only), and only while the mapping is still the one smaps described. So only
+    /// the read-only segments of the objects the dynamic linker loaded go, and under its lock
+    /// (`dl_iterate_phdr` holds it), which no `dlclose` can pass to unmap them meanwhile;
+    /// a range another thread unmapped since, and some allocation reused, is never touched.
+    private static func unmapLoadedObjectsPages(in eligible: [FileMapping]) {
+        var ranges = eligible.map { UInt(bitPattern: $0.start)..<(UInt(bitPattern: $0.start) + UInt($0.length)) }
+        _ = withUnsafeMutablePointer(to: &ranges) { pointer in
+            dl_iterate_phdr({ info, _, data in
+                guard let object = info?.pointee, let headers = object.headers,
+                      let eligible = data?.assumingMemoryBound(to: [Range<UInt>].self).pointee
+                else { return 0 }
+                let page = UInt(sysconf(Int32(_SC_PAGESIZE)))
+                // The program headers are read first: they lie in the object's first page,
+                // which the advice may unmap, and reading them after would map it back.
+                let segments = UnsafeBufferPointer(start: headers, count: Int(object.header_count))
+                    .filter { $0.p_type == PT_LOAD && $0.p_flags & UInt32(PF_W) == 0 }
+                    .map { header in
+                        let start = UInt(object.address) + UInt(header.p_vaddr)
+                        return (start & ~(page - 1))..<((start + UInt(header.p_memsz) + page - 1) & ~(page - 1))
+                    }
+                for segment in segments {
+                    for range in eligible where range.overlaps(segment) {
+                        let part = range.clamped(to: segment)
+                        _ = madvise(UnsafeMutableRawPointer(bitPattern: part.lowerBound), part.count, MADV_DONTNEED)
+                    }
+                }
+                return 0
+            }, pointer)
+        }
+    }
+    #endif
 
     /// Requests served, counted by `EdgeMiddleware` (probes and metrics scrapes excepted), so
     /// that a quiet server can be told from a busy one.
