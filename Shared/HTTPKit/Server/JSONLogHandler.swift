@@ -7,6 +7,7 @@ import Foundation
 import Glibc
 #endif
 import Logging
+import Synchronization
 
 /// One JSON object per line on standard output: time, level, service, message, metadata.
 struct JSONLogHandler: LogHandler {
@@ -28,9 +29,33 @@ struct JSONLogHandler: LogHandler {
         fields["level"] = event.level.rawValue
         fields["service"] = service
         fields["message"] = event.message.description
-        let line = Self.line(fields)
-        // One write(2) per line: lines from concurrent requests never interleave.
-        line.withUnsafeBytes { _ = write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+        Self.emit(Self.line(fields))
+    }
+
+    /// Held while a line is written. One write(2) of a line up to 4 KiB to a pipe is atomic, but
+    /// a longer line (an error's description) may go in parts, and so may any line a signal
+    /// interrupts; another thread's line must not land between them.
+    private static let output = Mutex(())
+
+    /// Writes the whole line to standard output, or as much as it takes: if standard output is
+    /// closed or would block, the rest is dropped rather than the request held up.
+    private static func emit(_ line: [UInt8]) {
+        output.withLock { _ in
+            line.withUnsafeBytes { bytes in
+                guard let base = bytes.baseAddress else { return }
+                var offset = 0
+                while offset < bytes.count {
+                    let written = write(STDOUT_FILENO, base + offset, bytes.count - offset)
+                    if written > 0 {
+                        offset += written
+                    } else if written < 0, errno == EINTR {
+                        continue
+                    } else {
+                        return
+                    }
+                }
+            }
+        }
     }
 
     /// The fields as one JSON object, keys sorted, and a newline. Written by hand: every request
