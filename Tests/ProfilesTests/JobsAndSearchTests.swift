@@ -135,6 +135,11 @@ import TestSupport
         let firstOrMonday = try CronSchedule("0 12 1 * 1")
         #expect(firstOrMonday.next(after: utc.date(from: "2026-11-25T13:00:00Z")!) == utc.date(from: "2026-11-30T12:00:00Z"))
         #expect(firstOrMonday.next(after: utc.date(from: "2026-11-30T12:00:00Z")!) == utc.date(from: "2026-12-01T12:00:00Z"))
+        // A day field that starts with `*` makes both count: an odd day that is a Monday.
+        let oddMonday = try CronSchedule("0 0 */2 * 1")
+        #expect(oddMonday.next(after: utc.date(from: "2026-11-25T12:00:00Z")!) == utc.date(from: "2026-12-07T00:00:00Z"))
+        // 7 is Sunday, as 0 is.
+        #expect(try CronSchedule("0 9 * * 7").next(after: utc.date(from: "2026-11-25T12:00:00Z")!) == utc.date(from: "2026-11-29T09:00:00Z"))
         // A leap day two years away is found; a day that never comes is never.
         let leapDay = try CronSchedule("30 6 29 2 *")
         #expect(leapDay.next(after: utc.date(from: "2026-03-01T00:00:00Z")!) == utc.date(from: "2028-02-29T06:30:00Z"))

@@ -9,11 +9,12 @@ import Glibc
 
 /// A 5-field cron expression in UTC: minute hour day-of-month month day-of-week, each `*`,
 /// a number, a range `a-b`, a step `*/n` or `a-b/n`, or a comma list of those. Day of week
-/// is 0–6 from Sunday (7 is Sunday too). As in cron, when both day fields are restricted a
-/// day matching either runs.
+/// is 0–6 from Sunday (7 is Sunday too). As in cron (Vixie cron, cronie), when both day fields
+/// are restricted a day matching either runs; when either starts with `*`, a day must match both.
 public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
     let minutes: Set<Int>, hours: Set<Int>, days: Set<Int>, months: Set<Int>, weekdays: Set<Int>
-    let anyDay: Bool, anyWeekday: Bool
+    /// Whether either day field starts with `*` (`*`, `*/2`): then a day must match both.
+    let eitherDayFieldStarred: Bool
     public let description: String
 
     public init(_ expression: String) throws(CronError) {
@@ -24,8 +25,7 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
         days = try Self.parse(fields[2], 1...31)
         months = try Self.parse(fields[3], 1...12)
         weekdays = Set(try Self.parse(fields[4], 0...7).map { $0 % 7 })
-        anyDay = fields[2] == "*"
-        anyWeekday = fields[4] == "*"
+        eitherDayFieldStarred = fields[2].hasPrefix("*") || fields[4].hasPrefix("*")
         description = expression
     }
 
@@ -56,12 +56,9 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
 
     private func dayMatches(day: Int, month: Int, weekday: Int) -> Bool {
         guard months.contains(month) else { return false }
-        switch (anyDay, anyWeekday) {
-        case (true, true): return true
-        case (false, true): return days.contains(day)
-        case (true, false): return weekdays.contains(weekday)
-        case (false, false): return days.contains(day) || weekdays.contains(weekday)
-        }
+        return eitherDayFieldStarred
+            ? days.contains(day) && weekdays.contains(weekday)
+            : days.contains(day) || weekdays.contains(weekday)
     }
 
     private static func parse(_ field: String, _ bounds: ClosedRange<Int>) throws(CronError) -> Set<Int> {
