@@ -138,6 +138,9 @@ import TestSupport
         // A day field that starts with `*` makes both count: an odd day that is a Monday.
         let oddMonday = try CronSchedule("0 0 */2 * 1")
         #expect(oddMonday.next(after: utc.date(from: "2026-11-25T12:00:00Z")!) == utc.date(from: "2026-12-07T00:00:00Z"))
+        // Both day fields together may wait decades: 29 February on a Sunday, 2032 then 2060.
+        let leapSunday = try CronSchedule("0 0 29 2 */7")
+        #expect(leapSunday.next(after: utc.date(from: "2032-03-01T00:00:00Z")!) == utc.date(from: "2060-02-29T00:00:00Z"))
         // 7 is Sunday, as 0 is.
         #expect(try CronSchedule("0 9 * * 7").next(after: utc.date(from: "2026-11-25T12:00:00Z")!) == utc.date(from: "2026-11-29T09:00:00Z"))
         // A leap day two years away is found; a day that never comes is never.

@@ -35,8 +35,10 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
     public func next(after date: Date) -> Date {
         // The start of the next whole minute.
         var candidate = time_t((date.timeIntervalSince1970 / 60).rounded(.down) + 1) * 60
-        // A 29 February may be eight years away (2096 to 2104); a 30 February never comes.
-        let limit = candidate + 8 * 366 * 86_400
+        // Every pattern of days recurs within the Gregorian calendar's 400-year cycle; a match
+        // may be decades away (29 February on a Monday: 2044, then 2072); a 30 February never
+        // comes. A day that does not match costs one step, so that is 146,097 at most.
+        let limit = candidate + 146_097 * 86_400
         var parts = tm()
         while candidate < limit {
             gmtime_r(&candidate, &parts)
