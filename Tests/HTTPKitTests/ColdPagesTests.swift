@@ -51,9 +51,9 @@ import Testing
             line += String(decoding: chunk, as: UTF8.self)
         }
         let size = try #require(FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
-        #expect(Int(line.trimmingCharacters(in: .whitespacesAndNewlines)) == (size + 4095) / 4096)
+        try #require(Int(line.trimmingCharacters(in: .whitespacesAndNewlines)) == (size + 4095) / 4096, "the child read \(line)")
 
-        let library = try #require(dlopen(path, RTLD_NOW | RTLD_LOCAL))
+        let library = try #require(dlopen(path, RTLD_NOW | RTLD_LOCAL), "\(dlerror().map { String(cString: $0) } ?? "dlopen failed")")
         defer { dlclose(library) }
         #expect(touchReadOnlyPages(ofFile: name) > 0)
         let before = residentReadOnlyKB(ofFile: name)
@@ -115,7 +115,8 @@ import Testing
         for line in smaps.split(separator: "\n") {
             let fields = line.split(separator: " ")
             if fields.first?.contains("-") == true, fields.count >= 5 {
-                inFile = fields.count >= 6 && fields[5].contains(name) && !fields[1].contains("w")
+                // Readable and not writable: not the `---p` gaps between segments either.
+                inFile = fields.count >= 6 && fields[5].contains(name) && fields[1].hasPrefix("r") && !fields[1].contains("w")
                 let bounds = fields[0].split(separator: "-").compactMap { UInt($0, radix: 16) }
                 if inFile, bounds.count == 2 { found.append((bounds[0]..<bounds[1], 0, false)) }
             } else if inFile, fields.first == "Rss:", fields.count >= 2 {

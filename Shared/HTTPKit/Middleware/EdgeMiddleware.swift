@@ -55,7 +55,7 @@ public struct EdgeMiddleware: RouterMiddleware {
 
     /// Health probes and metrics scrapes: not traffic.
     static func isProbe(_ route: String) -> Bool {
-        route.hasPrefix("/health") || route == "/metrics"
+        route == "/health" || route.hasPrefix("/health/") || route == "/metrics"
     }
 
     /// An orchestrator probes every few seconds and Prometheus scrapes as often, so a probe that

@@ -73,7 +73,8 @@ public enum ColdPages {
                 let segments = UnsafeBufferPointer(start: headers, count: Int(object.header_count))
                     .filter { $0.p_type == PT_LOAD && $0.p_flags & UInt32(PF_W) == 0 }
                     .map { header in
-                        let start = UInt(object.address) + UInt(header.p_vaddr)
+                        // Wrapping: `address` is the load bias, which may be "negative".
+                        let start = UInt(object.address) &+ UInt(header.p_vaddr)
                         return (start & ~(page - 1))..<((start + UInt(header.p_memsz) + page - 1) & ~(page - 1))
                     }
                 for segment in segments {

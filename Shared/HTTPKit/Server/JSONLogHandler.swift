@@ -51,6 +51,8 @@ struct JSONLogHandler: LogHandler {
                     } else if written < 0, errno == EINTR {
                         continue
                     } else {
+                        // The next line must not be glued to this one's remains.
+                        if offset > 0 { _ = write(STDOUT_FILENO, "\n", 1) }
                         return
                     }
                 }
