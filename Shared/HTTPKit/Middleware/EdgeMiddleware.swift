@@ -43,7 +43,7 @@ public struct EdgeMiddleware: RouterMiddleware {
         let handles = RequestMetrics.shared.handles(method: request.method.rawValue, route: route, status: Int(status))
         handles.requests.increment()
         handles.duration.recordNanoseconds(elapsed.nanoseconds)
-        if !Self.isProbe(route) { ColdPages.requestsServed.add(1, ordering: .relaxed) }
+        if !OperationalRoutes.contains(route) { ColdPages.requestsServed.add(1, ordering: .relaxed) }
         context.logger.log(level: Self.accessLogLevel(route: route, status: status), "request", metadata: [
             "method": .string(request.method.rawValue),
             "path": .string(request.uri.path),
@@ -53,15 +53,10 @@ public struct EdgeMiddleware: RouterMiddleware {
         return response
     }
 
-    /// Health probes and metrics scrapes: not traffic.
-    static func isProbe(_ route: String) -> Bool {
-        route == "/health" || route.hasPrefix("/health/") || route == "/metrics"
-    }
-
     /// An orchestrator probes every few seconds and Prometheus scrapes as often, so a probe that
     /// succeeds is logged at `debug`: the access log at `info` shows traffic and failing probes.
     static func accessLogLevel(route: String, status: Int) -> Logger.Level {
-        isProbe(route) && status < 400 ? .debug : .info
+        OperationalRoutes.contains(route) && status < 400 ? .debug : .info
     }
 
     private func errorResponse(_ error: any Error, request: Request, context: AppContext) -> Response {

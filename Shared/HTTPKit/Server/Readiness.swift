@@ -24,6 +24,12 @@ public struct ReadinessCheck: Sendable {
 
 /// `/health`, `/health/ready` and `/metrics` (CONTRACT §11), outside `/v1/customers`.
 struct OperationalRoutes: Sendable {
+    /// Health probes and metrics scrapes, which are not traffic: neither rate-limited, nor
+    /// counted as activity, nor logged at `info` when they succeed.
+    static func contains(_ path: String) -> Bool {
+        path == "/metrics" || path == "/health" || path.hasPrefix("/health/")
+    }
+
     let service: String
     let version: String
     let started = ContinuousClock.now
