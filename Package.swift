@@ -58,7 +58,7 @@ let package = Package(
 
         .target(
             name: "Auth",
-            dependencies: [.product(name: "JWTKit", package: "jwt-kit"), .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Storage", .product(name: "JWTKit", package: "jwt-kit"), .product(name: "Crypto", package: "swift-crypto")],
             path: "Shared/Auth",
             swiftSettings: settings
         ),
@@ -96,6 +96,7 @@ let package = Package(
                 "Auth", "Storage", "EventBus", "CConcurrencyHook", "CLoadedObjects",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

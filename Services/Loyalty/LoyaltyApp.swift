@@ -26,6 +26,7 @@ struct LoyaltyService: ServiceDefinition {
         var handlers = EventHandlers()
         OrderEarnings.register(on: &handlers, referrals: stores.referrals, pointsPerPound: stores.pointsPerPound)
         ReferrerNames.register(on: &handlers, runtime: runtime)
+        Erasure.register(on: &handlers, runtime: runtime)
         DataExport.register(on: &handlers, runtime: runtime, ledger: stores.ledger, referrals: stores.referrals)
         return handlers
     }

@@ -100,5 +100,23 @@ enum LoyaltyMigrations {
         // Bumped by every change: a write that read the account without locking it applies
         // only if no other change came in between (LedgerStore.post).
         Migration(4, "account versions", "ALTER TABLE accounts ADD COLUMN version bigint NOT NULL DEFAULT 0"),
+        // Every paid order seen, for the referral rules (CONTRACT §9): a customer with a paid
+        // order cannot be referred, and only the referee's first paid order completes a
+        // referral. An order that earned no points (under £1) counts too, so the ledger alone
+        // cannot say; it does know the orders that earned, which is every order seen so far.
+        Migration(5, "paid orders", """
+            CREATE TABLE paid_orders (
+                order_id text        PRIMARY KEY,
+                user_id  text        NOT NULL,
+                paid_at  timestamptz NOT NULL
+            )
+            """,
+            "CREATE INDEX paid_orders_user ON paid_orders (user_id)",
+            """
+            INSERT INTO paid_orders (order_id, user_id, paid_at)
+            SELECT reference_id, user_id, created_at FROM transactions WHERE type = 'EARN' AND reference_type = 'order'
+            ON CONFLICT DO NOTHING
+            """
+        ),
     ]
 }

@@ -176,5 +176,11 @@ enum ProfilesMigrations {
             )
             """
         ),
+        // An erasure cancels the customer's exports (CONTRACT §13).
+        Migration(7, "cancelled exports", """
+            ALTER TABLE privacy_requests DROP CONSTRAINT privacy_requests_status_check,
+                ADD CONSTRAINT privacy_requests_status_check
+                CHECK (status IN ('PENDING', 'READY', 'FAILED', 'CANCELLED', 'ERASED', 'ALREADY_ERASED'))
+            """),
     ]
 }

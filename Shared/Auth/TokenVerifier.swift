@@ -5,6 +5,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import JWTKit
+import Storage
 import Synchronization
 
 /// Verifies HS256 tokens signed with the secret shared with the auth-service.
@@ -39,7 +40,7 @@ public struct TokenVerifier: Sendable {
     private func verifyUncached(_ token: String, now: Date) async throws(AuthFailure) -> Principal {
         // jwt-kit picks the key, not the header's `alg`; insist on HS256 so `alg: none`
         // or an asymmetric algorithm can never be negotiated by the caller.
-        guard Self.headerDeclaresHS256(token) else { throw .unauthenticated("Invalid token") }
+        guard Self.isCanonicalCompact(token), Self.headerDeclaresHS256(token) else { throw .unauthenticated("Invalid token") }
         let claims: TokenClaims
         do {
             claims = try await keys.verify(token, as: TokenClaims.self)
@@ -62,7 +63,7 @@ public struct TokenVerifier: Sendable {
             }
         }
         let subject = claims.sub.value
-        guard (1...128).contains(subject.count) else { throw .unauthenticated("Invalid token subject") }
+        guard UserID.isValid(subject) else { throw .unauthenticated("Invalid token subject") }
         let role: Role
         if let raw = claims.role {
             guard let parsed = Role(rawValue: raw) else { throw .unauthenticated("Invalid token role") }
@@ -73,6 +74,36 @@ public struct TokenVerifier: Sendable {
         let principal = Principal(userId: subject, role: role, email: claims.email)
         recent.remember(token, principal, until: claims.exp.value.addingTimeInterval(leeway), now: now)
         return principal
+    }
+
+    /// Three parts of canonical base64url without padding (RFC 7515 §2, RFC 4648 §3.5): a
+    /// decoder ignores the unused low bits of a part's last character, so without this check
+    /// one signature would have several spellings, each accepted as a different token.
+    static func isCanonicalCompact(_ token: String) -> Bool {
+        let parts = token.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        guard parts.count == 3 else { return false }
+        return parts.allSatisfy { part in
+            guard let last = part.last, let lastValue = base64URLValue(last), part.allSatisfy({ base64URLValue($0) != nil }) else {
+                return false
+            }
+            switch part.count % 4 {
+            case 0: return true
+            case 2: return lastValue & 0b1111 == 0  // 12 bits carry one byte: the low 4 are unused
+            case 3: return lastValue & 0b11 == 0  // 18 bits carry two bytes: the low 2 are unused
+            default: return false  // one character cannot carry a byte
+            }
+        }
+    }
+
+    private static func base64URLValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"): byte - UInt8(ascii: "A")
+        case UInt8(ascii: "a")...UInt8(ascii: "z"): byte - UInt8(ascii: "a") + 26
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0") + 52
+        case UInt8(ascii: "-"): 62
+        case UInt8(ascii: "_"): 63
+        default: nil
+        }
     }
 
     private static func headerDeclaresHS256(_ token: String) -> Bool {

@@ -88,6 +88,53 @@ private let secret = "test-secret-0123456789abcdef-0123456789"
         }
     }
 
+    /// CONTRACT §1: a `sub` is 1–128 bytes of UTF-8 without control characters or white space.
+    @Test(arguments: ["", "user\u{0}x", "user\r\nx", "user x", "user\tx", "user\u{85}x", "user\u{2028}x", "user\u{3000}x",
+                      String(repeating: "a", count: 129), String(repeating: "é", count: 65)])
+    func rejectsASubjectTheContractDoesNotAllow(sub: String) async throws {
+        let token = try await TokenMinter(secret: secret).mint(sub: sub)
+        await #expect(throws: AuthFailure.unauthenticated("Invalid token subject")) { try await TokenVerifier(secret: secret).verify(token) }
+    }
+
+    @Test(arguments: [String(repeating: "a", count: 128), String(repeating: "é", count: 64), "auth0|5f2c", "sec-\u{212A}123", "cafe\u{301}"])
+    func acceptsAnySubjectOfUpTo128Bytes(sub: String) async throws {
+        let token = try await TokenMinter(secret: secret).mint(sub: sub)
+        let principal = try await TokenVerifier(secret: secret).verify(token)
+        #expect(Array(principal.userId.utf8) == Array(sub.utf8))
+    }
+
+    /// A decoder ignores the unused low bits of a part's last base64url character, so the
+    /// signature could be written four ways; only the canonical one is accepted.
+    @Test func rejectsANonCanonicalSpellingOfAnyPart() async throws {
+        let token = try await TokenMinter(secret: secret).mint(sub: "u1")
+        let verifier = await TokenVerifier(secret: secret)
+        #expect(try await verifier.verify(token).userId == "u1")
+        let parts = token.split(separator: ".").map(String.init)
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        for index in parts.indices where parts[index].count % 4 != 0 {
+            var altered = parts
+            let last = alphabet.firstIndex(of: altered[index].last!)!
+            // Flip the lowest bit: only unused bits change, the decoded bytes stay the same.
+            altered[index] = String(altered[index].dropLast()) + String(alphabet[last ^ 1])
+            await #expect(throws: AuthFailure.unauthenticated("Invalid token"), "part \(index)") {
+                try await verifier.verify(altered.joined(separator: "."))
+            }
+        }
+        // Padding and characters outside base64url are refused too.
+        await #expect(throws: AuthFailure.unauthenticated("Invalid token")) { try await verifier.verify(token + "=") }
+        await #expect(throws: AuthFailure.unauthenticated("Invalid token")) {
+            try await verifier.verify(parts[0] + "." + parts[1] + "." + parts[2].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/"))
+        }
+    }
+
+    @Test func ownershipComparesUserIdsByteForByte() {
+        let nfc = Principal(userId: "caf\u{E9}", role: .customer), kelvin = Principal(userId: "sec-\u{212A}123", role: .customer)
+        #expect("caf\u{E9}" == "cafe\u{301}")  // what Swift's String says
+        #expect(!nfc.owns("cafe\u{301}") && nfc.owns("caf\u{E9}"))
+        #expect(!kelvin.owns("sec-K123") && kelvin.owns("sec-\u{212A}123"))
+        #expect(nfc != Principal(userId: "cafe\u{301}", role: .customer))
+    }
+
     @Test func checksIssuerAndAudienceWhenConfigured() async throws {
         let minter = await TokenMinter(secret: secret)
         let verifier = await TokenVerifier(secret: secret, issuer: "auth-service", audience: "lomash-wood")

@@ -106,6 +106,63 @@ import TestSupport
         }
     }
 
+    /// CONTRACT §1: a body with the same key twice is a 400, and nothing is written.
+    @Test func aBodyWithADuplicateKeyIs400() async throws {
+        try await withTestService(ProbeService.self) { client, _ in
+            let token = try await TestEnvironment.token(TestEnvironment.uniqueUser())
+            for text in [#"{"name":"oak","size":1,"name":"pine"}"#, #"{"name":"oak","size":1,"n\u0061me":"pine"}"#] {
+                try await client.execute(uri: "/v1/customers/widgets", method: .post, headers: bearer(token, jsonHeaders), body: jsonBody(text)) { (response: TestResponse) async throws in
+                    #expect(response.status == .badRequest, "\(text)")
+                    #expect(try response.errorCode() == "BAD_REQUEST")
+                    #expect(try (response.json()["error"] as? [String: Any])?["message"] as? String == #"Duplicate key "name" in the JSON body"#)
+                }
+            }
+            // The same key in two different objects is fine.
+            let nested = jsonBody(#"{"name":"oak-\#(UUID())","size":1,"tags":["a"]}"#)
+            try await client.execute(uri: "/v1/customers/widgets", method: .post, headers: bearer(token, jsonHeaders), body: nested) { (response: TestResponse) async throws in
+                #expect(response.status == .created)
+            }
+            try await client.execute(uri: "/v1/customers/widgets", method: .get, headers: bearer(token)) { (response: TestResponse) async throws in
+                #expect((try response.json()["meta"] as? [String: Any])?["total"] as? Int == 1)
+            }
+        }
+    }
+
+    /// CONTRACT §1: every response says nosniff; an answer to a request with credentials is
+    /// never stored by a cache.
+    @Test func securityHeaders() async throws {
+        try await withTestService(ProbeService.self) { client, _ in
+            let token = try await TestEnvironment.token(TestEnvironment.uniqueUser())
+            for (uri, headers) in [("/v1/customers/widgets", bearer(token)), ("/v1/customers/nothing", bearer(token)), ("/v1/customers/widgets", bearer("junk"))] {
+                try await client.execute(uri: uri, method: .get, headers: headers) { (response: TestResponse) async throws in
+                    #expect(response.headers[.cacheControl] == "no-store", "\(uri)")
+                    #expect(response.headers[.contentTypeOptions] == "nosniff", "\(uri)")
+                }
+            }
+            for uri in ["/health", "/v1/customers/nothing"] {
+                try await client.execute(uri: uri, method: .get) { (response: TestResponse) async throws in
+                    #expect(response.headers[.cacheControl] == nil, "\(uri)")
+                    #expect(response.headers[.contentTypeOptions] == "nosniff", "\(uri)")
+                }
+            }
+        }
+    }
+
+    /// A chunked body whose framing breaks (a chunk size that is not hex) is the client's
+    /// fault: 400 in the envelope, not a 500.
+    @Test func malformedChunkedFramingIs400() async throws {
+        try await withTestService(ProbeService.self, setup: .live) { client, _ in
+            let port = try #require(client.port)
+            let token = try await TestEnvironment.token(TestEnvironment.uniqueUser())
+            let request = "POST /v1/customers/widgets HTTP/1.1\r\nHost: probe\r\nAuthorization: Bearer \(token)\r\n"
+                + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                + "5\r\n{\"nam\r\nZZ\r\nxx\r\n0\r\n\r\n"
+            let answer = try await rawHTTP(port: port, Array(request.utf8))
+            #expect(answer.hasPrefix("HTTP/1.1 400"), "\(answer)")
+            #expect(answer.contains(#""code":"BAD_REQUEST""#), "\(answer)")
+        }
+    }
+
     @Test func bodiesOver64KiBAre413() async throws {
         try await withTestService(ProbeService.self) { client, _ in
             let token = try await TestEnvironment.token(TestEnvironment.uniqueUser())

@@ -196,9 +196,10 @@ import TestSupport
             let ticket = try data(await send(.GET, "/support/tickets/\(ticketId)", as: "agent-1", role: .agent))
             let items = try data(await send(.GET, "/wishlist", as: user))["items"] as? [[String: Any]]
             let reviewer = try await reviewerName()
-            let referrer = try await referrerName()
+            // CONTRACT §13: the erased customer's referral code stops working.
+            let validation = try await Gateway.get("/v1/customers/referrals/validate/\(code)")
             return ticket["status"] as? String == "CLOSED" && ticket["subject"] as? String == "[removed]" && items?.isEmpty == true
-                && reviewer == "Customer" && referrer is NSNull
+                && reviewer == "Customer" && validation.status == 404
         })
         let ticket = try data(await send(.GET, "/support/tickets/\(ticketId)", as: "agent-1", role: .agent))
         let messages = ticket["messages"] as? [[String: Any]] ?? []

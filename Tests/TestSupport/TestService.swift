@@ -7,11 +7,12 @@ import Foundation
 public func withTestService<S: ServiceDefinition>(
     _ definition: S.Type,
     overrides: [String: String] = [:],
+    setup: TestingSetup = .router,
     _ body: @Sendable (any TestClientProtocol, ServiceApp) async throws -> Void
 ) async throws {
     let configuration = try TestEnvironment.configuration(service: S.name, overrides: overrides)
     let app = try await ServiceAssembly.make(S.self, configuration: configuration, logger: TestEnvironment.quietLogger)
-    try await app.application.test(.router) { client in
+    try await app.application.test(setup) { client in
         try await body(client, app)
     }
 }

@@ -31,6 +31,35 @@ struct Review: Encodable, Sendable {
     static let anonymousName = "Customer"
 }
 
+/// A review as the public product page shows it (CONTRACT §6): what a shopper reads, and
+/// nothing that identifies the customer — no `userId` (an auth-provider subject), no
+/// `orderId`, no moderation fields.
+struct PublicReview: Encodable, Sendable {
+    @LowercaseID var id: UUID
+    let productId: String
+    @Nullable var category: ProductCategory?
+    let rating: Int
+    let title: String
+    let body: String
+    let images: [String]
+    let verifiedPurchase: Bool
+    let reviewerName: String
+    let createdAt: Date
+
+    init(_ review: Review) {
+        id = review.id
+        productId = review.productId
+        category = review.category
+        rating = review.rating
+        title = review.title
+        body = review.body
+        images = review.images
+        verifiedPurchase = review.verifiedPurchase
+        reviewerName = review.reviewerName
+        createdAt = review.createdAt
+    }
+}
+
 /// `POST /reviews`.
 struct NewReview: Sendable {
     let productId: String
@@ -106,5 +135,5 @@ struct ProductReviews: Encodable, Sendable {
 
     let productId: String
     let summary: RatingSummary
-    let reviews: [Review]
+    let reviews: [PublicReview]
 }

@@ -50,7 +50,7 @@ struct ReviewRoutes {
             let principal = try context.customer()
             let id = try context.resourceId(notFound: "Review not found")
             // Another customer's review is a 404, never a 403 (CONTRACT §1).
-            guard let review = try await store.find(id), review.userId == principal.userId || principal.role == .admin else {
+            guard let review = try await store.find(id), principal.owns(review.userId) || principal.role == .admin else {
                 throw AppError.notFound("Review not found")
             }
             return Reply.ok(review)

@@ -38,6 +38,13 @@ struct ReviewStore: Sendable {
         return (reviews, try await total ?? 0)
     }
 
+    /// Every review of the customer, newest first, read on `connection` (a data export).
+    func all(by userId: String, on connection: PostgresConnection) async throws -> [Review] {
+        try await Self.reviews(connection.query("""
+            \(unescaped: Self.select(from: "reviews r")) WHERE r.user_id = \(userId) ORDER BY r.created_at DESC, r.id
+            """, logger: logger))
+    }
+
     /// The moderation queue: reviews in `status`, oldest first.
     func queue(_ status: Review.Status, page: Pagination) async throws -> ([Review], Int) {
         async let total = runtime.database.query("SELECT count(*)::int FROM reviews WHERE status = \(status.rawValue)").value(Int.self)
@@ -59,7 +66,7 @@ struct ReviewStore: Sendable {
             """))
         let summary = RatingSummary(counts: try await counts ?? [0, 0, 0, 0, 0])
         return SuccessBody(
-            ProductReviews(productId: productId, summary: summary, reviews: reviews), meta: page.meta(total: summary.totalReviews))
+            ProductReviews(productId: productId, summary: summary, reviews: reviews.map(PublicReview.init)), meta: page.meta(total: summary.totalReviews))
     }
 
     // MARK: Changing
@@ -139,7 +146,7 @@ struct ReviewStore: Sendable {
 
     /// Every cached variant (sort, page, limit) of a product's page belongs to one group.
     func pageGroup(_ productId: String) -> String {
-        runtime.cache.key("product-reviews", Cache.keyPart(productId))
+        runtime.cache.key("product-reviews", "v2", productId)
     }
 
     func pageKey(_ productId: String, sort: ProductReviews.Sort, page: Pagination) -> String {
@@ -148,7 +155,7 @@ struct ReviewStore: Sendable {
 
     /// Drops the products' cached pages once the surrounding transaction commits.
     func dropCachedPages(of productIds: [String]) async {
-        await runtime.cache.invalidateAfterCommit(Set(productIds).map(pageGroup))
+        await runtime.cache.invalidateAfterCommit(productIds.map(pageGroup))
     }
 
     /// Drops the pages of every product `userId` reviewed, in any status: a review approved

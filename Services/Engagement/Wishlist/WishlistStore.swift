@@ -33,13 +33,15 @@ struct WishlistStore: Sendable {
         return Wishlist(id: id, userId: userId, items: items, itemCount: itemCount)
     }
 
-    /// The whole wishlist, or nil when the customer has none (a data export must not create one).
-    func existing(_ userId: String) async throws -> Wishlist? {
-        guard let (id, count) = try await runtime.database.query(
-            "SELECT id, item_count FROM wishlists WHERE user_id = \(userId)").decode((UUID, Int).self).firstElement() else { return nil }
-        let items = try await Self.items(runtime.database.query("""
+    /// The whole wishlist, or nil when the customer has none (a data export must not create one),
+    /// read on `connection` (the export's inbox transaction).
+    func existing(_ userId: String, on connection: PostgresConnection) async throws -> Wishlist? {
+        guard let (id, count) = try await connection.query(
+            "SELECT id, item_count FROM wishlists WHERE user_id = \(userId)", logger: logger).decode((UUID, Int).self).firstElement()
+        else { return nil }
+        let items = try await Self.items(connection.query("""
             SELECT \(unescaped: Self.itemColumns) FROM wishlist_items WHERE user_id = \(userId) ORDER BY added_at DESC, id
-            """))
+            """, logger: logger))
         return Wishlist(id: id, userId: userId, items: items, itemCount: count)
     }
 

@@ -2,9 +2,10 @@ import Foundation
 import HTTPKit
 
 /// `order.payment.succeeded`: the customer earns `floor(totalAmount × LOYALTY_POINTS_PER_POUND)`
-/// once per order, and a pending referral of theirs completes. The check and the unique
-/// index on (order, EARN) make a redelivered event, or a second event for the same order,
-/// earn nothing.
+/// once per order, and their pending referral completes if this is their first paid order
+/// (CONTRACT §9: a referral applied after the first order never completes by itself). The
+/// order is kept in `paid_orders`, whose key makes a redelivered event, or a second event for
+/// the same order, change nothing.
 enum OrderEarnings {
     static func register(on handlers: inout EventHandlers, referrals: ReferralStore, pointsPerPound: Decimal) {
         let ledger = referrals.ledger
@@ -12,13 +13,23 @@ enum OrderEarnings {
             let order = event.payload
             let correlationId = event.id.lowercasedString
             let earned = points(for: order.totalAmount, perPound: pointsPerPound)
-            let already = try await connection.query("""
-                SELECT EXISTS (SELECT 1 FROM transactions WHERE type = 'EARN' AND reference_type = 'order' AND reference_id = \(order.orderId))
-                """, logger: ledger.logger).value(Bool.self) ?? false
-            guard !already else { return }
+            // A referral being applied by this customer meanwhile is seen here, or sees this order.
+            try await connection.lockUntilCommit(ReferralStore.customerLock(order.userId), logger: ledger.logger)
+            // The CTE's insert is not visible to the count beside it: that counts earlier orders.
+            var seen: (new: Bool, earlier: Int) = (false, 0)
+            for try await row in try await connection.query("""
+                WITH kept AS (
+                    INSERT INTO paid_orders (order_id, user_id, paid_at) VALUES (\(order.orderId), \(order.userId), \(order.paidAt))
+                    ON CONFLICT DO NOTHING RETURNING order_id
+                )
+                SELECT EXISTS (SELECT 1 FROM kept), (SELECT count(*)::int FROM paid_orders WHERE user_id = \(order.userId))
+                """, logger: ledger.logger).decode((Bool, Int).self) {
+                seen = row
+            }
+            guard seen.new else { return }
 
             // The referral row first, then the accounts: the lock order of every completion.
-            let pending = try await referrals.lockPending(referee: order.userId, on: connection)
+            let pending = seen.earlier == 0 ? try await referrals.lockPending(referee: order.userId, on: connection) : nil
             if let pending { try await referrals.lockParties(pending, on: connection) }
             if earned > 0 {
                 _ = try await ledger.apply(

@@ -6,14 +6,12 @@ import Foundation
 import HTTPKit
 
 /// Referrers' names for a referral code's public validation: the shared `CustomerNames`
-/// projection, and the cached validation dropped when the referrer's name changes.
+/// projection, and the cached validation dropped when the referrer's name changes (an erased
+/// referrer's code goes altogether: `Erasure`).
 enum ReferrerNames {
     static func register(on handlers: inout EventHandlers, runtime: Runtime) {
         CustomerNames.register(on: &handlers, logger: runtime.logger)
         handlers.on(Topics.profileUpdated) { event, connection in
-            try await dropCachedValidation(event.payload.userId, runtime, connection)
-        }
-        handlers.on(Topics.profileAnonymized) { event, connection in
             try await dropCachedValidation(event.payload.userId, runtime, connection)
         }
     }

@@ -59,7 +59,7 @@ struct TransactionRequest: Sendable {
     /// request's; a key reused for another transaction (another customer's, say) is a 409 and
     /// shows nothing of it.
     func repeated(by earlier: LedgerEntry) throws(AppError) -> LedgerEntry {
-        guard earlier.userId == userId, earlier.type == type, earlier.points == change, earlier.reason == reason else {
+        guard UserID(earlier.userId) == UserID(userId), earlier.type == type, earlier.points == change, earlier.reason == reason else {
             throw AppError.conflict("Idempotency-Key was already used for a different transaction")
         }
         return earlier

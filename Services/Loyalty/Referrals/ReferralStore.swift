@@ -109,17 +109,42 @@ struct ReferralStore: Sendable {
     }
 
     /// The caller becomes the referee of `code`'s owner (CONTRACT §9's checks, in order;
-    /// the code is already well formed).
+    /// the code is already well formed). Under both customers' referral locks, so that two
+    /// customers applying each other's codes at once, or an order paid meanwhile
+    /// (`OrderEarnings`), are seen here.
     func apply(code: String, referee userId: String) async throws -> Referral {
-        let referrer = try await runtime.database.query("SELECT user_id FROM referral_codes WHERE code = \(code)").value(String.self)
-        guard let referrer else { throw AppError.notFound("Referral code not found") }
-        guard referrer != userId else { throw AppError.badRequest("You cannot use your own referral code", code: "SELF_REFERRAL") }
-        let inserted = try await Self.referrals(runtime.database.query("""
-            INSERT INTO referrals (id, code, referrer_id, referee_id) VALUES (\(UUID()), \(code), \(referrer), \(userId))
-            ON CONFLICT (referee_id) DO NOTHING RETURNING \(unescaped: Self.columns)
-            """))
-        guard let referral = inserted.first else { throw AppError.conflict("You have already been referred") }
-        return referral
+        try await runtime.database.transaction { connection in
+            let referrer = try await connection.query(
+                "SELECT user_id FROM referral_codes WHERE code = \(code)", logger: logger).value(String.self)
+            guard let referrer else { throw AppError.notFound("Referral code not found") }
+            guard UserID(referrer) != UserID(userId) else { throw Self.selfReferral("You cannot use your own referral code") }
+            for id in [referrer, userId].sorted(by: { UserID($0) < UserID($1) }) {
+                try await connection.lockUntilCommit(Self.customerLock(id), logger: logger)
+            }
+            for try await (referred, pair, paid) in try await connection.query("""
+                SELECT EXISTS (SELECT 1 FROM referrals WHERE referee_id = \(userId)),
+                       EXISTS (SELECT 1 FROM referrals WHERE referee_id = \(referrer) AND referrer_id = \(userId)),
+                       EXISTS (SELECT 1 FROM paid_orders WHERE user_id = \(userId))
+                """, logger: logger).decode((Bool, Bool, Bool).self) {
+                guard !referred else { throw AppError.conflict("You have already been referred") }
+                guard !pair else { throw Self.selfReferral("You referred the owner of this code: two customers cannot refer each other") }
+                guard !paid else { throw AppError.conflict("Referrals are for new customers: you already have a paid order") }
+            }
+            let inserted = try await Self.referrals(connection.query("""
+                INSERT INTO referrals (id, code, referrer_id, referee_id) VALUES (\(UUID()), \(code), \(referrer), \(userId))
+                ON CONFLICT (referee_id) DO NOTHING RETURNING \(unescaped: Self.columns)
+                """, logger: logger))
+            guard let referral = inserted.first else { throw AppError.conflict("You have already been referred") }
+            return referral
+        }
+    }
+
+    /// Orders a customer's referral application against their paid orders and against the
+    /// other party's application.
+    static func customerLock(_ userId: String) -> String { "referrals:" + userId }
+
+    private static func selfReferral(_ message: String) -> AppError {
+        AppError.badRequest(message, code: "SELF_REFERRAL")
     }
 
     /// Admin completion: 404 for an unknown id, 409 INVALID_STATE when already completed.
@@ -144,7 +169,7 @@ struct ReferralStore: Sendable {
 
     /// Locks both parties' accounts in a fixed order, so two completions never wait on each other.
     func lockParties(_ referral: Referral, on connection: PostgresConnection) async throws {
-        for userId in [referral.referrerId, referral.refereeId].sorted() {
+        for userId in [referral.referrerId, referral.refereeId].sorted(by: { UserID($0) < UserID($1) }) {
             _ = try await ledger.lock(userId, on: connection)
         }
     }

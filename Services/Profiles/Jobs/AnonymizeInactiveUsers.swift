@@ -62,6 +62,9 @@ enum AnonymizeInactiveUsers {
     static func anonymize(_ userId: String, inactiveBefore cutoff: Date, at now: Date, runtime: Runtime, correlationId: String) async throws -> Bool {
         let logger = runtime.logger
         let done = try await runtime.database.transaction { connection -> Bool in
+            // The customer's privacy lock first, as an erasure or an export request takes it:
+            // an export requested meanwhile then names this anonymisation, or is made before it.
+            try await connection.lockUntilCommit(PrivacyStore.lockName(userId), logger: logger)
             // Lock the row, and only then decide.
             let stillEligible = try await connection.query("""
                 SELECT \(unescaped: lastActivity) < \(cutoff) AND \(unescaped: noOpenTicket)

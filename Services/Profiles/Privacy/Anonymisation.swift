@@ -24,6 +24,9 @@ enum Anonymisation {
         _ userId: String, at now: Date, profileRow: ProfileRow, runtime: Runtime, correlationId: String, on connection: PostgresConnection
     ) async throws {
         let logger = runtime.logger
+        // The time travels in events as milliseconds, and an export request names it by the
+        // value kept here (`PrivacyStore.requestExport`): keep no more precision than travels.
+        let now = Timestamp.roundedToMilliseconds(now)
         switch profileRow {
         case .scrub:
             try await connection.query("""

@@ -12,6 +12,8 @@ struct PrivacyRequest: Encodable, Sendable {
     enum Kind: String, Sendable { case EXPORT, ERASURE }
     enum Status: String, Sendable {
         case PENDING, READY, FAILED
+        /// An export an erasure overtook: its parts are gone and none is kept any more.
+        case CANCELLED
         /// An erasure that scrubbed the customer's data everywhere.
         case ERASED
         /// A repeated erasure: nothing was left to erase.

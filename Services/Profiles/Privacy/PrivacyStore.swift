@@ -32,6 +32,13 @@ struct PrivacyStore: Sendable {
             // One pending export per customer (a partial unique index). The pending one may
             // become READY between the insert and the read (its last part needs no lock of
             // ours): then there is none pending any more, and the insert is tried again.
+            // Erasure wins over export: a request after an anonymisation names it, and no
+            // context answers before it has applied it (docs/events.md).
+            let anonymizedAt = try await connection.query("""
+                SELECT GREATEST(
+                    (SELECT max(requested_at) FROM privacy_requests WHERE user_id = \(userId) AND kind = 'ERASURE' AND status = 'ERASED'),
+                    (SELECT anonymized_at FROM profiles WHERE user_id = \(userId)))
+                """, logger: logger).value(Date?.self) ?? nil
             for _ in 0..<3 {
                 if let created = try await Self.first(connection.query("""
                     INSERT INTO privacy_requests (id, user_id, kind, status, requested_by)
@@ -41,7 +48,8 @@ struct PrivacyStore: Sendable {
                     """, logger: logger)) {
                     try await runtime.outbox.enqueue(
                         Topics.dataExportRequested, userId: userId,
-                        payload: DataExportRequested(exportId: created.id, userId: userId, requestedAt: created.requestedAt),
+                        payload: DataExportRequested(
+                            exportId: created.id, userId: userId, requestedAt: created.requestedAt, anonymizedAt: anonymizedAt),
                         correlationId: correlationId, on: connection, logger: logger)
                     Self.audit(created, logger)
                     return (created, true)
@@ -87,6 +95,8 @@ struct PrivacyStore: Sendable {
         switch PrivacyRequest.Status(rawValue: export.status) {
         case .READY: break
         case .FAILED: throw AppError.invalidState("The export failed; request a new one")
+        // Its data went with the erasure: there is nothing to download, now or later.
+        case .CANCELLED: throw AppError.notFound("Export not found")
         default: throw AppError.invalidState("The export is not ready yet")
         }
         guard let expiresAt = export.expiresAt, expiresAt > Date() else { throw AppError.notFound("Export expired") }
@@ -237,15 +247,12 @@ struct PrivacyStore: Sendable {
                 correlationId: correlationId, on: connection, logger: logger)
             try await Anonymisation.apply(
                 userId, at: request.requestedAt, profileRow: .delete, runtime: runtime, correlationId: correlationId, on: connection)
-            // Copies of their data made for exports go too: a pending export fails (it could no
-            // longer be true), a ready one expires now.
+            // Erasure wins over export (CONTRACT §13): every export still pending or ready is
+            // cancelled and its collected parts go now; `collect` drops parts arriving later,
+            // since it takes only parts of a PENDING export, under the row lock taken here.
             try await connection.query("""
-                UPDATE privacy_requests SET status = 'FAILED', completed_at = clock_timestamp()
-                WHERE user_id = \(userId) AND status = 'PENDING'
-                """, logger: logger)
-            try await connection.query("""
-                UPDATE privacy_requests SET expires_at = clock_timestamp()
-                WHERE user_id = \(userId) AND status = 'READY' AND expires_at > clock_timestamp()
+                UPDATE privacy_requests SET status = 'CANCELLED', completed_at = clock_timestamp(), expires_at = NULL
+                WHERE user_id = \(userId) AND kind = 'EXPORT' AND status IN ('PENDING', 'READY')
                 """, logger: logger)
             try await connection.query("""
                 DELETE FROM privacy_export_parts WHERE export_id IN (SELECT id FROM privacy_requests WHERE user_id = \(userId))

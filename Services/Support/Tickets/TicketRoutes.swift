@@ -50,7 +50,7 @@ struct TicketRoutes {
         routes.get("/support/tickets/:id") { _, context in
             let principal = try context.customer()
             let id = try context.resourceId(notFound: "Ticket not found")
-            guard var ticket = try await store.find(id), principal.role.isStaff || ticket.userId == principal.userId else {
+            guard var ticket = try await store.find(id), principal.role.isStaff || principal.owns(ticket.userId) else {
                 throw AppError.notFound("Ticket not found")
             }
             ticket.messages = try await store.messages(of: id, includingInternal: principal.role.isStaff)

@@ -35,7 +35,7 @@ struct TicketStore: Sendable {
 
     /// Where a customer's own list (`GET /support/tickets`) is cached: one entry per filter and
     /// page, all in the customer's group, which every change of one of their tickets drops.
-    func listGroup(_ userId: String) -> String { runtime.cache.key("tickets", Cache.keyPart(userId)) }
+    func listGroup(_ userId: String) -> String { runtime.cache.key("tickets", userId) }
 
     func listKey(_ filters: Filters, page: Pagination) -> String {
         let parts = [filters.status?.rawValue, filters.priority?.rawValue, filters.category?.rawValue].map { $0 ?? "-" }
@@ -146,7 +146,7 @@ struct TicketStore: Sendable {
     func add(_ new: NewMessage, to id: UUID, from principal: Principal, correlationId: String) async throws -> Message {
         let staff = principal.role.isStaff
         return try await runtime.database.transaction { connection in
-            guard let locked = try await lock(id, on: connection), staff || locked.userId == principal.userId else {
+            guard let locked = try await lock(id, on: connection), staff || principal.owns(locked.userId) else {
                 throw AppError.notFound("Ticket not found")
             }
             var next = locked
@@ -166,7 +166,7 @@ struct TicketStore: Sendable {
     /// The owner's rating of a RESOLVED or CLOSED ticket, once.
     func rate(_ id: UUID, by userId: String, _ new: NewRating) async throws -> Ticket.Rating {
         try await runtime.database.transaction { connection in
-            guard let locked = try await lock(id, on: connection), locked.userId == userId else { throw AppError.notFound("Ticket not found") }
+            guard let locked = try await lock(id, on: connection), UserID(locked.userId) == UserID(userId) else { throw AppError.notFound("Ticket not found") }
             guard locked.state.status == .RESOLVED || locked.state.status == .CLOSED else {
                 throw AppError.invalidState("Only a resolved or closed ticket can be rated")
             }

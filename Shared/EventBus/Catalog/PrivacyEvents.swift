@@ -12,10 +12,15 @@ public struct DataExportRequested: EventPayload, Equatable {
     @LowercaseID public var exportId: UUID
     public var userId: String
     public var requestedAt: Date
-    public init(exportId: UUID, userId: String, requestedAt: Date) {
+    /// The customer's latest anonymisation (`customer.profile.anonymized`'s `anonymizedAt`)
+    /// before the request, if any: a context answers only once it has applied that one, so an
+    /// export made after an erasure never holds what the erasure removed (docs/events.md).
+    public var anonymizedAt: Date?
+    public init(exportId: UUID, userId: String, requestedAt: Date, anonymizedAt: Date? = nil) {
         self.exportId = exportId
         self.userId = userId
         self.requestedAt = requestedAt
+        self.anonymizedAt = anonymizedAt
     }
 }
 

@@ -32,6 +32,8 @@ public struct EventHandlers: Sendable {
     private(set) var byTopic: [String: TopicHandling] = [:]
     /// Each topic's handlers chained into one `BatchHandler<Payload>`, kept to chain the next one on.
     private var chains: [String: any Sendable] = [:]
+    /// Set by `answerExports`, which wraps the anonymisation handlers registered before it.
+    var answersExports = false
 
     public init() {}
 
@@ -45,22 +47,36 @@ public struct EventHandlers: Sendable {
     /// one), in the order they were consumed. Each handler of a topic sees the whole run
     /// before the next handler runs.
     public mutating func onBatch<Payload>(_ topic: Topic<Payload>, _ handler: @escaping BatchHandler<Payload>) {
+        precondition(
+            topic.name != Topics.profileAnonymized.name || !answersExports,
+            "register customer.profile.anonymized handlers before answerExports, which applies them ahead of an export")
         var chain = handler
-        if let registered = chains[topic.name] {
-            guard let earlier = registered as? BatchHandler<Payload> else {
-                preconditionFailure("\(topic.name) has handlers for two payload types")
-            }
+        if let earlier = self.chain(of: topic) {
             chain = { events, connection in
                 try await earlier(events, connection)
                 try await handler(events, connection)
             }
         }
+        install(topic, chain)
+    }
+
+    /// The handlers registered so far for `topic`, chained into one.
+    func chain<Payload>(of topic: Topic<Payload>) -> BatchHandler<Payload>? {
+        guard let registered = chains[topic.name] else { return nil }
+        guard let chain = registered as? BatchHandler<Payload> else {
+            preconditionFailure("\(topic.name) has handlers for two payload types")
+        }
+        return chain
+    }
+
+    /// Makes `chain` the whole of what `topic`'s events do.
+    mutating func install<Payload>(_ topic: Topic<Payload>, _ chain: @escaping BatchHandler<Payload>) {
         chains[topic.name] = chain
         byTopic[topic.name] = TopicHandling(
             decode: { bytes in
                 BoundEvent(topic: topic.name, envelope: try JSONCoding.decoder.decode(EventEnvelope<Payload>.self, from: Data(bytes)))
             },
-            apply: { [chain] events, connection in
+            apply: { events, connection in
                 // The consumer groups a run by topic, and this topic's `decode` made each of them.
                 try await chain(events.map { ($0 as! BoundEvent<Payload>).envelope }, connection)
             })

@@ -30,5 +30,14 @@ public enum EventBusMigrations {
         // Nothing looks an outbox row up by its event id (consumers deduplicate by it in their
         // own inbox), so its unique index was one more index to write per event for nothing.
         Migration(100_002, "outbox without a second unique index", "ALTER TABLE outbox DROP CONSTRAINT outbox_id_key"),
+        // The latest anonymisation each context applied per customer, so that an export request
+        // made after an erasure can be answered only once that erasure is applied, and an
+        // anonymisation runs once whichever of the two messages arrives first (`answerExports`).
+        Migration(100_003, "anonymisations applied", """
+            CREATE TABLE anonymisations (
+                user_id       text        PRIMARY KEY,
+                anonymized_at timestamptz NOT NULL
+            )
+            """),
     ]
 }

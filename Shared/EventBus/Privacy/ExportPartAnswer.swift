@@ -9,13 +9,61 @@ import Storage
 
 extension EventHandlers {
     /// Answers every `customer.data_export.requested` with this context's part (CONTRACT §13),
-    /// which `part` reads from the context's own tables for the customer.
+    /// which `part` reads for the customer on the inbox transaction's connection.
+    ///
+    /// Erasure wins over export. Kafka orders messages per topic and key, not across topics,
+    /// so a request made after the customer was anonymised may arrive here before
+    /// `customer.profile.anonymized`. Such a request carries `anonymizedAt`; if this context
+    /// has not applied that anonymisation yet, it applies it first — its own handlers of that
+    /// topic, in the same transaction — and `part` reads what is left. Each anonymisation is
+    /// recorded (`anonymisations`), so it runs once whichever message comes first: the event
+    /// arriving later changes nothing more, and an old anonymisation never runs again over a
+    /// returning customer's new data.
+    ///
+    /// Register it after every handler of `customer.profile.anonymized` (it wraps them).
     public mutating func answerExports(
         outbox: Outbox, logger: Logger, part: @escaping @Sendable (_ userId: String, PostgresConnection) async throws -> JSONValue
     ) {
-        on(Topics.dataExportRequested) { event, connection in
-            try await outbox.answerExport(event, with: try await part(event.payload.userId, connection), on: connection, logger: logger)
+        let forget = chain(of: Topics.profileAnonymized)
+        if let forget {
+            install(Topics.profileAnonymized) { events, connection in
+                let fresh = try await Self.recordAnonymisations(events, connection, logger)
+                if !fresh.isEmpty { try await forget(fresh, connection) }
+            }
         }
+        answersExports = true
+        on(Topics.dataExportRequested) { event, connection in
+            let request = event.payload
+            if let forget, let anonymizedAt = request.anonymizedAt {
+                let anonymisation = EventEnvelope(
+                    topic: Topics.profileAnonymized, occurredAt: anonymizedAt, source: event.source,
+                    correlationId: event.id.lowercasedString, userId: request.userId,
+                    payload: ProfileAnonymized(userId: request.userId, anonymizedAt: anonymizedAt))
+                if try await !Self.recordAnonymisations([anonymisation], connection, logger).isEmpty {
+                    logger.notice("anonymisation applied ahead of its event, for an export", metadata: [
+                        "exportId": "\(request.exportId.lowercasedString)", "userId": "\(request.userId)",
+                    ])
+                    try await forget([anonymisation], connection)
+                }
+            }
+            try await outbox.answerExport(event, with: try await part(request.userId, connection), on: connection, logger: logger)
+        }
+    }
+
+    /// Records the anonymisations this context had not applied yet (the newest per customer)
+    /// and returns their events; older or already applied ones are left out.
+    private static func recordAnonymisations(
+        _ events: [EventEnvelope<ProfileAnonymized>], _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [EventEnvelope<ProfileAnonymized>] {
+        let newest = events.newestPerKey { UserID($0.payload.userId) }
+        let recorded = try await connection.query("""
+            INSERT INTO anonymisations AS a (user_id, anonymized_at)
+            SELECT * FROM unnest(\(newest.map(\.payload.userId))::text[], \(newest.map(\.payload.anonymizedAt))::timestamptz[])
+            ON CONFLICT (user_id) DO UPDATE SET anonymized_at = EXCLUDED.anonymized_at WHERE a.anonymized_at < EXCLUDED.anonymized_at
+            RETURNING user_id
+            """, logger: logger).values(String.self)
+        let fresh = Set(recorded.map(UserID.init))
+        return newest.filter { fresh.contains(UserID($0.payload.userId)) }
     }
 }
 

@@ -1,6 +1,7 @@
 import Auth
 import Hummingbird
 import NIOCore
+import NIOHTTP1
 import Storage
 
 extension AppError {
@@ -23,6 +24,10 @@ extension AppError {
             }
         case is NIOTooManyBytesError:
             return .payloadTooLarge
+        case is HTTPParserError:
+            // A body whose framing breaks off mid-request (a bad chunk size, say): the head
+            // was fine, so the route ran and met the error reading the body.
+            return .badRequest("Malformed request body framing")
         case let error as HTTPError:
             // Hummingbird's own refusals: unknown route, oversized body, bad request line.
             switch error.status {

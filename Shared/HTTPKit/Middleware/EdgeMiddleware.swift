@@ -36,6 +36,10 @@ public struct EdgeMiddleware: RouterMiddleware {
             response = errorResponse(error, request: request, context: context)
         }
         response.headers[.requestId] = requestId
+        // CONTRACT §1: no browser guesses a JSON body's type, and nothing a caller sent
+        // credentials for is kept by a shared cache or the browser's.
+        response.headers[.contentTypeOptions] = "nosniff"
+        if request.headers[.authorization] != nil { response.headers[.cacheControl] = "no-store" }
 
         let route = context.endpointPath ?? "NotFound"
         let elapsed = ContinuousClock.now - started
@@ -83,6 +87,7 @@ public struct EdgeMiddleware: RouterMiddleware {
 
 extension HTTPField.Name {
     public static let requestId = HTTPField.Name("X-Request-ID")!
+    public static let contentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
     public static let correlationId = HTTPField.Name("X-Correlation-ID")!
     public static let realIP = HTTPField.Name("X-Real-IP")!
     public static let retryAfter = HTTPField.Name("Retry-After")!

@@ -66,6 +66,11 @@ public struct JSONBody: Sendable {
             throw .badRequest("Malformed JSON body")
         }
         guard case .object(let fields) = value else { throw .badRequest("Request body must be a JSON object") }
+        // The decoder keeps one of two equal keys silently; which one a proxy or another
+        // parser on the way would keep is anyone's guess, so the body is refused (CONTRACT §1).
+        if let key = DuplicateKeys.first(in: buffer.readableBytesView) {
+            throw .badRequest("Duplicate key \"\(key)\" in the JSON body")
+        }
         self.fields = fields
     }
 

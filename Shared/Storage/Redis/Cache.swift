@@ -22,13 +22,15 @@ public struct Cache: Sendable {
         self.logger = logger
     }
 
+    /// A key of `parts`, each escaped (`keyPart`): user and product ids come from outside, and
+    /// an id ending in `:gen` must never name another entry's generation.
     public func key(_ parts: String...) -> String {
-        prefix + parts.joined(separator: ":")
+        prefix + parts.map(Self.keyPart).joined(separator: ":")
     }
 
-    /// An outside value (a user or product id) as one part of a key: `%` and `:` escaped, so
-    /// that no value can name another's key or a key's `:gen`.
-    public static func keyPart(_ value: String) -> String {
+    /// One part of a key: `%` and `:` escaped, so that no value can name another's key or a
+    /// key's `:gen`.
+    static func keyPart(_ value: String) -> String {
         guard value.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: ":") }) else { return value }
         return value.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: ":", with: "%3A")
     }
