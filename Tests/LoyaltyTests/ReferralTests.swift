@@ -36,7 +36,8 @@ import TestSupport
             #expect(try await eventually {
                 try await call(client, .get, "/referrals/validate/\(code)", as: nil).data["referrerName"] as? String == "Jane D."
             })
-            // An older event arriving late changes nothing; anonymisation scrubs the name.
+            // An older event arriving late changes nothing; anonymisation scrubs the name and
+            // ends the code (CONTRACT §13: an erased customer's code stops working).
             let late = try await publisher.publish(Topics.profileUpdated, ProfileUpdated(
                 userId: referrer, action: .updated, changedFields: ["firstName"], firstName: "Old", lastName: "Name",
                 email: nil, phone: nil), userId: referrer, occurredAt: Date().addingTimeInterval(-3600), source: "profiles")
@@ -48,8 +49,9 @@ import TestSupport
                                         userId: referrer, source: "profiles")
             await publisher.shutdown()
             #expect(try await eventually {
-                try await call(client, .get, "/referrals/validate/\(code)", as: nil).data["referrerName"] is NSNull
+                try await call(client, .get, "/referrals/validate/\(code)", as: nil).status == .notFound
             })
+            #expect(try await app.runtime.database.scalar("SELECT count(*)::int FROM referral_codes WHERE user_id = \(referrer)") == 0)
             #expect(try await app.runtime.database.scalar("""
                 SELECT count(*)::int FROM customer_names WHERE user_id = \(referrer) AND first_name IS NULL AND last_name IS NULL
                 """) == 1)

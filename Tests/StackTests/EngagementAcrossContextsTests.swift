@@ -45,4 +45,29 @@ import TestSupport
         let kept = try data(await send(.GET, "/reviews/\(reviewId)", as: user))
         #expect(kept["body"] as? String == "The grain is beautiful." && kept["status"] as? String == "APPROVED")
     }
+
+    /// CONTRACT §6: the public page shows `PublicReview`, nothing that identifies the customer.
+    @Test func thePublicProductPageShowsNoCustomerIdentifiers() async throws {
+        let user = "auth0|\(UUID().uuidString.lowercased())"
+        let product = "chair-\(UUID().uuidString.prefix(8))"
+        let orderId = "order-\(UUID().uuidString.lowercased())"
+        let review = try data(await send(.POST, "/reviews", as: user, json: """
+            {"productId":"\(product)","orderId":"\(orderId)","category":"KITCHEN","rating":4,"title":"Comfy","body":"Comfortable and sturdy."}
+            """))
+        let reviewId = try #require(review["id"] as? String)
+        #expect(try await send(.PATCH, "/reviews/\(reviewId)/status", as: "admin-1", role: .admin, json: #"{"status":"APPROVED"}"#).status == 200)
+        let reply = try await Gateway.get("/v1/customers/reviews/product/\(product)")
+        #expect(reply.status == 200)
+        let page = try data(reply)
+        #expect(Set(page.keys) == ["productId", "summary", "reviews"])
+        let shown = try #require((page["reviews"] as? [[String: Any]])?.first)
+        #expect(Set(shown.keys) == [
+            "id", "productId", "category", "rating", "title", "body", "images", "verifiedPurchase", "reviewerName", "createdAt",
+        ])
+        #expect(shown["id"] as? String == reviewId && shown["reviewerName"] as? String == "Customer")
+        #expect(!reply.body.contains(user) && !reply.body.contains("auth0") && !reply.body.contains(orderId))
+        // The owner still sees the whole review.
+        let own = try data(await send(.GET, "/reviews/\(reviewId)", as: user))
+        #expect(own["userId"] as? String == user && own["orderId"] as? String == orderId && own["status"] as? String == "APPROVED")
+    }
 }

@@ -6,7 +6,21 @@ import TestSupport
 
 /// CONTRACT §13, "Erasure wins over export", through the gateway and the stack's broker: no
 /// export is ever downloadable with data an erasure removed, however the two requests meet.
-@Suite struct ErasureWinsOverExportTests {
+///
+/// Each race runs 20 times, four customers at a time and one test after another: enough
+/// overlap for the races to happen, without crowding out the suites that time their servers.
+@Suite(.serialized) struct ErasureWinsOverExportTests {
+    /// Runs `body` `times` times, at most `width` at once.
+    static func repeated(_ times: Int, width: Int = 4, _ body: @escaping @Sendable () async throws -> Void) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<times {
+                if index >= width { try await group.next() }
+                group.addTask { try await body() }
+            }
+            try await group.waitForAll()
+        }
+    }
+
     /// A customer with something to erase in every context, and the strings that must never
     /// appear in an export made after (or overtaken by) their erasure.
     struct Customer {
@@ -69,53 +83,41 @@ import TestSupport
     }
 
     @Test func anErasureAndAnExportSentTogetherNeverLeaveTheErasedDataDownloadable() async throws {
-        let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
-            for _ in 0..<20 {
-                group.addTask {
-                    let customer = try await Self.customerWithDataEverywhere()
-                    async let erasure = send(.POST, "/privacy/erasure", as: customer.user)
-                    async let export = send(.POST, "/privacy/exports", as: customer.user)
-                    let (erased, requested) = try await (erasure, export)
-                    #expect(erased.status == 202 && requested.status == 202)
-                    let exportId = try #require(try data(requested)["id"] as? String)
-                    let status = try await Self.settled(exportId, of: customer.user)
-                    let download = try await Self.download(exportId, of: customer.user)
-                    switch status {
-                    case "CANCELLED":
-                        #expect(download.status == 404)
-                    case "READY":
-                        #expect(download.status == 200)
-                        try Self.expectClean(download.body, of: customer)
-                    default:
-                        Issue.record("export \(exportId) ended \(status)")
-                    }
-                    return status
-                }
+        try await Self.repeated(20) {
+            let customer = try await Self.customerWithDataEverywhere()
+            async let erasure = send(.POST, "/privacy/erasure", as: customer.user)
+            async let export = send(.POST, "/privacy/exports", as: customer.user)
+            let (erased, requested) = try await (erasure, export)
+            #expect(erased.status == 202 && requested.status == 202)
+            let exportId = try #require(try data(requested)["id"] as? String)
+            let status = try await Self.settled(exportId, of: customer.user)
+            let download = try await Self.download(exportId, of: customer.user)
+            switch status {
+            case "CANCELLED":
+                #expect(download.status == 404)
+            case "READY":
+                #expect(download.status == 200)
+                try Self.expectClean(download.body, of: customer)
+            default:
+                Issue.record("export \(exportId) ended \(status)")
             }
-            return try await group.reduce(into: [String]()) { $0.append($1) }
         }
-        #expect(outcomes.count == 20)
     }
 
     @Test func anExportAMomentAfterAnErasureHoldsOnlyWhatIsLeft() async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<20 {
-                group.addTask {
-                    let customer = try await Self.customerWithDataEverywhere()
-                    #expect(try await send(.POST, "/privacy/erasure", as: customer.user).status == 202)
-                    let requested = try await send(.POST, "/privacy/exports", as: customer.user)
-                    let exportId = try #require(try data(requested)["id"] as? String)
-                    #expect(try await Self.settled(exportId, of: customer.user) == "READY")
-                    let download = try await Self.download(exportId, of: customer.user)
-                    #expect(download.status == 200)
-                    try Self.expectClean(download.body, of: customer)
-                    // The erased customer's referral code no longer works.
-                    #expect(try await eventually(timeout: .seconds(10)) {
-                        try await Gateway.get("/v1/customers/referrals/validate/\(customer.referralCode)").status == 404
-                    })
-                }
-            }
-            try await group.waitForAll()
+        try await Self.repeated(20) {
+            let customer = try await Self.customerWithDataEverywhere()
+            #expect(try await send(.POST, "/privacy/erasure", as: customer.user).status == 202)
+            let requested = try await send(.POST, "/privacy/exports", as: customer.user)
+            let exportId = try #require(try data(requested)["id"] as? String)
+            #expect(try await Self.settled(exportId, of: customer.user) == "READY")
+            let download = try await Self.download(exportId, of: customer.user)
+            #expect(download.status == 200)
+            try Self.expectClean(download.body, of: customer)
+            // The erased customer's referral code no longer works.
+            #expect(try await eventually(timeout: .seconds(10)) {
+                try await Gateway.get("/v1/customers/referrals/validate/\(customer.referralCode)").status == 404
+            })
         }
     }
 

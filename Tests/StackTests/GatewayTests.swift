@@ -71,6 +71,48 @@ import TestSupport
         }
     }
 
+    /// CONTRACT §1: what nginx refuses before any context sees it leaves in the envelope too,
+    /// with a request id and nosniff.
+    @Test(arguments: [
+        ("GARBAGE\r\n\r\n", 400, "BAD_REQUEST"),
+        ("GET /\(String(repeating: "a", count: 9000)) HTTP/1.1\r\nHost: x\r\n\r\n", 414, "URI_TOO_LONG"),
+        ("GET /health HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "a", count: 9000))\r\n\r\n", 431, "HEADERS_TOO_LARGE"),
+        ("POST /v1/customers/profile HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "NOT_IMPLEMENTED"),
+        ("GET /health HTTP/2.7\r\nHost: x\r\n\r\n", 505, "HTTP_VERSION_NOT_SUPPORTED"),
+        ("POST /v1/customers/profile HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n", 413, "PAYLOAD_TOO_LARGE"),
+    ])
+    func theGatewaysOwnErrorsAreEnvelopes(request: String, status: Int, code: String) async throws {
+        let port = try #require(URLComponents(string: TestEnvironment.gatewayURL)?.port)
+        let answer = try await rawHTTP(port: port, Array(request.utf8))
+        let (head, body) = try #require(answer.range(of: "\r\n\r\n").map { (answer[..<$0.lowerBound], answer[$0.upperBound...]) }, "\(answer)")
+        #expect(head.hasPrefix("HTTP/1.1 \(status)"), "\(head)")
+        let headers = head.split(separator: "\r\n").dropFirst().map { $0.lowercased() }
+        #expect(headers.contains("content-type: application/json"), "\(head)")
+        #expect(headers.contains("x-content-type-options: nosniff"), "\(head)")
+        let requestId = try #require(headers.first { $0.hasPrefix("x-request-id: ") }?.dropFirst("x-request-id: ".count), "\(head)")
+        let json = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any] ?? [:]
+        #expect(json["success"] as? Bool == false)
+        #expect((json["error"] as? [String: Any])?["code"] as? String == code, "\(body)")
+        #expect(json["requestId"] as? String == String(requestId))
+    }
+
+    /// CONTRACT §1's headers and duplicate keys, through the gateway to a context.
+    @Test func securityHeadersAndDuplicateKeysThroughTheGateway() async throws {
+        let user = TestEnvironment.uniqueUser()
+        let profile = try await send(.GET, "/profile", as: user)
+        #expect(profile.headers.first(name: "Cache-Control") == "no-store")
+        #expect(profile.headers["X-Content-Type-Options"] == ["nosniff"])
+        for path in ["/v1/customers/reviews/product/none", "/health", "/nothing"] {
+            let reply = try await Gateway.get(path)
+            #expect(reply.headers["X-Content-Type-Options"] == ["nosniff"], "\(path)")
+            #expect(reply.headers.first(name: "Cache-Control") == nil, "\(path)")
+        }
+        let duplicate = try await send(.POST, "/profile", as: user, json: #"{"firstName":"Ann","lastName":"Lee","firstName":"Eve"}"#)
+        #expect(duplicate.status == 400)
+        #expect((try duplicate.json()["error"] as? [String: Any])?["code"] as? String == "BAD_REQUEST")
+        #expect(try await send(.GET, "/profile", as: user).status == 404)
+    }
+
     @Test func aMintedTokenIsAccepted() async throws {
         // A routed path with no such route yet still proves auth runs after routing:
         // a bad token on an unknown path is a 404, not a 401.

@@ -10,7 +10,7 @@ enum ProjectionHandlers {
 
         // Every loyalty write, wishlist change and ticket change lands here: one statement a run.
         handlers.onBatch(Topics.loyaltyAccountUpdated) { events, connection in
-            let newest = events.newestPerKey { $0.payload.userId }
+            let newest = events.newestPerKey { UserID($0.payload.userId) }
             try await connection.query("""
                 INSERT INTO loyalty_summaries (user_id, points, lifetime_points, tier, event_at)
                 SELECT * FROM unnest(\(newest.map(\.payload.userId))::text[], \(newest.map(\.payload.points))::int8[],
@@ -23,7 +23,7 @@ enum ProjectionHandlers {
         }
 
         handlers.onBatch(Topics.wishlistUpdated) { events, connection in
-            let newest = events.newestPerKey { $0.payload.userId }
+            let newest = events.newestPerKey { UserID($0.payload.userId) }
             try await connection.query("""
                 INSERT INTO wishlist_summaries (user_id, item_count, event_at)
                 SELECT * FROM unnest(\(newest.map(\.payload.userId))::text[], \(newest.map(\.payload.itemCount))::int8[],

@@ -27,13 +27,13 @@ public enum CustomerNames {
 
     public static func register(on handlers: inout EventHandlers, logger: Logger) {
         handlers.onBatch(Topics.profileUpdated) { events, connection in
-            let newest = events.newestPerKey { $0.payload.userId }
+            let newest = events.newestPerKey { UserID($0.payload.userId) }
             try await save(
                 newest.map(\.payload.userId), firstNames: newest.map(\.payload.firstName), lastNames: newest.map(\.payload.lastName),
                 at: newest.map(\.occurredAt), connection, logger)
         }
         handlers.onBatch(Topics.profileAnonymized) { events, connection in
-            let newest = events.newestPerKey { $0.payload.userId }
+            let newest = events.newestPerKey { UserID($0.payload.userId) }
             let scrubbed = [String?](repeating: nil, count: newest.count)
             try await save(
                 newest.map(\.payload.userId), firstNames: scrubbed, lastNames: scrubbed, at: newest.map(\.occurredAt), connection, logger)

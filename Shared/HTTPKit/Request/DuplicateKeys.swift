@@ -6,7 +6,9 @@ import Foundation
 import Storage
 
 /// Finds an object key written twice in the same object of a JSON text that has already
-/// parsed: Foundation's decoder keeps one of the two without a word.
+/// parsed: Foundation's decoder keeps one of the two without a word. Keys compare as the
+/// decoded `[String: JSONValue]` compares them (canonically equivalent keys are one key), so
+/// this finds exactly the keys that dictionary would have merged.
 enum DuplicateKeys {
     private enum Frame {
         case array
