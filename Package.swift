@@ -144,7 +144,7 @@ let package = Package(
             path: "Tests/TestSupport",
             swiftSettings: settings
         ),
-        .testTarget(name: "AuthTests", dependencies: ["Auth", .product(name: "JWTKit", package: "jwt-kit")], path: "Tests/AuthTests", swiftSettings: settings),
+        .testTarget(name: "AuthTests", dependencies: ["Auth", .product(name: "JWTKit", package: "jwt-kit"), .product(name: "Crypto", package: "swift-crypto")], path: "Tests/AuthTests", swiftSettings: settings),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport", .product(name: "NIOPosix", package: "swift-nio")], path: "Tests/StorageTests", swiftSettings: settings),
         .testTarget(name: "EventBusTests", dependencies: ["EventBus", "TestSupport"], path: "Tests/EventBusTests", swiftSettings: settings),
         .testTarget(name: "HTTPKitTests", dependencies: ["HTTPKit", "TestSupport", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")], path: "Tests/HTTPKitTests", swiftSettings: settings),

@@ -155,22 +155,24 @@ import TestSupport
         #expect(parts == 0)
         #expect(cancelled == 2)
 
-        // A part arriving after the cancellation is dropped.
+        // A part arriving after the cancellation is dropped: here, the part the pending export
+        // was waiting for.
         let publisher = try TestPublisher(brokers: TestEnvironment.kafkaBrokers)
         let late = try await publisher.publish(Topics.dataExportPart, DataExportPart(
-            exportId: UUID(uuidString: readyId)!, userId: user, context: "support",
+            exportId: pendingId, userId: user, context: "support",
             part: .object(["tickets": .array([.object(["subject": .string(customer.erased[3])])])]), chunk: 1, chunks: 1), userId: user, source: "support")
         await publisher.shutdown()
-        #expect(try await eventually(timeout: .seconds(10)) {
-            try await withDatabase(schema: "profiles") { database in
+        let (delivered, kept) = try await withDatabase(schema: "profiles") { database in
+            let delivered = try await eventually(timeout: .seconds(10)) {
                 try await database.scalar("SELECT count(*)::int FROM processed_events WHERE event_id = \(late.id)") == 1
             }
-        })
-        let after = try await withDatabase(schema: "profiles") { database in
-            try await database.scalar("SELECT count(*)::int FROM privacy_export_parts WHERE export_id = \(UUID(uuidString: readyId)!)")
+            return (delivered, try await database.scalar("SELECT count(*)::int FROM privacy_export_parts WHERE export_id = \(pendingId)"))
         }
-        #expect(after == 0)
-        #expect(try data(await send(.GET, "/privacy/exports/\(readyId)", as: user))["status"] as? String == "CANCELLED")
-        #expect(try await Self.download(readyId, of: user).status == 404)
+        #expect(delivered)
+        #expect(kept == 0)
+        let export = try data(await send(.GET, "/privacy/exports/\(pendingId.uuidString.lowercased())", as: user))
+        #expect(export["status"] as? String == "CANCELLED")
+        #expect((export["parts"] as? [String: String])?.values.allSatisfy { $0 == "PENDING" } == true)
+        #expect(try await Self.download(pendingId.uuidString.lowercased(), of: user).status == 404)
     }
 }

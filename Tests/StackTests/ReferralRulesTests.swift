@@ -69,7 +69,7 @@ import TestSupport
         let referrer = TestEnvironment.uniqueUser(), referee = TestEnvironment.uniqueUser(), late = TestEnvironment.uniqueUser()
         let code = try await Self.code(of: referrer)
         #expect(try await Self.apply(code, as: referee).status == 201)
-        try await Self.paidOrder("first-\(referee)", of: referee, pointsAfter: 100 + 100)  // 100 earned, 100 welcome bonus
+        try await Self.paidOrder("first-\(referee)", of: referee, pointsAfter: 100 + 100)  // 100 earned, 100 as the referee
         let completed = try #require(try await Self.referral(of: referee, by: referrer))
         #expect(completed["status"] as? String == "COMPLETED" && completed["orderId"] as? String == "first-\(referee)")
         #expect(try data(await send(.GET, "/loyalty", as: referrer))["points"] as? Int == 250)

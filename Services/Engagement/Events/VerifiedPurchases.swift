@@ -9,13 +9,15 @@ enum VerifiedPurchases {
         let logger = reviews.logger
         handlers.on(Topics.orderPaymentSucceeded) { event, connection in
             let order = event.payload
-            let products = Array(Set(order.items.map(\.productId)))
+            // Distinct in SQL, byte for byte: a Swift `Set` would merge ids that are only
+            // canonically equivalent, and one of the two products would never be marked.
+            let products = order.items.map(\.productId)
             guard !products.isEmpty else { return }
             // Review creation takes the same lock: one of the two sees the other.
             try await connection.lockUntilCommit(ReviewStore.purchasesLock(order.userId), logger: logger)
             try await connection.query("""
                 INSERT INTO purchases (user_id, product_id, order_id, paid_at)
-                SELECT \(order.userId), product_id, \(order.orderId), \(order.paidAt) FROM unnest(\(products)::text[]) AS product_id
+                SELECT DISTINCT \(order.userId), product_id, \(order.orderId), \(order.paidAt) FROM unnest(\(products)::text[]) AS product_id
                 ON CONFLICT (user_id, product_id) DO NOTHING
                 """, logger: logger)
             let verified = try await connection.query("""

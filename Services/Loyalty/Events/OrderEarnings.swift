@@ -16,20 +16,17 @@ enum OrderEarnings {
             // A referral being applied by this customer meanwhile is seen here, or sees this order.
             try await connection.lockUntilCommit(ReferralStore.customerLock(order.userId), logger: ledger.logger)
             // The CTE's insert is not visible to the count beside it: that counts earlier orders.
-            var seen: (new: Bool, earlier: Int) = (false, 0)
-            for try await row in try await connection.query("""
+            let seen = try await connection.query("""
                 WITH kept AS (
                     INSERT INTO paid_orders (order_id, user_id, paid_at) VALUES (\(order.orderId), \(order.userId), \(order.paidAt))
                     ON CONFLICT DO NOTHING RETURNING order_id
                 )
                 SELECT EXISTS (SELECT 1 FROM kept), (SELECT count(*)::int FROM paid_orders WHERE user_id = \(order.userId))
-                """, logger: ledger.logger).decode((Bool, Int).self) {
-                seen = row
-            }
-            guard seen.new else { return }
+                """, logger: ledger.logger).decode((Bool, Int).self).firstElement() ?? (false, 0)
+            guard seen.0 else { return }
 
             // The referral row first, then the accounts: the lock order of every completion.
-            let pending = seen.earlier == 0 ? try await referrals.lockPending(referee: order.userId, on: connection) : nil
+            let pending = seen.1 == 0 ? try await referrals.lockPending(referee: order.userId, on: connection) : nil
             if let pending { try await referrals.lockParties(pending, on: connection) }
             if earned > 0 {
                 _ = try await ledger.apply(

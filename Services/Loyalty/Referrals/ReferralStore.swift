@@ -8,7 +8,8 @@ import HTTPKit
 /// Referral codes and referrals. Completing a referral credits both parties through the
 /// ledger in the same transaction as the status change and `customer.referral.completed`.
 ///
-/// Lock order, everywhere: the referral row, then the accounts sorted by user id, then lots.
+/// Lock order, everywhere: the advisory locks of `apply` and `OrderEarnings` first, then the
+/// referral row, then the accounts sorted by user id (as `UserID`s: byte order), then lots.
 struct ReferralStore: Sendable {
     struct Rewards: Sendable {
         let referrerPoints: Int
@@ -63,6 +64,13 @@ struct ReferralStore: Sendable {
             "SELECT code, created_at FROM referral_codes WHERE user_id = \(userId)").decode((String, Date).self).firstElement()
     }
 
+    /// The same, on `connection` (a data export's transaction, which an erasure applied ahead
+    /// of its event may have changed).
+    func code(of userId: String, on connection: PostgresConnection) async throws -> (code: String, createdAt: Date)? {
+        try await connection.query(
+            "SELECT code, created_at FROM referral_codes WHERE user_id = \(userId)", logger: logger).decode((String, Date).self).firstElement()
+    }
+
     func list(referrer userId: String, page: Pagination) async throws -> ([Referral], Int) {
         let total = try await runtime.database.query(
             "SELECT count(*)::int FROM referrals WHERE referrer_id = \(userId)").value(Int.self) ?? 0
@@ -109,27 +117,28 @@ struct ReferralStore: Sendable {
     }
 
     /// The caller becomes the referee of `code`'s owner (CONTRACT §9's checks, in order;
-    /// the code is already well formed). Under both customers' referral locks, so that two
-    /// customers applying each other's codes at once, or an order paid meanwhile
-    /// (`OrderEarnings`), are seen here.
+    /// the code is already well formed). Two locks, always in this order: the pair's, so that
+    /// two customers applying each other's codes at once are ordered; then the caller's, which
+    /// `OrderEarnings` takes for each paid order, so that an order paid meanwhile is seen here
+    /// or sees this referral. The consumer may hold many customers' locks in a batch, but never
+    /// a pair's, and this holds only one customer's: no cycle can form.
     func apply(code: String, referee userId: String) async throws -> Referral {
         try await runtime.database.transaction { connection in
             let referrer = try await connection.query(
                 "SELECT user_id FROM referral_codes WHERE code = \(code)", logger: logger).value(String.self)
             guard let referrer else { throw AppError.notFound("Referral code not found") }
             guard UserID(referrer) != UserID(userId) else { throw Self.selfReferral("You cannot use your own referral code") }
-            for id in [referrer, userId].sorted(by: { UserID($0) < UserID($1) }) {
-                try await connection.lockUntilCommit(Self.customerLock(id), logger: logger)
-            }
-            for try await (referred, pair, paid) in try await connection.query("""
+            let pair = [referrer, userId].sorted { UserID($0) < UserID($1) }
+            try await connection.lockUntilCommit("referral-pair:\(pair[0].utf8.count):\(pair[0]):\(pair[1])", logger: logger)
+            try await connection.lockUntilCommit(Self.customerLock(userId), logger: logger)
+            let (referred, mutual, paid) = try await connection.query("""
                 SELECT EXISTS (SELECT 1 FROM referrals WHERE referee_id = \(userId)),
                        EXISTS (SELECT 1 FROM referrals WHERE referee_id = \(referrer) AND referrer_id = \(userId)),
                        EXISTS (SELECT 1 FROM paid_orders WHERE user_id = \(userId))
-                """, logger: logger).decode((Bool, Bool, Bool).self) {
-                guard !referred else { throw AppError.conflict("You have already been referred") }
-                guard !pair else { throw Self.selfReferral("You referred the owner of this code: two customers cannot refer each other") }
-                guard !paid else { throw AppError.conflict("Referrals are for new customers: you already have a paid order") }
-            }
+                """, logger: logger).decode((Bool, Bool, Bool).self).firstElement() ?? (false, false, false)
+            guard !referred else { throw AppError.conflict("You have already been referred") }
+            guard !mutual else { throw Self.selfReferral("You referred the owner of this code: two customers cannot refer each other") }
+            guard !paid else { throw AppError.conflict("Referrals are for new customers: you already have a paid order") }
             let inserted = try await Self.referrals(connection.query("""
                 INSERT INTO referrals (id, code, referrer_id, referee_id) VALUES (\(UUID()), \(code), \(referrer), \(userId))
                 ON CONFLICT (referee_id) DO NOTHING RETURNING \(unescaped: Self.columns)
@@ -139,8 +148,7 @@ struct ReferralStore: Sendable {
         }
     }
 
-    /// Orders a customer's referral application against their paid orders and against the
-    /// other party's application.
+    /// Orders a customer's referral application against their paid orders.
     static func customerLock(_ userId: String) -> String { "referrals:" + userId }
 
     private static func selfReferral(_ message: String) -> AppError {

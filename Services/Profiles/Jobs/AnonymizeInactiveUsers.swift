@@ -21,7 +21,7 @@ enum AnonymizeInactiveUsers {
             }
             var anonymized = 0
             for userId in candidates where try await anonymize(
-                userId, inactiveBefore: cutoff, at: context.now, runtime: context.runtime, correlationId: context.runId.lowercasedString) {
+                userId, inactiveBefore: cutoff, runtime: context.runtime, correlationId: context.runId.lowercasedString) {
                 anonymized += 1
             }
             return JobOutcome(counts: ["anonymized": anonymized])
@@ -59,7 +59,7 @@ enum AnonymizeInactiveUsers {
     /// Returns false when the customer is no longer eligible (active or with an open ticket
     /// since the candidates were chosen): that is re-checked under the profile's row lock,
     /// because anonymisation cannot be undone.
-    static func anonymize(_ userId: String, inactiveBefore cutoff: Date, at now: Date, runtime: Runtime, correlationId: String) async throws -> Bool {
+    static func anonymize(_ userId: String, inactiveBefore cutoff: Date, runtime: Runtime, correlationId: String) async throws -> Bool {
         let logger = runtime.logger
         let done = try await runtime.database.transaction { connection -> Bool in
             // The customer's privacy lock first, as an erasure or an export request takes it:
@@ -72,7 +72,7 @@ enum AnonymizeInactiveUsers {
                 FOR UPDATE OF p
                 """, logger: logger).value(Bool.self)
             guard stillEligible == true else { return false }
-            try await Anonymisation.apply(userId, at: now, profileRow: .scrub, runtime: runtime, correlationId: correlationId, on: connection)
+            try await Anonymisation.apply(userId, profileRow: .scrub, runtime: runtime, correlationId: correlationId, on: connection)
             return true
         }
         return done

@@ -29,16 +29,17 @@ struct PrivacyStore: Sendable {
         return try await database.transaction { connection in
             // Not while the customer is being erased: the export would copy what is going.
             try await connection.lockUntilCommit(Self.lockName(userId), logger: logger)
-            // One pending export per customer (a partial unique index). The pending one may
-            // become READY between the insert and the read (its last part needs no lock of
-            // ours): then there is none pending any more, and the insert is tried again.
-            // Erasure wins over export: a request after an anonymisation names it, and no
+            // Erasure wins over export: a request after an anonymisation names it (an erasure's
+            // time is its row's `completed_at`, the job's the profile's `anonymized_at`), and no
             // context answers before it has applied it (docs/events.md).
             let anonymizedAt = try await connection.query("""
                 SELECT GREATEST(
-                    (SELECT max(requested_at) FROM privacy_requests WHERE user_id = \(userId) AND kind = 'ERASURE' AND status = 'ERASED'),
+                    (SELECT max(completed_at) FROM privacy_requests WHERE user_id = \(userId) AND kind = 'ERASURE' AND status = 'ERASED'),
                     (SELECT anonymized_at FROM profiles WHERE user_id = \(userId)))
                 """, logger: logger).value(Date?.self) ?? nil
+            // One pending export per customer (a partial unique index). The pending one may
+            // become READY between the insert and the read (its last part needs no lock of
+            // ours): then there is none pending any more, and the insert is tried again.
             for _ in 0..<3 {
                 if let created = try await Self.first(connection.query("""
                     INSERT INTO privacy_requests (id, user_id, kind, status, requested_by)
@@ -245,8 +246,10 @@ struct PrivacyStore: Sendable {
                 Topics.erasureRequested, userId: userId,
                 payload: ErasureRequested(userId: userId, requestedAt: request.requestedAt, requestedBy: requester),
                 correlationId: correlationId, on: connection, logger: logger)
-            try await Anonymisation.apply(
-                userId, at: request.requestedAt, profileRow: .delete, runtime: runtime, correlationId: correlationId, on: connection)
+            let anonymizedAt = try await Anonymisation.apply(
+                userId, profileRow: .delete, runtime: runtime, correlationId: correlationId, on: connection)
+            try await connection.query(
+                "UPDATE privacy_requests SET completed_at = \(anonymizedAt) WHERE id = \(request.id)", logger: logger)
             // Erasure wins over export (CONTRACT §13): every export still pending or ready is
             // cancelled and its collected parts go now; `collect` drops parts arriving later,
             // since it takes only parts of a PENDING export, under the row lock taken here.

@@ -243,7 +243,7 @@ struct TicketStore: Sendable {
             WHERE id = \(next.id)
             """, logger: logger)
         await dropCachedLists(of: next.userId)
-        let changed = s.status != before.state.status || next.priority != before.priority || next.assignedTo != before.assignedTo
+        let changed = s.status != before.state.status || next.priority != before.priority || next.assignedTo.map(UserID.init) != before.assignedTo.map(UserID.init)
             || next.subject != before.subject
         guard changed else { return }
         try await runtime.outbox.enqueue(

@@ -33,11 +33,16 @@ public enum EventBusMigrations {
         // The latest anonymisation each context applied per customer, so that an export request
         // made after an erasure can be answered only once that erasure is applied, and an
         // anonymisation runs once whichever of the two messages arrives first (`answerExports`).
+        // Anonymisations from before the table existed were applied but not recorded: an export
+        // request naming one of those does not apply it again (`since`).
         Migration(100_003, "anonymisations applied", """
             CREATE TABLE anonymisations (
                 user_id       text        PRIMARY KEY,
                 anonymized_at timestamptz NOT NULL
             )
-            """),
+            """,
+            "CREATE TABLE anonymisations_recorded (since timestamptz NOT NULL)",
+            "INSERT INTO anonymisations_recorded (since) VALUES (now())"
+        ),
     ]
 }

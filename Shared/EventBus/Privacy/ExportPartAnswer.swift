@@ -27,7 +27,7 @@ extension EventHandlers {
         let forget = chain(of: Topics.profileAnonymized)
         if let forget {
             install(Topics.profileAnonymized) { events, connection in
-                let fresh = try await Self.recordAnonymisations(events, connection, logger)
+                let fresh = try await Self.recordAnonymisations(events, aheadOfEvent: false, connection, logger)
                 if !fresh.isEmpty { try await forget(fresh, connection) }
             }
         }
@@ -39,7 +39,7 @@ extension EventHandlers {
                     topic: Topics.profileAnonymized, occurredAt: anonymizedAt, source: event.source,
                     correlationId: event.id.lowercasedString, userId: request.userId,
                     payload: ProfileAnonymized(userId: request.userId, anonymizedAt: anonymizedAt))
-                if try await !Self.recordAnonymisations([anonymisation], connection, logger).isEmpty {
+                if try await !Self.recordAnonymisations([anonymisation], aheadOfEvent: true, connection, logger).isEmpty {
                     logger.notice("anonymisation applied ahead of its event, for an export", metadata: [
                         "exportId": "\(request.exportId.lowercasedString)", "userId": "\(request.userId)",
                     ])
@@ -51,14 +51,17 @@ extension EventHandlers {
     }
 
     /// Records the anonymisations this context had not applied yet (the newest per customer)
-    /// and returns their events; older or already applied ones are left out.
+    /// and returns their events; older or already applied ones are left out, and so, ahead of
+    /// the event, is one from before this context recorded them (it was applied, unrecorded).
     private static func recordAnonymisations(
-        _ events: [EventEnvelope<ProfileAnonymized>], _ connection: PostgresConnection, _ logger: Logger
+        _ events: [EventEnvelope<ProfileAnonymized>], aheadOfEvent: Bool, _ connection: PostgresConnection, _ logger: Logger
     ) async throws -> [EventEnvelope<ProfileAnonymized>] {
         let newest = events.newestPerKey { UserID($0.payload.userId) }
         let recorded = try await connection.query("""
             INSERT INTO anonymisations AS a (user_id, anonymized_at)
-            SELECT * FROM unnest(\(newest.map(\.payload.userId))::text[], \(newest.map(\.payload.anonymizedAt))::timestamptz[])
+            SELECT n.* FROM unnest(\(newest.map(\.payload.userId))::text[], \(newest.map(\.payload.anonymizedAt))::timestamptz[])
+                AS n (user_id, anonymized_at)
+            WHERE NOT \(aheadOfEvent) OR n.anonymized_at >= (SELECT since FROM anonymisations_recorded)
             ON CONFLICT (user_id) DO UPDATE SET anonymized_at = EXCLUDED.anonymized_at WHERE a.anonymized_at < EXCLUDED.anonymized_at
             RETURNING user_id
             """, logger: logger).values(String.self)

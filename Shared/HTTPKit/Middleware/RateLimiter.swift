@@ -64,7 +64,9 @@ public final class RateLimiter: Sendable {
 /// The per-replica fallback: one counter per key for the current window.
 struct LocalWindows {
     private var window = -1
-    private var counts: [String: Int] = [:]
+    /// By the key's bytes, as Redis keys them: a `String` key would give two users whose ids
+    /// are only canonically equivalent one window.
+    private var counts: [UserID: Int] = [:]
 
     mutating func increment(_ key: String, window: Int) -> Int {
         if window != self.window {
@@ -72,7 +74,7 @@ struct LocalWindows {
             self.window = window
             counts.removeAll(keepingCapacity: true)
         }
-        counts[key, default: 0] += 1
-        return counts[key]!
+        counts[UserID(key), default: 0] += 1
+        return counts[UserID(key)]!
     }
 }

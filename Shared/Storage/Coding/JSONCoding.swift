@@ -39,11 +39,6 @@ public enum JSONCoding {
 
 /// ISO 8601 timestamps with millisecond precision, without a formatter per call.
 public enum Timestamp {
-    /// `date` as it travels in JSON: to the nearest millisecond, as `iso8601` writes it.
-    public static func roundedToMilliseconds(_ date: Date) -> Date {
-        Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded(.toNearestOrAwayFromZero) / 1000)
-    }
-
     /// Rounded to the nearest millisecond: a `Date` holds a binary fraction, so `.561` parsed
     /// is a hair below it, and truncating would write `.560`.
     public static func iso8601(_ date: Date) -> String {
