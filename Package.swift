@@ -52,9 +52,6 @@ let package = Package(
             name: "CHiredis", path: "Shared/CSystem/CHiredis", pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
-        // The Swift runtime's global-executor hook (ConcurrencyOnEventLoops).
-        .systemLibrary(name: "CConcurrencyHook", path: "Shared/CSystem/CConcurrencyHook"),
-        .systemLibrary(name: "CLoadedObjects", path: "Shared/CSystem/CLoadedObjects"),
 
         .target(
             name: "Auth",
@@ -93,7 +90,7 @@ let package = Package(
         .target(
             name: "HTTPKit",
             dependencies: [
-                "Auth", "Storage", "EventBus", "CConcurrencyHook", "CLoadedObjects",
+                "Auth", "Storage", "EventBus",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -84,13 +84,10 @@ import TestSupport
             try await running([producer]) {
                 for sequence in 0..<10 { try await produce(h, producer, try envelope(h, sequence)) }
                 let consumer = EventConsumer(configuration: h.configuration(group: group), handlers: handlers(h), database: h.database, producer: producer, logger: h.logger)
-                let batchesBefore = EventConsumer.batchesHandled.load(ordering: .relaxed)
                 try await running([consumer]) {
                     let processed = try await eventually { try await effects(h) == 10 }
                     #expect(processed)
                 }
-                // Counted as activity by a server's quiet-spell watch (ColdPages).
-                #expect(EventConsumer.batchesHandled.load(ordering: .relaxed) > batchesBefore)
                 // The consumer committed what it processed when it closed: a new member of the
                 // same group starts right after the last processed message. (The mock cluster
                 // delays any rebalance by the session timeout less 1 s, so rejoin speed is not

@@ -38,34 +38,9 @@ ensure_packages() {
 
 # Every release build (scripts/stack, the benchmarks, scripts/token) uses one set of flags, the
 # images' too (compose/Dockerfile), so no build relinks another's products: the Swift runtime and
-# Foundation linked statically, each function (Swift's and C's) in a section of its own, and a
-# section order for the linker (gold) so that the code a server runs spans few pages: first the
-# functions an idle server runs (scripts/lib/idle-functions.txt, made by bench/idle-functions.sh),
-# then those that serve requests (scripts/lib/hot-functions.txt, made by bench/hot-functions.sh).
-# docs/performance.md, "Memory: the code that runs, laid out together" and the sections after it.
-SECTION_ORDER=$REPO_ROOT/.build/section-order.txt
-RELEASE_BUILD=(-c release --static-swift-stdlib -Xswiftc -Xfrontend -Xswiftc -function-sections
-  -Xcc -ffunction-sections -Xlinker "--section-ordering-file=$SECTION_ORDER")
-# The Swift driver does not compile again when only frontend flags change, so a build folder
-# whose release objects were made with other flags loses them first (one full compile).
-release_build() {
-  local stamp=$REPO_ROOT/.build/release-flags
-  if [ -d "$REPO_ROOT/.build" ] && [ "$(cat "$stamp" 2>/dev/null)" != "${RELEASE_BUILD[*]}" ]; then
-    find "$REPO_ROOT/.build" -path '*/release/*.build/*.swift.o' -delete
-  fi
-  write_section_order
-  (cd "$REPO_ROOT" && swift build "${RELEASE_BUILD[@]}" "$@") && echo "${RELEASE_BUILD[*]}" > "$stamp"
-  # A freshly linked binary's pages stay dirty in the page cache until written back, and a
-  # server cannot hand back dirty pages (ColdPages): write them now.
-  sync
-}
-# The two lists as one, each function at its first place (a function idle work and requests
-# both run belongs with the idle ones). The build does not track the file as an input, so the
-# scripts that change a list remove the linked programs.
-write_section_order() {
-  mkdir -p "$(dirname "$SECTION_ORDER")"
-  awk '!seen[$0]++' "$REPO_ROOT/scripts/lib/idle-functions.txt" "$REPO_ROOT/scripts/lib/hot-functions.txt" > "$SECTION_ORDER"
-}
+# Foundation linked statically, so a server is one file with only the C libraries beside it.
+RELEASE_BUILD=(-c release --static-swift-stdlib)
+release_build() { (cd "$REPO_ROOT" && swift build "${RELEASE_BUILD[@]}" "$@"); }
 release_bin_dir() { (cd "$REPO_ROOT" && swift build "${RELEASE_BUILD[@]}" --show-bin-path); }
 
 # A free TCP port on 127.0.0.1.

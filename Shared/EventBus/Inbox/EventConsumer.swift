@@ -8,7 +8,6 @@ import Metrics
 import PostgresNIO
 import ServiceLifecycle
 import Storage
-import Synchronization
 
 /// Consumes a service's topics with exactly-once effect (ARCHITECTURE §5).
 ///
@@ -67,10 +66,6 @@ public final class EventConsumer: Service, Sendable {
         self.metrics = Dictionary(uniqueKeysWithValues: handlers.topics.map { ($0, TopicMetrics($0)) })
     }
 
-    /// Batches of events handled by any consumer of the process, ever: work that is not a
-    /// request, which a server's quiet-spell watch (`ColdPages`) counts as activity too.
-    public static let batchesHandled = Atomic<Int>(0)
-
     public func run() async throws {
         await cancelWhenGracefulShutdown { await self.ready.wait() }
         if Task.isShuttingDownGracefully { return }
@@ -80,7 +75,6 @@ public final class EventConsumer: Service, Sendable {
                 // An unfinished batch (shutdown while the database or broker was away) keeps
                 // its offsets unstored: the messages come back after the restart.
                 guard await process(batch) else { break }
-                Self.batchesHandled.add(1, ordering: .relaxed)
                 consumer.done(batch)
                 if consumer.isStopping { break }
             }

@@ -47,7 +47,6 @@ public struct EdgeMiddleware: RouterMiddleware {
         let handles = RequestMetrics.shared.handles(method: request.method.rawValue, route: route, status: Int(status))
         handles.requests.increment()
         handles.duration.recordNanoseconds(elapsed.nanoseconds)
-        if !OperationalRoutes.contains(route) { ColdPages.requestsServed.add(1, ordering: .relaxed) }
         context.logger.log(level: Self.accessLogLevel(route: route, status: status), "request", metadata: [
             "method": .string(request.method.rawValue),
             "path": .string(request.uri.path),

@@ -22,7 +22,6 @@ public struct ServiceCommand<S: ServiceDefinition>: AsyncParsableCommand {
     /// Parses the process arguments and runs the chosen subcommand (what `main()` of an
     /// `@main` command does; a generic command cannot be `@main`).
     public static func run() async {
-        ConcurrencyOnEventLoops.installIfChosen()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -45,8 +44,6 @@ public struct ServiceCommand<S: ServiceDefinition>: AsyncParsableCommand {
             let logger = ServiceCommand.bootstrapLogging(configuration)
             let app = try await ServiceAssembly.make(S.self, configuration: configuration, logger: logger)
             logger.info("starting", metadata: ["port": "\(configuration.port)", "version": "\(PlatformVersion.current)"])
-            let pages = Task { await ColdPages.releaseWhenSettledAndWhenQuiet(settle: .seconds(10), quiet: .seconds(30), logger: logger) }
-            defer { pages.cancel() }
             try await app.application.runService()
         }
     }
