@@ -26,9 +26,15 @@ struct ProbeService: ServiceDefinition {
 
     static let widgetCreated = Topic<WidgetCreated>("probe.widget.created")
 
-    static func eventHandlers(runtime: Runtime) -> EventHandlers {
+    let runtime: Runtime
+
+    init(runtime: Runtime) {
+        self.runtime = runtime
+    }
+
+    func eventHandlers() -> EventHandlers {
         var handlers = EventHandlers()
-        handlers.on(widgetCreated) { event, connection in
+        handlers.on(Self.widgetCreated) { event, connection in
             try await connection.query(
                 "INSERT INTO widget_events (widget_id, name) VALUES (\(event.payload.widgetId), \(event.payload.name))",
                 logger: runtime.logger)
@@ -47,7 +53,8 @@ struct ProbeService: ServiceDefinition {
         var description: String { #"ERROR: relation "secret_table" does not exist (SQLSTATE 42P01)"# }
     }
 
-    static func addRoutes(to routes: RouterGroup<AppContext>, runtime: Runtime) async throws {
+    func addRoutes(to routes: RouterGroup<AppContext>) {
+        let runtime = self.runtime
         routes.post("/widgets") { request, context in
             let principal = try context.customer()
             var body = try await JSONBody(request, context: context)
@@ -66,7 +73,7 @@ struct ProbeService: ServiceDefinition {
                     "INSERT INTO widgets (id, user_id, name, size) VALUES (\(widget.id), \(principal.userId), \(name), \(size))",
                     logger: runtime.logger)
                 try await runtime.outbox.enqueue(
-                    widgetCreated, userId: principal.userId, payload: WidgetCreated(widgetId: widget.id, name: name),
+                    Self.widgetCreated, userId: principal.userId, payload: WidgetCreated(widgetId: widget.id, name: name),
                     correlationId: context.requestId, on: connection, logger: runtime.logger)
             }
             return Reply.created(widget)

@@ -10,7 +10,7 @@ import TestSupport
         try await withTestService(LoyaltyService.self) { client, app in
             let user = TestEnvironment.uniqueUser()
             let database = app.runtime.database
-            let ledger = try LoyaltyService.Stores(app.runtime).ledger
+            let ledger = try LoyaltyService(runtime: app.runtime).ledger
             let day: TimeInterval = 86_400, now = Date()
             // Batches earned 400, 350 and 10 days ago (they expire 365 days after).
             for (points, age) in [(500, 400.0), (50, 350.0), (300, 10.0)] {
@@ -42,7 +42,7 @@ import TestSupport
             #expect(Set(((invalid.json["error"] as? [String: Any])?["details"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String })
                     == ["from", "type", "limit"])
 
-            let job = try #require(try LoyaltyService.jobs(runtime: app.runtime).first { $0.name == "expire-loyalty-points" })
+            let job = try #require(app.jobs.first { $0.name == "expire-loyalty-points" })
             let runner = JobRunner(runtime: app.runtime)
             #expect(try await runner.run(job, dryRun: true, now: now) == .succeeded(JobOutcome(counts: ["accounts": 1, "points": 300])))
             #expect(try await database.scalar("SELECT count(*)::int FROM transactions WHERE type = 'EXPIRE'") == 0)

@@ -12,7 +12,7 @@ import TestSupport
     }
 
     func job(_ name: String, _ app: ServiceApp) throws -> Job {
-        try #require(try ProfilesService.jobs(runtime: app.runtime).first { $0.name == name })
+        try #require(app.jobs.first { $0.name == name })
     }
 
     @Test func searchFindsCustomersByPartialNameEmailPhoneAndPostcodeAfterARebuild() async throws {
@@ -170,7 +170,7 @@ import TestSupport
             #expect(created)
             // The profile is lost (say, restored from an older backup); the job brings it back.
             try await database.query("DELETE FROM profiles WHERE user_id = \(user)")
-            let job = try #require(try ProfilesService.jobs(runtime: app.runtime).first { $0.name == "sync-customer-data" })
+            let job = try #require(app.jobs.first { $0.name == "sync-customer-data" })
             let dryRun = try await JobRunner(runtime: app.runtime).run(job, dryRun: true)
             guard case .succeeded(let preview) = dryRun else { Issue.record("skipped"); return }
             #expect(preview.counts["wouldCreate"] == 1 && preview.counts["usersSeen"] == 1)

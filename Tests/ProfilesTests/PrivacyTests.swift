@@ -144,7 +144,7 @@ import TestSupport
             let quiet = TestEnvironment.uniqueUser()
             _ = try await call(client, .post, "/privacy/exports", as: quiet)
             try await database.query("UPDATE privacy_requests SET requested_at = requested_at - interval '61 seconds' WHERE user_id = \(quiet)")
-            let job = try #require(try ProfilesService.jobs(runtime: app.runtime).first { $0.name == "expire-privacy-exports" })
+            let job = try #require(app.jobs.first { $0.name == "expire-privacy-exports" })
             let runner = JobRunner(runtime: app.runtime)
             guard case .succeeded(let dry) = try await runner.run(job, dryRun: true, now: Date()),
                   case .succeeded(let outcome) = try await runner.run(job, dryRun: false, now: Date()) else {

@@ -24,7 +24,7 @@ import TestSupport
             }
             #expect(try await call(client, .post, "/support/tickets/\(answered)/messages", as: user, body: #"{"message":"Not fixed yet."}"#).status == .created)
 
-            let job = try #require(try SupportService.jobs(runtime: app.runtime).first { $0.name == "close-resolved-tickets" })
+            let job = try #require(app.jobs.first { $0.name == "close-resolved-tickets" })
             let runner = JobRunner(runtime: app.runtime)
             #expect(try await runner.run(job, dryRun: true, now: now) == .succeeded(JobOutcome(counts: ["wouldClose": 1])))
             #expect(try await database.scalar("SELECT count(*)::int FROM tickets WHERE status = 'CLOSED'") == 0)

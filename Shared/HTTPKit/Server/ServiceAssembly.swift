@@ -4,10 +4,12 @@ import Logging
 import ServiceLifecycle
 import Storage
 
-/// A service ready to run: the Hummingbird application and the runtime its routes use.
+/// A service ready to run: the Hummingbird application, the runtime its routes use, and its
+/// jobs (which the scheduler runs when `JOBS_ENABLED`; tests run them by hand).
 public struct ServiceApp: Sendable {
     public let application: Application<RouterResponder<AppContext>>
     public let runtime: Runtime
+    public let jobs: [Job]
 }
 
 /// Assembles a service the one way every context is assembled: the middleware chain of
@@ -18,10 +20,11 @@ public enum ServiceAssembly {
         _ definition: S.Type, configuration: ServiceConfiguration, logger: Logger
     ) async throws -> ServiceApp {
         let runtime = makeRuntime(S.self, configuration: configuration, logger: logger)
+        let service = try S(runtime: runtime)
         let database = runtime.database, redis = runtime.redis
         let migrated = Latch(open: !configuration.migrateOnStart)
-        let events = try eventServices(S.self, runtime: runtime, migrated: migrated)
-        let jobs = try jobServices(S.self, runtime: runtime, migrated: migrated)
+        let events = try eventServices(service.eventHandlers(), runtime: runtime, migrated: migrated)
+        let jobs = service.jobs()
         let verifier = await TokenVerifier(
             secret: configuration.jwtSecret, issuer: configuration.jwtIssuer, audience: configuration.jwtAudience)
         let limiter = RateLimiter(
@@ -49,14 +52,14 @@ public enum ServiceAssembly {
             ],
             outboxLag: { try? await Outbox.lagSeconds(database) }
         ).register(on: router)
-        try await S.addRoutes(to: router.group("/v1/customers"), runtime: runtime)
+        service.addRoutes(to: router.group("/v1/customers"))
 
         var application = Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             // Shut down in reverse: HTTP drains, the consumer leaves its group, the relay
             // stops, the producer flushes, then Redis and the pool close.
-            services: [database, RedisService(redis: redis)] + events.services + jobs,
+            services: [database, RedisService(redis: redis)] + events.services + jobServices(jobs, runtime: runtime, migrated: migrated),
             logger: logger
         )
         if configuration.migrateOnStart {
@@ -65,7 +68,7 @@ public enum ServiceAssembly {
                 migrated.open()
             }
         }
-        return ServiceApp(application: application, runtime: runtime)
+        return ServiceApp(application: application, runtime: runtime, jobs: jobs)
     }
 
     /// The database pool, Redis, cache and outbox a service's routes, handlers and jobs share.
@@ -85,22 +88,20 @@ public enum ServiceAssembly {
     }
 
     /// The job scheduler, when the context has jobs and `JOBS_ENABLED` is true.
-    static func jobServices<S: ServiceDefinition>(_ definition: S.Type, runtime: Runtime, migrated: Latch) throws -> [any Service] {
-        let jobs = try S.jobs(runtime: runtime)
+    static func jobServices(_ jobs: [Job], runtime: Runtime, migrated: Latch) -> [any Service] {
         guard runtime.configuration.jobsEnabled, !jobs.isEmpty else { return [] }
         return [JobScheduler(jobs: jobs, runtime: runtime, ready: migrated)]
     }
 
     /// The producer, outbox relay and (when the context consumes topics) the consumer, when
     /// Kafka is configured. Without `KAFKA_BROKERS` events wait in the outbox.
-    static func eventServices<S: ServiceDefinition>(_ definition: S.Type, runtime: Runtime, migrated: Latch) throws -> (producer: KafkaProducer?, services: [any Service]) {
+    static func eventServices(_ handlers: EventHandlers, runtime: Runtime, migrated: Latch) throws -> (producer: KafkaProducer?, services: [any Service]) {
         guard let kafka = runtime.configuration.kafka else { return (nil, []) }
         let producer = try KafkaProducer(kafka, logger: runtime.logger)
         var services: [any Service] = [
             producer,
             OutboxRelay(database: runtime.database, producer: producer, outbox: runtime.outbox, logger: runtime.logger, ready: migrated),
         ]
-        let handlers = try S.eventHandlers(runtime: runtime)
         if !handlers.isEmpty {
             services.append(EventConsumer(
                 configuration: kafka, handlers: handlers, database: runtime.database, producer: producer, ready: migrated,

@@ -76,7 +76,7 @@ public struct ServiceCommand<S: ServiceDefinition>: AsyncParsableCommand {
             func run() async throws {
                 let configuration = try ServiceCommand.loadConfiguration()
                 let runtime = ServiceAssembly.makeRuntime(S.self, configuration: configuration, logger: Logger(label: S.name))
-                for job in try S.jobs(runtime: runtime) { print("\(job.name)\t\(job.schedule) (UTC)") }
+                for job in try S(runtime: runtime).jobs() { print("\(job.name)\t\(job.schedule) (UTC)") }
             }
         }
 
@@ -92,7 +92,7 @@ public struct ServiceCommand<S: ServiceDefinition>: AsyncParsableCommand {
                 let configuration = try ServiceCommand.loadConfiguration()
                 let logger = ServiceCommand.bootstrapLogging(configuration)
                 let runtime = ServiceAssembly.makeRuntime(S.self, configuration: configuration, logger: logger)
-                let jobs = try S.jobs(runtime: runtime)
+                let jobs = try S(runtime: runtime).jobs()
                 guard let job = jobs.first(where: { $0.name == name }) else {
                     throw ValidationError("no job named \(name); jobs: \(jobs.map(\.name).joined(separator: ", "))")
                 }

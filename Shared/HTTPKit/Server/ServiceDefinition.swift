@@ -4,6 +4,10 @@ import Logging
 import Storage
 
 /// What a bounded context declares; `ServiceAssembly` and `ServiceCommand` do the rest.
+///
+/// A definition is its context's composition root: `init(runtime:)` reads the context's
+/// settings and makes its stores, once per process, and the routes, event handlers and jobs
+/// receive them from it.
 public protocol ServiceDefinition: Sendable {
     /// Executable, schema and metric label: `profiles`, `engagement`, `support`, `loyalty`.
     static var name: String { get }
@@ -13,18 +17,20 @@ public protocol ServiceDefinition: Sendable {
     static var migrations: [Migration] { get }
     /// Postgres settings every connection of the context's pool starts with (none by default).
     static var databaseSettings: [String: String] { get }
+    /// Reads the context's settings and makes its stores. A configuration error stops the
+    /// process with one line.
+    init(runtime: Runtime) throws
     /// Adds the context's routes under `/v1/customers`.
-    static func addRoutes(to routes: RouterGroup<AppContext>, runtime: Runtime) async throws
-    /// The topics the context consumes and their handlers (none by default). Like `jobs`,
-    /// may throw a configuration error, which stops the process with one line.
-    static func eventHandlers(runtime: Runtime) throws -> EventHandlers
+    func addRoutes(to routes: RouterGroup<AppContext>)
+    /// The topics the context consumes and their handlers (none by default).
+    func eventHandlers() -> EventHandlers
     /// The context's scheduled jobs (none by default); `<service> jobs run <name>` runs one now.
-    static func jobs(runtime: Runtime) throws -> [Job]
+    func jobs() -> [Job]
 }
 
 extension ServiceDefinition {
-    public static func eventHandlers(runtime: Runtime) -> EventHandlers { EventHandlers() }
-    public static func jobs(runtime: Runtime) -> [Job] { [] }
+    public func eventHandlers() -> EventHandlers { EventHandlers() }
+    public func jobs() -> [Job] { [] }
     public static var databaseSettings: [String: String] { [:] }
 
     /// The context's migrations, the event bus's outbox and inbox tables, and `job_runs`.

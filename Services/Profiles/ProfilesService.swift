@@ -1,0 +1,73 @@
+import HTTPKit
+
+/// Composition root of the profiles context: its settings read once, its stores made once, and
+/// the routes, consumed events and jobs that use them.
+struct ProfilesService: ServiceDefinition {
+    static let name = "profiles"
+    static let defaultPort = 4011
+    static let migrations = ProfilesMigrations.all
+
+    /// The context's settings (ARCHITECTURE §9), read from the environment at start-up.
+    struct Settings: Sendable {
+        let tiers: LoyaltyTierThresholds
+        /// How long an export waits for every part (`PRIVACY_EXPORT_TIMEOUT_SECONDS`).
+        let exportTimeoutSeconds: Int
+        /// A profile idle this long is anonymised (`GDPR_INACTIVITY_DAYS`).
+        let inactivityDays: Int
+
+        init(_ env: EnvironmentVariables) throws {
+            tiers = try LoyaltyTierThresholds(env)
+            exportTimeoutSeconds = try env.int("PRIVACY_EXPORT_TIMEOUT_SECONDS", default: 300, range: 1...86_400)
+            inactivityDays = try env.int("GDPR_INACTIVITY_DAYS", default: 730, range: 1...36_500)
+        }
+    }
+
+    let runtime: Runtime
+    let settings: Settings
+    let profiles: ProfileStore
+    let addresses: AddressStore
+    let preferences: PreferencesStore
+    let portal: PortalStore
+    let privacy: PrivacyStore
+
+    init(runtime: Runtime) throws {
+        self.runtime = runtime
+        settings = try Settings(runtime.configuration.environment)
+        profiles = ProfileStore(runtime: runtime)
+        addresses = AddressStore(database: runtime.database, logger: runtime.logger)
+        preferences = PreferencesStore(runtime: runtime)
+        portal = PortalStore(database: runtime.database)
+        privacy = PrivacyStore(runtime: runtime, exportTimeoutSeconds: settings.exportTimeoutSeconds)
+    }
+
+    func addRoutes(to routes: RouterGroup<AppContext>) {
+        ProfileRoutes(store: profiles, cache: runtime.cache).register(on: routes)
+        AddressRoutes(store: addresses).register(on: routes)
+        PreferencesRoutes(store: preferences).register(on: routes)
+        DashboardRoutes(store: DashboardStore(
+            profiles: profiles, addresses: addresses, portal: portal, thresholds: settings.tiers
+        )).register(on: routes)
+        PortalRoutes(store: portal).register(on: routes)
+        CustomerSearchRoutes(database: runtime.database).register(on: routes)
+        PrivacyRoutes(store: privacy).register(on: routes)
+    }
+
+    func eventHandlers() -> EventHandlers {
+        var handlers = EventHandlers()
+        UserCreatedHandler.register(on: &handlers, runtime: runtime)
+        ProjectionHandlers.register(on: &handlers, runtime: runtime)
+        ExportEvents.register(
+            on: &handlers, runtime: runtime, privacy: privacy, profiles: profiles, addresses: addresses,
+            preferences: preferences, portal: portal)
+        return handlers
+    }
+
+    func jobs() -> [Job] {
+        [
+            SyncCustomerData.job(runtime: runtime),
+            AnonymizeInactiveUsers.job(runtime: runtime, inactivityDays: settings.inactivityDays),
+            RebuildCustomerIndex.job(runtime: runtime),
+            ExpirePrivacyExports.job(privacy: privacy),
+        ]
+    }
+}
