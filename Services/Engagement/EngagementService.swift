@@ -22,8 +22,8 @@ struct EngagementService: ServiceDefinition {
     }
 
     func addRoutes(to routes: RouterGroup<AppContext>) {
-        WishlistRoutes(store: wishlists).register(on: routes)
-        ReviewRoutes(store: reviews).register(on: routes)
+        WishlistController(store: wishlists).register(on: routes)
+        ReviewController(store: reviews).register(on: routes)
     }
 
     func eventHandlers() -> EventHandlers {

@@ -14,7 +14,7 @@ enum ProductId {
     static let rule = FieldRule<String>.string(1...100)
 
     /// `:productId` in a path: a 404 when it cannot be a product id (the body rule's length).
-    static func path(_ context: AppContext) throws(AppError) -> String {
+    static func path(_ context: some ServiceRequestContext) throws(AppError) -> String {
         try context.opaqueId("productId", maxLength: 100, notFound: "Product not found")
     }
 }

@@ -35,8 +35,8 @@ struct LoyaltyService: ServiceDefinition {
     }
 
     func addRoutes(to routes: RouterGroup<AppContext>) {
-        LoyaltyRoutes(store: ledger).register(on: routes)
-        ReferralRoutes(store: referrals, cache: runtime.cache).register(on: routes)
+        LoyaltyController(store: ledger).register(on: routes)
+        ReferralController(store: referrals).register(on: routes)
     }
 
     func eventHandlers() -> EventHandlers {

@@ -41,15 +41,15 @@ struct ProfilesService: ServiceDefinition {
     }
 
     func addRoutes(to routes: RouterGroup<AppContext>) {
-        ProfileRoutes(store: profiles, cache: runtime.cache).register(on: routes)
-        AddressRoutes(store: addresses).register(on: routes)
-        PreferencesRoutes(store: preferences).register(on: routes)
-        DashboardRoutes(store: DashboardStore(
+        ProfileController(store: profiles).register(on: routes)
+        AddressController(store: addresses).register(on: routes)
+        PreferencesController(store: preferences).register(on: routes)
+        DashboardController(store: DashboardStore(
             profiles: profiles, addresses: addresses, portal: portal, thresholds: settings.tiers
         )).register(on: routes)
-        PortalRoutes(store: portal).register(on: routes)
-        CustomerSearchRoutes(database: runtime.database).register(on: routes)
-        PrivacyRoutes(store: privacy).register(on: routes)
+        PortalController(store: portal).register(on: routes)
+        CustomerSearchController(database: runtime.database).register(on: routes)
+        PrivacyController(store: privacy).register(on: routes)
     }
 
     func eventHandlers() -> EventHandlers {

@@ -19,7 +19,7 @@ struct SupportService: ServiceDefinition {
     }
 
     func addRoutes(to routes: RouterGroup<AppContext>) {
-        TicketRoutes(store: tickets).register(on: routes)
+        TicketController(store: tickets).register(on: routes)
     }
 
     func eventHandlers() -> EventHandlers {

@@ -55,8 +55,9 @@ struct ProbeService: ServiceDefinition {
 
     func addRoutes(to routes: RouterGroup<AppContext>) {
         let runtime = self.runtime
-        routes.post("/widgets") { request, context in
-            let principal = try context.customer()
+        let customers = routes.group(context: CustomerContext.self)
+        customers.post("/widgets") { request, context in
+            let principal = context.caller
             var body = try await JSONBody(request, context: context)
             let name = body.required("name", .string(1...40))
             let size = body.required("size", .int(1...10))
@@ -79,8 +80,8 @@ struct ProbeService: ServiceDefinition {
             return Reply.created(widget)
         }
 
-        routes.get("/widgets") { request, context in
-            let principal = try context.customer()
+        customers.get("/widgets") { request, context in
+            let principal = context.caller
             var query = QueryParameters(request)
             let page = query.pagination()
             try query.finish()
@@ -98,8 +99,7 @@ struct ProbeService: ServiceDefinition {
             return Reply.page(widgets, page.meta(total: total))
         }
 
-        routes.get("/admin/widgets/count") { _, context in
-            _ = try context.admin()
+        routes.group(context: AdminContext.self).get("/admin/widgets/count") { _, _ in
             let count = try await runtime.database.query("SELECT count(*)::int FROM widgets").decode(Int.self).reduce(0) { $0 + $1 }
             return Reply.ok(["count": count])
         }

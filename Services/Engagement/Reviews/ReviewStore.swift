@@ -153,6 +153,13 @@ struct ReviewStore: Sendable {
         pageGroup(productId) + ":\(sort.rawValue):\(page.page):\(page.limit)"
     }
 
+    /// The public page's finished body (its envelope and `meta`), from Redis or loaded and kept.
+    func cachedProductPage(_ productId: String, sort: ProductReviews.Sort, page: Pagination) async throws -> String {
+        try await runtime.cache.body(pageKey(productId, sort: sort, page: page), group: pageGroup(productId)) {
+            try await productPage(productId, sort: sort, page: page)
+        }
+    }
+
     /// Drops the products' cached pages once the surrounding transaction commits.
     func dropCachedPages(of productIds: [String]) async {
         await runtime.cache.invalidateAfterCommit(productIds.map(pageGroup))

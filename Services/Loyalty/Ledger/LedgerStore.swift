@@ -58,6 +58,14 @@ struct LedgerStore: Sendable {
     /// Where `GET /loyalty` caches the account; every change drops it after committing.
     func cacheKey(_ userId: String) -> String { runtime.cache.key("account", userId) }
 
+    /// The account's JSON from Redis, or read (created on first access) and kept.
+    func cachedAccount(_ userId: String) async throws -> String {
+        guard let json = try await runtime.cache.fetchJSON(cacheKey(userId), load: { try await account(userId) }) else {
+            throw AppError.internalError
+        }
+        return json
+    }
+
     /// The account, or nil when the customer has none (a data export must not create one).
     func find(_ userId: String, now: Date = Date()) async throws -> Account? {
         let soon = now.addingTimeInterval(30 * 86_400)

@@ -105,6 +105,11 @@ struct ReferralStore: Sendable {
     /// Where the public validation of `code` is cached; dropped when the referrer's name changes.
     static func validationKey(_ code: String, in cache: Cache) -> String { cache.key("referral-code", code) }
 
+    /// `validation(of:)`'s JSON from Redis, or read and kept; nil for an unknown code.
+    func cachedValidation(of code: String) async throws -> String? {
+        try await runtime.cache.fetchJSON(Self.validationKey(code, in: runtime.cache), load: { try await validation(of: code) })
+    }
+
     /// A known code with its referrer's display name; nil for an unknown one.
     func validation(of code: String) async throws -> Validation? {
         for try await (code, firstName, lastName) in try await runtime.database.query("""

@@ -104,6 +104,11 @@ struct ProfileStore: Sendable {
     /// Where `GET /profile` caches the caller's profile.
     static func cacheKey(_ userId: String, _ cache: Cache) -> String { cache.key("profile", userId) }
 
+    /// The profile's JSON from Redis, or read and kept; nil when the caller has none.
+    func cachedProfile(_ userId: String) async throws -> String? {
+        try await runtime.cache.fetchJSON(Self.cacheKey(userId, runtime.cache), load: { try await find(userId) })
+    }
+
     /// Drops the cached profile after the surrounding transaction commits (`AfterCommit`).
     static func dropCached(_ userId: String, _ cache: Cache) async {
         await cache.invalidateAfterCommit([cacheKey(userId, cache)])

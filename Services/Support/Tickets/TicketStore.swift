@@ -42,6 +42,14 @@ struct TicketStore: Sendable {
         return listGroup(filters.userId ?? "-") + ":" + parts.joined(separator: ":") + ":\(page.page):\(page.limit)"
     }
 
+    /// A customer's own list (`filters.userId` is theirs) as its finished body, from Redis or
+    /// loaded and kept in the customer's group.
+    func cachedList(
+        of userId: String, _ filters: Filters, page: Pagination, load: () async throws -> SuccessBody<some Encodable & Sendable>
+    ) async throws -> String {
+        try await runtime.cache.body(listKey(filters, page: page), group: listGroup(userId), load: load)
+    }
+
     /// Drops the customer's cached lists once the surrounding transaction commits.
     func dropCachedLists(of userId: String) async {
         await runtime.cache.invalidateAfterCommit([listGroup(userId)])

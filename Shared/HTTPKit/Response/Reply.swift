@@ -58,13 +58,13 @@ public struct Reply<Payload: Encodable & Sendable>: ResponseGenerator, Sendable 
 }
 
 extension Cache {
-    /// A response served from the cache as its finished body (a list with its `meta`), or
-    /// loaded, stored and answered; entries of one `group` are made stale together.
-    public func response<Payload>(
+    /// A finished response body (a list with its `meta`) from the cache, or loaded, stored and
+    /// returned; entries of one `group` are made stale together.
+    public func body<Payload>(
         _ key: String, group: String, load: () async throws -> SuccessBody<Payload>
-    ) async throws -> Response {
+    ) async throws -> String {
         guard let body = try await fetchJSON(key, group: group, load: { try await load() }) else { throw AppError.internalError }
-        return Response.json(body)
+        return body
     }
 }
 

@@ -7,39 +7,39 @@ import HTTPKit
 
 /// `GET /loyalty`, `GET /loyalty/transactions` (customer) and `POST /loyalty/transactions`
 /// (admin), CONTRACT §8. The account is cached in Redis (`expiringSoon` may lag by the TTL).
-struct LoyaltyRoutes {
+struct LoyaltyController {
     let store: LedgerStore
 
     struct History: Encodable, Sendable { let transactions: [LedgerEntry] }
 
     func register(on routes: RouterGroup<AppContext>) {
-        routes.get("/loyalty") { _, context in
-            let userId = try context.customer().userId
-            // The hot path: the account's JSON from Redis; every change drops it after committing.
-            guard let json = try await store.runtime.cache.fetchJSON(store.cacheKey(userId), load: { try await store.account(userId) }) else {
-                throw AppError.internalError
-            }
-            return Response.encoded(data: json)
-        }
+        routes.group(context: CustomerContext.self)
+            .get("/loyalty", use: account)
+            .get("/loyalty/transactions", use: history)
+        routes.group(context: AdminContext.self)
+            .post("/loyalty/transactions", use: post)
+    }
 
-        routes.get("/loyalty/transactions") { request, context in
-            let userId = try context.customer().userId
-            var query = QueryParameters(request)
-            let type = query.optional("type", .oneOf(LedgerEntry.Kind.self))
-            let from = query.optional("from", Self.timestamp(endOfDay: false))
-            let to = query.optional("to", Self.timestamp(endOfDay: true))
-            let page = query.pagination()
-            try query.finish()
-            let (entries, total) = try await store.history(userId, type: type, from: from, to: to, page: page)
-            return Reply.page(History(transactions: entries), page.meta(total: total))
-        }
+    /// The hot path: the account's JSON from Redis; every change drops it after committing.
+    @Sendable func account(_ request: Request, context: CustomerContext) async throws -> Response {
+        Response.encoded(data: try await store.cachedAccount(context.caller.userId))
+    }
 
-        routes.post("/loyalty/transactions") { request, context in
-            _ = try context.admin()
-            let body = try TransactionRequest.read(try await JSONBody(request, context: context))
-            let key = try Self.idempotencyKey(request.headers[.idempotencyKey])
-            return Reply.created(try await store.post(body, idempotencyKey: key, correlationId: context.requestId))
-        }
+    @Sendable func history(_ request: Request, context: CustomerContext) async throws -> Reply<History> {
+        var query = QueryParameters(request)
+        let type = query.optional("type", .oneOf(LedgerEntry.Kind.self))
+        let from = query.optional("from", Self.timestamp(endOfDay: false))
+        let to = query.optional("to", Self.timestamp(endOfDay: true))
+        let page = query.pagination()
+        try query.finish()
+        let (entries, total) = try await store.history(context.caller.userId, type: type, from: from, to: to, page: page)
+        return Reply.page(History(transactions: entries), page.meta(total: total))
+    }
+
+    @Sendable func post(_ request: Request, context: AdminContext) async throws -> Reply<LedgerEntry> {
+        let body = try TransactionRequest.read(try await JSONBody(request, context: context))
+        let key = try Self.idempotencyKey(request.headers[.idempotencyKey])
+        return Reply.created(try await store.post(body, idempotencyKey: key, correlationId: context.requestId))
     }
 
     /// 1–255 visible ASCII characters, or none. An empty or oversized key is not a key: every
