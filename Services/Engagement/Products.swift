@@ -7,7 +7,7 @@ import HTTPKit
 
 /// What engagement knows of a product: its id (owned by the catalogue, an opaque string)
 /// and the two ranges it belongs to.
-enum ProductCategory: String, Codable, CaseIterable, Sendable { case KITCHEN, BEDROOM }
+enum ProductCategory: String, Codable, CaseIterable, Sendable { case kitchen = "KITCHEN", bedroom = "BEDROOM" }
 
 enum ProductId {
     /// `productId` in a body: 1–100 characters.

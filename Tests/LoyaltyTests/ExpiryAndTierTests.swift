@@ -16,7 +16,7 @@ import TestSupport
             for (points, age) in [(500, 400.0), (50, 350.0), (300, 10.0)] {
                 _ = try await database.transaction { connection in
                     try await ledger.apply(
-                        TransactionRequest(userId: user, type: .EARN, change: points, reason: "Order", referenceType: nil, referenceId: nil),
+                        TransactionRequest(userId: user, type: .earn, change: points, reason: "Order", referenceType: nil, referenceId: nil),
                         idempotencyKey: nil, correlationId: "test", at: now - age * day, on: connection)
                 }
             }

@@ -75,7 +75,7 @@ import TestSupport
             try await publish(Topics.orderPaymentSucceeded, order, userId: user)
             try await publish(Topics.orderPaymentSucceeded, order, userId: user)  // another event for the same order
             try await publish(Topics.appointmentBookingCreated, AppointmentBookingCreated(
-                appointmentId: "appt-1", userId: user, appointmentType: .SHOWROOM, showroomId: "leeds",
+                appointmentId: "appt-1", userId: user, appointmentType: .showroom, showroomId: "leeds",
                 scheduledAt: now.addingTimeInterval(86_400), bookedAt: now), userId: user)
             try await publish(Topics.brochureRequestCreated, BrochureRequestCreated(
                 requestId: "br-1", userId: user, brochureType: nil, requestedAt: now), userId: user)

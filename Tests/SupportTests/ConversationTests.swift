@@ -112,19 +112,19 @@ import TestSupport
 
     @Test func ticketStateRules() throws {
         let now = Date(timeIntervalSince1970: 1_800_000_000), earlier = now.addingTimeInterval(-60)
-        let open = TicketState(status: .OPEN)
+        let open = TicketState(status: .open)
         #expect(try open.afterMessage(fromStaff: true, isInternal: true, at: now) == open)
-        #expect(try open.afterMessage(fromStaff: true, isInternal: false, at: now) == TicketState(status: .IN_PROGRESS, firstResponseAt: now))
-        let answered = TicketState(status: .WAITING_ON_CUSTOMER, firstResponseAt: earlier)
+        #expect(try open.afterMessage(fromStaff: true, isInternal: false, at: now) == TicketState(status: .inProgress, firstResponseAt: now))
+        let answered = TicketState(status: .waitingOnCustomer, firstResponseAt: earlier)
         #expect(try answered.afterMessage(fromStaff: true, isInternal: false, at: now) == answered)
-        #expect(try answered.afterMessage(fromStaff: false, isInternal: false, at: now).status == .IN_PROGRESS)
-        let resolved = TicketState(status: .RESOLVED, firstResponseAt: earlier, resolvedAt: earlier)
-        #expect(try resolved.afterMessage(fromStaff: false, isInternal: false, at: now) == TicketState(status: .OPEN, firstResponseAt: earlier))
-        #expect(try resolved.changed(to: .RESOLVED, at: now) == resolved)
-        #expect(try resolved.changed(to: .CLOSED, at: now) == TicketState(status: .CLOSED, firstResponseAt: earlier, resolvedAt: earlier, closedAt: now))
-        #expect(try open.changed(to: .RESOLVED, at: now).resolvedAt == now)
-        let closed = TicketState(status: .CLOSED, closedAt: earlier)
-        #expect(throws: AppError.invalidState("The ticket is closed")) { try closed.changed(to: .OPEN, at: now) }
+        #expect(try answered.afterMessage(fromStaff: false, isInternal: false, at: now).status == .inProgress)
+        let resolved = TicketState(status: .resolved, firstResponseAt: earlier, resolvedAt: earlier)
+        #expect(try resolved.afterMessage(fromStaff: false, isInternal: false, at: now) == TicketState(status: .open, firstResponseAt: earlier))
+        #expect(try resolved.changed(to: .resolved, at: now) == resolved)
+        #expect(try resolved.changed(to: .closed, at: now) == TicketState(status: .closed, firstResponseAt: earlier, resolvedAt: earlier, closedAt: now))
+        #expect(try open.changed(to: .resolved, at: now).resolvedAt == now)
+        let closed = TicketState(status: .closed, closedAt: earlier)
+        #expect(throws: AppError.invalidState("The ticket is closed")) { try closed.changed(to: .open, at: now) }
         #expect(throws: AppError.invalidState("The ticket is closed")) { try closed.afterMessage(fromStaff: true, isInternal: true, at: now) }
     }
 }

@@ -98,7 +98,7 @@ func openTicket(
             var store = TicketStore(runtime: app.runtime)
             store.newRef = { refs.next() }
             let ticket = try await store.create(user, NewTicket(
-                subject: "Second ticket", message: "Another problem entirely.", category: .OTHER, priority: .LOW, orderId: nil),
+                subject: "Second ticket", message: "Another problem entirely.", category: .other, priority: .low, orderId: nil),
                 correlationId: "test")
             #expect(ticket.ticketRef == "TKT-FRESH001")
             #expect(try await app.runtime.database.scalar("SELECT count(*)::int FROM tickets") == 2)

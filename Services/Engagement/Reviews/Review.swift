@@ -8,7 +8,7 @@ import HTTPKit
 /// A product review (CONTRACT §6). `reviewerName` and `verifiedPurchase` come from the
 /// names and purchases engagement keeps from other contexts' events.
 struct Review: Encodable, Sendable {
-    enum Status: String, Codable, CaseIterable, Sendable { case PENDING, APPROVED, REJECTED }
+    enum Status: String, Codable, CaseIterable, Sendable { case pending = "PENDING", approved = "APPROVED", rejected = "REJECTED" }
 
     @LowercaseID var id: UUID
     let userId: String
@@ -90,15 +90,15 @@ struct Moderation: Sendable {
     let status: Review.Status
     let rejectionReason: String?
 
-    enum Verdict: String, CaseIterable, Sendable { case APPROVED, REJECTED }
+    enum Verdict: String, CaseIterable, Sendable { case approved = "APPROVED", rejected = "REJECTED" }
 
     static func read(_ body: JSONBody) throws(AppError) -> Moderation {
         var body = body
         let verdict = body.required("status", .oneOf(Verdict.self))
         let reason = body.nullable("rejectionReason", .string(1...500)).applied(to: nil)
-        if verdict == .APPROVED, reason != nil { body.fail("rejectionReason", "is only accepted with status REJECTED") }
+        if verdict == .approved, reason != nil { body.fail("rejectionReason", "is only accepted with status REJECTED") }
         try body.finish()
-        return Moderation(status: verdict == .APPROVED ? .APPROVED : .REJECTED, rejectionReason: reason)
+        return Moderation(status: verdict == .approved ? .approved : .rejected, rejectionReason: reason)
     }
 }
 

@@ -54,7 +54,7 @@ struct ReviewController {
 
     @Sendable func moderationQueue(_ request: Request, context: AdminContext) async throws -> Reply<[Review]> {
         var query = QueryParameters(request)
-        let status = query.optional("status", .oneOf(Review.Status.self), default: .PENDING)
+        let status = query.optional("status", .oneOf(Review.Status.self), default: .pending)
         let page = query.pagination()
         try query.finish()
         let (reviews, total) = try await store.queue(status, page: page)

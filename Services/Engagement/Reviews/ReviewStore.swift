@@ -108,7 +108,7 @@ struct ReviewStore: Sendable {
                 "SELECT status, rating, product_id FROM reviews WHERE id = \(id) FOR UPDATE", logger: logger
             ).decode((String, Int, String).self).firstElement()
             guard let (before, rating, productId) = locked else { throw AppError.notFound("Review not found") }
-            let wasApproved = before == Review.Status.APPROVED.rawValue, isApproved = moderation.status == .APPROVED
+            let wasApproved = before == Review.Status.approved.rawValue, isApproved = moderation.status == .approved
             if wasApproved != isApproved {
                 try await count(productId, rating: rating, change: isApproved ? 1 : -1, on: connection)
             }
@@ -183,8 +183,8 @@ struct ReviewStore: Sendable {
             in rows.decode((UUID, String, String, String?, String?, Int, String, String, [String], String, String?, Bool,
                             String?, String?, Date, Date, Date?).self) {
             reviews.append(Review(
-                id: id, userId: userId, productId: productId, orderId: orderId, category: category.flatMap(ProductCategory.init(rawValue:)),
-                rating: rating, title: title, body: body, images: images, status: Review.Status(rawValue: status) ?? .PENDING,
+                id: id, userId: userId, productId: productId, orderId: orderId, category: try category.map { try ProductCategory.stored($0) },
+                rating: rating, title: title, body: body, images: images, status: try .stored(status),
                 rejectionReason: reason, verifiedPurchase: verified,
                 reviewerName: CustomerNames.displayName(firstName: firstName, lastName: lastName) ?? Review.anonymousName,
                 createdAt: createdAt, updatedAt: updatedAt, moderatedAt: moderatedAt))

@@ -157,6 +157,6 @@ struct WishlistStore: Sendable {
     /// A row of `itemColumns`.
     static func item(_ row: PostgresRow) throws -> WishlistItem {
         let (id, productId, category, notes, addedAt) = try row.decode((UUID, String, String, String?, Date).self)
-        return WishlistItem(id: id, productId: productId, category: ProductCategory(rawValue: category) ?? .KITCHEN, notes: notes, addedAt: addedAt)
+        return WishlistItem(id: id, productId: productId, category: try .stored(category), notes: notes, addedAt: addedAt)
     }
 }

@@ -31,7 +31,7 @@ enum OrderEarnings {
             if earned > 0 {
                 _ = try await ledger.apply(
                     TransactionRequest(
-                        userId: order.userId, type: .EARN, change: earned, reason: "Order \(order.orderRef ?? order.orderId)",
+                        userId: order.userId, type: .earn, change: earned, reason: "Order \(order.orderRef ?? order.orderId)",
                         referenceType: "order", referenceId: order.orderId),
                     idempotencyKey: nil, correlationId: correlationId, on: connection)
             }

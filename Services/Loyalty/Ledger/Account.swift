@@ -17,8 +17,8 @@ struct Account: Encodable, Sendable {
     let lifetimePoints: Int
     let redeemedPoints: Int
     let expiredPoints: Int
-    let tier: String
-    @Nullable var nextTier: String?
+    let tier: LoyaltyTier
+    @Nullable var nextTier: LoyaltyTier?
     @Nullable var pointsToNextTier: Int?
     @Nullable var expiringSoon: Expiring?
     let createdAt: Date
@@ -29,7 +29,9 @@ extension Account.Expiring: Decodable, Equatable {}
 
 /// One immutable ledger entry: `points` is the signed change to the balance.
 struct LedgerEntry: Codable, Sendable, Equatable {
-    enum Kind: String, Codable, Sendable, CaseIterable { case EARN, REDEEM, ADJUSTMENT, EXPIRE }
+    enum Kind: String, Codable, Sendable, CaseIterable {
+        case earn = "EARN", redeem = "REDEEM", adjustment = "ADJUSTMENT", expire = "EXPIRE"
+    }
 
     @LowercaseID var id: UUID
     let userId: String
@@ -45,7 +47,7 @@ struct LedgerEntry: Codable, Sendable, Equatable {
 
 /// An admin's `POST /loyalty/transactions` body.
 struct TransactionRequest: Sendable {
-    enum Kind: String, CaseIterable, Sendable { case EARN, REDEEM, ADJUSTMENT, ADJUST }
+    enum Kind: String, CaseIterable, Sendable { case earn = "EARN", redeem = "REDEEM", adjustment = "ADJUSTMENT", adjust = "ADJUST" }
 
     let userId: String
     let type: LedgerEntry.Kind
@@ -73,14 +75,14 @@ struct TransactionRequest: Sendable {
         let reason = body.required("reason", .string(1...255))
         let referenceType = body.optional("referenceType", .string(1...50))
         let referenceId = body.nullable("referenceId", .string(1...128)).applied(to: nil)
-        let type: LedgerEntry.Kind = kind == .EARN ? .EARN : kind == .REDEEM ? .REDEEM : .ADJUSTMENT
+        let type: LedgerEntry.Kind = kind == .earn ? .earn : kind == .redeem ? .redeem : .adjustment
         if body.contains("points") {
-            if type == .ADJUSTMENT, points == 0 { body.fail("points", "must not be 0") }
-            if type != .ADJUSTMENT, points <= 0 { body.fail("points", "must be greater than 0") }
+            if type == .adjustment, points == 0 { body.fail("points", "must not be 0") }
+            if type != .adjustment, points <= 0 { body.fail("points", "must be greater than 0") }
         }
         try body.finish()
         return TransactionRequest(
-            userId: userId, type: type, change: type == .REDEEM ? -points : points, reason: reason,
+            userId: userId, type: type, change: type == .redeem ? -points : points, reason: reason,
             referenceType: referenceType, referenceId: referenceId)
     }
 }

@@ -77,7 +77,7 @@ struct LedgerStore: Sendable {
             let next = thresholds.next(lifetimePoints: lifetime)
             return Account(
                 userId: userId, points: points, lifetimePoints: lifetime, redeemedPoints: redeemed, expiredPoints: expired,
-                tier: tier, nextTier: next?.tier.rawValue, pointsToNextTier: next?.pointsNeeded,
+                tier: try .stored(tier), nextTier: next?.tier, pointsToNextTier: next?.pointsNeeded,
                 expiringSoon: expiring > 0 ? .init(points: expiring, before: soon) : nil,
                 createdAt: createdAt, updatedAt: updatedAt)
         }
@@ -151,7 +151,7 @@ struct LedgerStore: Sendable {
         }
         guard due > 0 else { return nil }
         let entry = LedgerEntry(
-            id: UUID(), userId: userId, type: .EXPIRE, points: -due, balanceAfter: state.balance - due,
+            id: UUID(), userId: userId, type: .expire, points: -due, balanceAfter: state.balance - due,
             reason: "Points expired", referenceType: nil, referenceId: nil, expiresAt: nil, createdAt: Date())
         return try await write(Change(entry: entry, lifetime: state.lifetime, expired: due), over: state,
                                idempotencyKey: nil, correlationId: correlationId) { try await connection.execute($0, logger: logger).firstElement() }
@@ -174,8 +174,8 @@ struct LedgerStore: Sendable {
             expiresAt: change > 0 ? now.addingTimeInterval(Double(expiryDays) * 86_400) : nil, createdAt: now)
         // Positive changes count towards the tier; negative adjustments take it back, not below 0.
         return Change(
-            entry: entry, lifetime: request.type == .REDEEM ? state.lifetime : max(0, state.lifetime + change),
-            redeemed: request.type == .REDEEM ? -change : 0, consumed: max(0, -change))
+            entry: entry, lifetime: request.type == .redeem ? state.lifetime : max(0, state.lifetime + change),
+            redeemed: request.type == .redeem ? -change : 0, consumed: max(0, -change))
     }
 
     /// The account's state without locking it, creating the account on first use.
@@ -209,7 +209,7 @@ struct LedgerStore: Sendable {
             Topics.loyaltyAccountUpdated, userId: userId,
             payload: LoyaltyAccountUpdated(userId: userId, points: entry.balanceAfter, lifetimePoints: change.lifetime, tier: tier, transactionId: entry.id),
             correlationId: correlationId, to: &events)
-        if entry.type == .EARN {
+        if entry.type == .earn {
             try outbox.add(
                 Topics.loyaltyPointsEarned, userId: userId,
                 payload: LoyaltyPointsEarned(
@@ -263,7 +263,7 @@ struct LedgerStore: Sendable {
         for try await (id, userId, type, points, balanceAfter, reason, referenceType, referenceId, expiresAt, createdAt)
             in rows.decode((UUID, String, String, Int, Int, String, String?, String?, Date?, Date).self) {
             entries.append(LedgerEntry(
-                id: id, userId: userId, type: LedgerEntry.Kind(rawValue: type) ?? .ADJUSTMENT, points: points, balanceAfter: balanceAfter,
+                id: id, userId: userId, type: try .stored(type), points: points, balanceAfter: balanceAfter,
                 reason: reason, referenceType: referenceType, referenceId: referenceId, expiresAt: expiresAt, createdAt: createdAt))
         }
         return entries

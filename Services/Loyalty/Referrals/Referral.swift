@@ -7,7 +7,7 @@ import HTTPKit
 
 /// A referral: the referee used the referrer's code (CONTRACT §9).
 struct Referral: Encodable, Sendable {
-    enum Status: String, Encodable, Sendable { case PENDING, COMPLETED }
+    enum Status: String, Encodable, Sendable { case pending = "PENDING", completed = "COMPLETED" }
 
     @LowercaseID var id: UUID
     let code: String

@@ -166,7 +166,7 @@ struct ReferralStore: Sendable {
             let locked = try await Self.referrals(connection.query(
                 "SELECT \(unescaped: Self.columns) FROM referrals WHERE id = \(id) FOR UPDATE", logger: logger))
             guard let referral = locked.first else { throw AppError.notFound("Referral not found") }
-            guard referral.status == .PENDING else { throw AppError.invalidState("The referral is already completed") }
+            guard referral.status == .pending else { throw AppError.invalidState("The referral is already completed") }
             return try await complete(
                 referral, referrerPoints: referrerPoints ?? rewards.referrerPoints, refereePoints: refereePoints ?? rewards.refereePoints,
                 orderId: orderId, correlationId: correlationId, on: connection)
@@ -197,7 +197,7 @@ struct ReferralStore: Sendable {
         for (userId, points, reason) in credits where points > 0 {
             _ = try await ledger.apply(
                 TransactionRequest(
-                    userId: userId, type: .EARN, change: points, reason: reason,
+                    userId: userId, type: .earn, change: points, reason: reason,
                     referenceType: "REFERRAL", referenceId: referral.id.lowercasedString),
                 idempotencyKey: nil, correlationId: correlationId, on: connection)
         }
@@ -220,7 +220,7 @@ struct ReferralStore: Sendable {
         for try await (id, code, referrerId, refereeId, status, referrerPoints, refereePoints, orderId, createdAt, completedAt)
             in rows.decode((UUID, String, String, String, String, Int, Int, String?, Date, Date?).self) {
             referrals.append(Referral(
-                id: id, code: code, referrerId: referrerId, refereeId: refereeId, status: Referral.Status(rawValue: status) ?? .PENDING,
+                id: id, code: code, referrerId: referrerId, refereeId: refereeId, status: try .stored(status),
                 referrerPointsAwarded: referrerPoints, refereePointsAwarded: refereePoints, orderId: orderId,
                 createdAt: createdAt, completedAt: completedAt))
         }

@@ -6,8 +6,8 @@ struct Dashboard: Encodable, Sendable {
     struct LoyaltyPoints: Encodable, Sendable {
         let current: Int
         let lifetime: Int
-        let tier: String
-        @Nullable var nextTier: String?
+        let tier: LoyaltyTier
+        @Nullable var nextTier: LoyaltyTier?
         @Nullable var pointsToNextTier: Int?
     }
     struct Support: Encodable, Sendable {

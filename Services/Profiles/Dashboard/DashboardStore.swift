@@ -36,8 +36,8 @@ struct DashboardStore: Sendable {
             profile: try await profile,
             primaryAddress: try await address,
             loyaltyPoints: .init(
-                current: loyalty.points, lifetime: loyalty.lifetime, tier: loyalty.tier,
-                nextTier: next?.tier.rawValue, pointsToNextTier: next?.pointsNeeded),
+                current: loyalty.points, lifetime: loyalty.lifetime, tier: try .stored(loyalty.tier),
+                nextTier: next?.tier, pointsToNextTier: next?.pointsNeeded),
             wishlistCount: wishlistCount,
             support: .init(open: supportSummary.open, awaitingReply: supportSummary.awaiting),
             recentOrders: try await orders,
@@ -54,8 +54,8 @@ struct DashboardStore: Sendable {
             LEFT JOIN loyalty_summaries l ON l.user_id = \(userId)
             LEFT JOIN wishlist_summaries w ON w.user_id = \(userId)
             """).decode((Int?, Int?, String?, Int?).self) {
-            return ((points ?? 0, lifetime ?? 0, tier ?? LoyaltyTier.BRONZE.rawValue), items ?? 0)
+            return ((points ?? 0, lifetime ?? 0, tier ?? LoyaltyTier.bronze.rawValue), items ?? 0)
         }
-        return ((0, 0, LoyaltyTier.BRONZE.rawValue), 0)
+        return ((0, 0, LoyaltyTier.bronze.rawValue), 0)
     }
 }

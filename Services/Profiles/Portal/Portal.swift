@@ -18,7 +18,7 @@ struct PortalOrder: Encodable, Sendable {
 
 struct PortalAppointment: Encodable, Sendable {
     let appointmentId: String
-    let appointmentType: String
+    let appointmentType: AppointmentBookingCreated.AppointmentType
     let scheduledAt: Date
     @Nullable var showroomId: String?
     let bookedAt: Date

@@ -48,7 +48,7 @@ struct PortalStore: Sendable {
     private func appointmentRows(_ query: PostgresQuery) async throws -> [PortalAppointment] {
         var appointments: [PortalAppointment] = []
         for try await (id, type, scheduledAt, showroom, bookedAt) in try await database.query(query).decode((String, String, Date, String?, Date).self) {
-            appointments.append(PortalAppointment(appointmentId: id, appointmentType: type, scheduledAt: scheduledAt, showroomId: showroom, bookedAt: bookedAt))
+            appointments.append(PortalAppointment(appointmentId: id, appointmentType: try .stored(type), scheduledAt: scheduledAt, showroomId: showroom, bookedAt: bookedAt))
         }
         return appointments
     }

@@ -7,7 +7,7 @@ import HTTPKit
 
 /// What a customer wants to hear about, and how (CONTRACT §4).
 struct NotificationPreferences: Encodable, Sendable, Equatable {
-    enum Channel: String, Codable, Sendable, CaseIterable { case EMAIL, SMS, PUSH }
+    enum Channel: String, Codable, Sendable, CaseIterable { case email = "EMAIL", sms = "SMS", push = "PUSH" }
 
     /// Flags in the order of the contract; marketing ones default to false, service ones to true.
     static let marketingFlags = ["emailMarketing", "smsMarketing", "pushMarketing", "newsletter", "promotionalOffers", "productUpdates"]
@@ -22,7 +22,7 @@ struct NotificationPreferences: Encodable, Sendable, Equatable {
 
     static let defaults = NotificationPreferences(
         values: Dictionary(uniqueKeysWithValues: flags.map { ($0, serviceFlags.contains($0)) }),
-        preferredChannel: .EMAIL, optedOutAt: nil, updatedAt: nil)
+        preferredChannel: .email, optedOutAt: nil, updatedAt: nil)
 
     struct Key: CodingKey {
         var stringValue: String
@@ -56,15 +56,15 @@ struct NotificationPreferences: Encodable, Sendable, Equatable {
 
     /// Which flags an opt-out clears.
     enum OptOut: String, CaseIterable, Sendable {
-        case ALL_MARKETING, EMAIL, SMS, PUSH, ALL
+        case allMarketing = "ALL_MARKETING", email = "EMAIL", sms = "SMS", push = "PUSH", all = "ALL"
 
         var clears: [String] {
             switch self {
-            case .ALL_MARKETING: NotificationPreferences.marketingFlags
-            case .EMAIL: ["emailMarketing", "newsletter"]
-            case .SMS: ["smsMarketing"]
-            case .PUSH: ["pushMarketing"]
-            case .ALL: NotificationPreferences.flags
+            case .allMarketing: NotificationPreferences.marketingFlags
+            case .email: ["emailMarketing", "newsletter"]
+            case .sms: ["smsMarketing"]
+            case .push: ["pushMarketing"]
+            case .all: NotificationPreferences.flags
             }
         }
     }

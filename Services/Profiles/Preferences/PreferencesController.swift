@@ -38,7 +38,7 @@ struct PreferencesController {
 
     @Sendable func optOut(_ request: Request, context: CustomerContext) async throws -> Reply<NotificationPreferences> {
         var body = try await JSONBody(request, context: context)
-        let optOut = body.optional("channel", .oneOf(NotificationPreferences.OptOut.self)) ?? .ALL_MARKETING
+        let optOut = body.optional("channel", .oneOf(NotificationPreferences.OptOut.self)) ?? .allMarketing
         try body.finish()
         return Reply.ok(try await store.save(context.caller.userId, correlationId: context.requestId) { current in
             var next = current

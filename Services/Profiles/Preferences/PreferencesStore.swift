@@ -67,7 +67,7 @@ struct PreferencesStore: Sendable {
                     "emailMarketing": email, "smsMarketing": sms, "pushMarketing": push, "newsletter": newsletter,
                     "promotionalOffers": offers, "productUpdates": updates, "orderUpdates": orders, "appointmentReminders": reminders,
                 ],
-                preferredChannel: NotificationPreferences.Channel(rawValue: channel) ?? .EMAIL,
+                preferredChannel: try .stored(channel),
                 optedOutAt: optedOutAt, updatedAt: updatedAt)
         }
         return nil

@@ -32,7 +32,7 @@ struct PrivacyController {
         var query = QueryParameters(request)
         let page = query.pagination()
         try query.finish()
-        let (exports, total) = try await store.list(context.caller.userId, kind: .EXPORT, page: page)
+        let (exports, total) = try await store.list(context.caller.userId, kind: .export, page: page)
         return Reply.page(exports, page.meta(total: total))
     }
 

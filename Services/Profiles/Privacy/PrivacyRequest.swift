@@ -9,21 +9,21 @@ import HTTPKit
 /// outcome, never the personal data itself. An export is the contract's `Export`; an erasure
 /// shows in an admin's list of the customer's requests with `kind: ERASURE`.
 struct PrivacyRequest: Encodable, Sendable {
-    enum Kind: String, Sendable { case EXPORT, ERASURE }
-    enum Status: String, Sendable {
-        case PENDING, READY, FAILED
+    enum Kind: String, Encodable, Sendable { case export = "EXPORT", erasure = "ERASURE" }
+    enum Status: String, Encodable, Sendable {
+        case pending = "PENDING", ready = "READY", failed = "FAILED"
         /// An export an erasure overtook: its parts are gone and none is kept any more.
-        case CANCELLED
+        case cancelled = "CANCELLED"
         /// An erasure that scrubbed the customer's data everywhere.
-        case ERASED
+        case erased = "ERASED"
         /// A repeated erasure: nothing was left to erase.
-        case ALREADY_ERASED
+        case alreadyErased = "ALREADY_ERASED"
     }
 
     @LowercaseID var id: UUID
     let userId: String
-    let kind: String
-    let status: String
+    let kind: Kind
+    let status: Status
     /// The user id of whoever asked: the customer, or an admin acting on an emailed request.
     let requestedBy: String
     let requestedAt: Date

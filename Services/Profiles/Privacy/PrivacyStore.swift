@@ -93,11 +93,11 @@ struct PrivacyStore: Sendable {
     /// 404 unknown or expired, 409 before READY.
     func document(_ id: UUID, of userId: String) async throws -> JSONValue {
         guard let export = try await export(id, of: userId) else { throw AppError.notFound("Export not found") }
-        switch PrivacyRequest.Status(rawValue: export.status) {
-        case .READY: break
-        case .FAILED: throw AppError.invalidState("The export failed; request a new one")
+        switch export.status {
+        case .ready: break
+        case .failed: throw AppError.invalidState("The export failed; request a new one")
         // Its data went with the erasure: there is nothing to download, now or later.
-        case .CANCELLED: throw AppError.notFound("Export not found")
+        case .cancelled: throw AppError.notFound("Export not found")
         default: throw AppError.invalidState("The export is not ready yet")
         }
         guard let expiresAt = export.expiresAt, expiresAt > Date() else { throw AppError.notFound("Export expired") }
@@ -269,8 +269,8 @@ struct PrivacyStore: Sendable {
     /// Every request is logged as well as kept, with ids only.
     static func audit(_ request: PrivacyRequest, _ logger: Logger) {
         logger.notice("privacy request", metadata: [
-            "requestId": "\(request.id.lowercasedString)", "kind": "\(request.kind)", "userId": "\(request.userId)",
-            "requestedBy": "\(request.requestedBy)", "status": "\(request.status)",
+            "requestId": "\(request.id.lowercasedString)", "kind": "\(request.kind.rawValue)", "userId": "\(request.userId)",
+            "requestedBy": "\(request.requestedBy)", "status": "\(request.status.rawValue)",
         ])
     }
 
@@ -282,11 +282,12 @@ struct PrivacyStore: Sendable {
         var requests: [PrivacyRequest] = []
         for try await (id, userId, kind, status, requestedBy, requestedAt, completedAt, expiresAt, ready)
             in rows.decode((UUID, String, String, String, String, Date, Date?, Date?, [String]).self) {
-            let parts = kind == PrivacyRequest.Kind.EXPORT.rawValue
+            let kind = try PrivacyRequest.Kind.stored(kind)
+            let parts = kind == .export
                 ? Dictionary(uniqueKeysWithValues: DataExportPart.contexts.map { ($0, ready.contains($0) ? "READY" : "PENDING") })
                 : nil
             requests.append(PrivacyRequest(
-                id: id, userId: userId, kind: kind, status: status, requestedBy: requestedBy, requestedAt: requestedAt,
+                id: id, userId: userId, kind: kind, status: try .stored(status), requestedBy: requestedBy, requestedAt: requestedAt,
                 completedAt: completedAt, parts: parts, expiresAt: expiresAt))
         }
         return requests

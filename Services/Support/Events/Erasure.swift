@@ -47,7 +47,7 @@ enum Erasure {
             let open = try await connection.query(
                 "SELECT id FROM tickets WHERE user_id = \(userId) AND status <> 'CLOSED' ORDER BY id FOR UPDATE", logger: logger).values(UUID.self)
             for id in open {
-                guard let ticket = try await tickets.lock(id, on: connection), ticket.state.status != .CLOSED else { continue }
+                guard let ticket = try await tickets.lock(id, on: connection), ticket.state.status != .closed else { continue }
                 try await tickets.close(ticket, saying: closedOnErasure, correlationId: event.id.lowercasedString, on: connection)
             }
         }

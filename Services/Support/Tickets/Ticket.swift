@@ -7,13 +7,18 @@ import HTTPKit
 
 /// A support ticket (CONTRACT §7), with `messages` on the single view.
 struct Ticket: Encodable, Sendable {
-    enum Category: String, CaseIterable, Sendable { case ORDER, DELIVERY, PRODUCT, APPOINTMENT, PAYMENT, REFUND, GENERAL, OTHER }
-    enum Priority: String, CaseIterable, Sendable { case LOW, MEDIUM, HIGH, URGENT }
-    enum Status: String, CaseIterable, Sendable {
-        case OPEN, IN_PROGRESS, WAITING_ON_CUSTOMER, RESOLVED, CLOSED
+    enum Category: String, CaseIterable, Codable, Sendable {
+        case order = "ORDER", delivery = "DELIVERY", product = "PRODUCT", appointment = "APPOINTMENT", payment = "PAYMENT"
+        case refund = "REFUND", general = "GENERAL", other = "OTHER"
+    }
+    enum Priority: String, CaseIterable, Codable, Sendable {
+        case low = "LOW", medium = "MEDIUM", high = "HIGH", urgent = "URGENT"
+    }
+    enum Status: String, CaseIterable, Codable, Sendable {
+        case open = "OPEN", inProgress = "IN_PROGRESS", waitingOnCustomer = "WAITING_ON_CUSTOMER", resolved = "RESOLVED", closed = "CLOSED"
 
         /// Waiting for the team or the customer: what "open tickets" counts.
-        var isOpen: Bool { self != .RESOLVED && self != .CLOSED }
+        var isOpen: Bool { self != .resolved && self != .closed }
     }
 
     struct Rating: Codable, Sendable, Equatable {
@@ -26,9 +31,9 @@ struct Ticket: Encodable, Sendable {
     let ticketRef: String
     let userId: String
     let subject: String
-    let category: String
-    let priority: String
-    let status: String
+    let category: Category
+    let priority: Priority
+    let status: Status
     @Nullable var assignedTo: String?
     @Nullable var orderId: String?
     @Nullable var firstResponseAt: Date?
@@ -42,11 +47,11 @@ struct Ticket: Encodable, Sendable {
 }
 
 struct Message: Encodable, Sendable {
-    enum Sender: String, Sendable { case CUSTOMER, AGENT, SYSTEM }
+    enum Sender: String, Codable, Sendable { case customer = "CUSTOMER", agent = "AGENT", system = "SYSTEM" }
 
     @LowercaseID var id: UUID
     @LowercaseID var ticketId: UUID
-    let senderType: String
+    let senderType: Sender
     let senderId: String
     let message: String
     let isInternal: Bool
@@ -73,15 +78,15 @@ struct TicketState: Equatable, Sendable {
     /// A status set by staff: RESOLVED stamps `resolvedAt`, CLOSED stamps `closedAt`, and
     /// leaving RESOLVED (other than to CLOSED) clears `resolvedAt`. CLOSED is final.
     func changed(to status: Ticket.Status, at now: Date) throws(AppError) -> TicketState {
-        guard self.status != .CLOSED else { throw AppError.invalidState("The ticket is closed") }
+        guard self.status != .closed else { throw AppError.invalidState("The ticket is closed") }
         var next = self
         next.status = status
         switch status {
-        case .RESOLVED where self.status != .RESOLVED: next.resolvedAt = now
-        case .RESOLVED, .CLOSED: break
+        case .resolved where self.status != .resolved: next.resolvedAt = now
+        case .resolved, .closed: break
         default: next.resolvedAt = nil
         }
-        if status == .CLOSED { next.closedAt = now }
+        if status == .closed { next.closedAt = now }
         return next
     }
 
@@ -90,16 +95,16 @@ struct TicketState: Equatable, Sendable {
     /// a ticket waiting on them back to IN_PROGRESS and reopens a RESOLVED one. Internal notes
     /// change nothing. Nothing may be added to a CLOSED ticket.
     func afterMessage(fromStaff: Bool, isInternal: Bool, at now: Date) throws(AppError) -> TicketState {
-        guard status != .CLOSED else { throw AppError.invalidState("The ticket is closed") }
+        guard status != .closed else { throw AppError.invalidState("The ticket is closed") }
         var next = self
         if fromStaff {
             guard !isInternal else { return self }
             if next.firstResponseAt == nil { next.firstResponseAt = now }
-            if status == .OPEN { next.status = .IN_PROGRESS }
-        } else if status == .WAITING_ON_CUSTOMER {
-            next.status = .IN_PROGRESS
-        } else if status == .RESOLVED {
-            next.status = .OPEN
+            if status == .open { next.status = .inProgress }
+        } else if status == .waitingOnCustomer {
+            next.status = .inProgress
+        } else if status == .resolved {
+            next.status = .open
             next.resolvedAt = nil
         }
         return next

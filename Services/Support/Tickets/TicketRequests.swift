@@ -18,8 +18,8 @@ struct NewTicket: Sendable {
         let ticket = NewTicket(
             subject: body.required("subject", .string(5...200)),
             message: body.required("message", .string(10...5000)),
-            category: body.optional("category", .oneOf(Ticket.Category.self)) ?? .GENERAL,
-            priority: body.optional("priority", .oneOf(Ticket.Priority.self)) ?? .MEDIUM,
+            category: body.optional("category", .oneOf(Ticket.Category.self)) ?? .general,
+            priority: body.optional("priority", .oneOf(Ticket.Priority.self)) ?? .medium,
             orderId: body.nullable("orderId", .string(1...128)).applied(to: nil))
         try body.finish()
         return ticket

@@ -105,7 +105,7 @@ struct TicketStore: Sendable {
                 Topics.supportTicketCreated, userId: userId,
                 payload: SupportTicketCreated(
                     ticketId: id, ticketRef: ref, userId: userId, subject: new.subject, category: new.category.rawValue,
-                    priority: new.priority.rawValue, status: Ticket.Status.OPEN.rawValue, createdAt: now),
+                    priority: new.priority.rawValue, status: Ticket.Status.open.rawValue, createdAt: now),
                 correlationId: correlationId, occurredAt: now, to: &events)
             do {
                 let ticket = try await runtime.database.query("""
@@ -138,10 +138,10 @@ struct TicketStore: Sendable {
             var next = locked
             if let status = changes.status {
                 next.state = try locked.state.changed(to: status, at: locked.now)
-            } else if locked.state.status == .CLOSED {
+            } else if locked.state.status == .closed {
                 throw AppError.invalidState("The ticket is closed")
             }
-            next.priority = changes.priority?.rawValue ?? locked.priority
+            next.priority = changes.priority ?? locked.priority
             next.assignedTo = changes.assignedTo.applied(to: locked.assignedTo)
             try await save(next, after: locked, correlationId: correlationId, on: connection)
             return try await Self.tickets(connection.query(
@@ -161,7 +161,7 @@ struct TicketStore: Sendable {
             next.state = try locked.state.afterMessage(fromStaff: staff, isInternal: new.isInternal, at: locked.now)
             let message = try await Self.messages(connection.query("""
                 INSERT INTO ticket_messages (id, ticket_id, sender_type, sender_id, message, is_internal)
-                VALUES (\(UUID()), \(id), \(staff ? Message.Sender.AGENT.rawValue : Message.Sender.CUSTOMER.rawValue), \(principal.userId),
+                VALUES (\(UUID()), \(id), \(staff ? Message.Sender.agent.rawValue : Message.Sender.customer.rawValue), \(principal.userId),
                     \(new.message), \(new.isInternal))
                 RETURNING \(unescaped: Self.messageColumns)
                 """, logger: logger))[0]
@@ -175,7 +175,7 @@ struct TicketStore: Sendable {
     func rate(_ id: UUID, by userId: String, _ new: NewRating) async throws -> Ticket.Rating {
         try await runtime.database.transaction { connection in
             guard let locked = try await lock(id, on: connection), UserID(locked.userId) == UserID(userId) else { throw AppError.notFound("Ticket not found") }
-            guard locked.state.status == .RESOLVED || locked.state.status == .CLOSED else {
+            guard locked.state.status == .resolved || locked.state.status == .closed else {
                 throw AppError.invalidState("Only a resolved or closed ticket can be rated")
             }
             for try await (rating, comment, ratedAt) in try await connection.query("""
@@ -193,7 +193,7 @@ struct TicketStore: Sendable {
     /// when it no longer is (a customer replied, or another run closed it).
     func autoClose(_ id: UUID, resolvedBefore cutoff: Date, days: Int, correlationId: String) async throws -> Bool {
         try await runtime.database.transaction { connection in
-            guard let locked = try await lock(id, on: connection), locked.state.status == .RESOLVED,
+            guard let locked = try await lock(id, on: connection), locked.state.status == .resolved,
                   let resolvedAt = locked.state.resolvedAt, resolvedAt <= cutoff else { return false }
             try await close(
                 locked, saying: "This ticket was closed automatically: it was resolved \(days) days ago without a reply from the customer.",
@@ -205,7 +205,7 @@ struct TicketStore: Sendable {
     /// Closes a locked ticket that is not closed yet, with a SYSTEM message saying why.
     func close(_ locked: Locked, saying why: String, correlationId: String, on connection: PostgresConnection) async throws {
         var next = locked
-        next.state = try locked.state.changed(to: .CLOSED, at: locked.now)
+        next.state = try locked.state.changed(to: .closed, at: locked.now)
         try await connection.query("""
             INSERT INTO ticket_messages (id, ticket_id, sender_type, sender_id, message)
             VALUES (\(UUID()), \(locked.id), 'SYSTEM', 'system', \(why))
@@ -221,7 +221,7 @@ struct TicketStore: Sendable {
         let ticketRef: String
         let userId: String
         var subject: String
-        var priority: String
+        var priority: Ticket.Priority
         var assignedTo: String?
         var state: TicketState
         var now: Date
@@ -233,8 +233,8 @@ struct TicketStore: Sendable {
             FROM tickets WHERE id = \(id) FOR UPDATE
             """, logger: logger).decode((String, String, String, String, String?, String, Date?, Date?, Date?, Date).self) {
             return Locked(
-                id: id, ticketRef: ref, userId: userId, subject: subject, priority: priority, assignedTo: assignedTo,
-                state: TicketState(status: Ticket.Status(rawValue: status) ?? .OPEN, firstResponseAt: firstResponse, resolvedAt: resolved, closedAt: closed),
+                id: id, ticketRef: ref, userId: userId, subject: subject, priority: try .stored(priority), assignedTo: assignedTo,
+                state: TicketState(status: try .stored(status), firstResponseAt: firstResponse, resolvedAt: resolved, closedAt: closed),
                 now: now)
         }
         return nil
@@ -245,7 +245,7 @@ struct TicketStore: Sendable {
     func save(_ next: Locked, after before: Locked, correlationId: String, on connection: PostgresConnection) async throws {
         let s = next.state
         try await connection.query("""
-            UPDATE tickets SET status = \(s.status.rawValue), priority = \(next.priority), assigned_to = \(next.assignedTo),
+            UPDATE tickets SET status = \(s.status.rawValue), priority = \(next.priority.rawValue), assigned_to = \(next.assignedTo),
                 subject = \(next.subject), first_response_at = \(s.firstResponseAt), resolved_at = \(s.resolvedAt),
                 closed_at = \(s.closedAt), updated_at = \(next.now)
             WHERE id = \(next.id)
@@ -258,7 +258,7 @@ struct TicketStore: Sendable {
             Topics.supportTicketUpdated, userId: next.userId,
             payload: SupportTicketUpdated(
                 ticketId: next.id, ticketRef: next.ticketRef, userId: next.userId, subject: next.subject, status: s.status.rawValue,
-                priority: next.priority, assignedTo: next.assignedTo, updatedAt: next.now),
+                priority: next.priority.rawValue, assignedTo: next.assignedTo, updatedAt: next.now),
             correlationId: correlationId, occurredAt: next.now, on: connection, logger: logger)
     }
 
@@ -271,7 +271,8 @@ struct TicketStore: Sendable {
             in rows.decode((UUID, String, String, String, String, String, String, String?, String?, Date?, Date?, Date?,
                             Int?, String?, Date?, Date, Date).self) {
             tickets.append(Ticket(
-                id: id, ticketRef: ref, userId: userId, subject: subject, category: category, priority: priority, status: status,
+                id: id, ticketRef: ref, userId: userId, subject: subject, category: try .stored(category), priority: try .stored(priority),
+                status: try .stored(status),
                 assignedTo: assignedTo, orderId: orderId, firstResponseAt: firstResponse, resolvedAt: resolved, closedAt: closed,
                 rating: rating.flatMap { rating in ratedAt.map { Ticket.Rating(rating: rating, comment: comment, ratedAt: $0) } },
                 createdAt: createdAt, updatedAt: updatedAt))
@@ -284,7 +285,7 @@ struct TicketStore: Sendable {
         for try await (id, ticketId, sender, senderId, text, isInternal, createdAt)
             in rows.decode((UUID, UUID, String, String, String, Bool, Date).self) {
             messages.append(Message(
-                id: id, ticketId: ticketId, senderType: sender, senderId: senderId, message: text, isInternal: isInternal, createdAt: createdAt))
+                id: id, ticketId: ticketId, senderType: try .stored(sender), senderId: senderId, message: text, isInternal: isInternal, createdAt: createdAt))
         }
         return messages
     }

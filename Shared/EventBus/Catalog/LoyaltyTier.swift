@@ -1,7 +1,7 @@
 /// Loyalty tiers by lifetime points, shared by loyalty (which assigns them) and profiles
 /// (whose dashboard shows the next one). Thresholds come from `LOYALTY_*_THRESHOLD`.
 public enum LoyaltyTier: String, Codable, Sendable, CaseIterable, Comparable {
-    case BRONZE, SILVER, GOLD, PLATINUM
+    case bronze = "BRONZE", silver = "SILVER", gold = "GOLD", platinum = "PLATINUM"
 
     public static func < (a: LoyaltyTier, b: LoyaltyTier) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
@@ -21,15 +21,15 @@ public struct LoyaltyTierThresholds: Sendable, Equatable {
 
     public func minimum(of tier: LoyaltyTier) -> Int {
         switch tier {
-        case .BRONZE: 0
-        case .SILVER: silver
-        case .GOLD: gold
-        case .PLATINUM: platinum
+        case .bronze: 0
+        case .silver: silver
+        case .gold: gold
+        case .platinum: platinum
         }
     }
 
     public func tier(lifetimePoints: Int) -> LoyaltyTier {
-        LoyaltyTier.allCases.last { lifetimePoints >= minimum(of: $0) } ?? .BRONZE
+        LoyaltyTier.allCases.last { lifetimePoints >= minimum(of: $0) } ?? .bronze
     }
 
     /// The next tier and the lifetime points still missing, or nil at the top.

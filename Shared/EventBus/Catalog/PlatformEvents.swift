@@ -56,7 +56,7 @@ public struct OrderPaymentSucceeded: EventPayload, Equatable {
 }
 
 public struct AppointmentBookingCreated: EventPayload, Equatable {
-    public enum AppointmentType: String, Codable, Sendable { case HOME, ONLINE, SHOWROOM }
+    public enum AppointmentType: String, Codable, Sendable { case home = "HOME", online = "ONLINE", showroom = "SHOWROOM" }
     public var appointmentId: String
     public var userId: String
     public var appointmentType: AppointmentType

@@ -1,0 +1,19 @@
+import Storage
+import Testing
+
+/// A column's value no enum case matches is an error, never a default case.
+@Suite struct StoredValueTests {
+    enum Status: String { case inProgress = "IN_PROGRESS", closed = "CLOSED" }
+
+    @Test func aStoredRawValueReadsAsItsCase() throws {
+        #expect(try Status.stored("IN_PROGRESS") == .inProgress)
+        #expect(try Status.stored("CLOSED") == .closed)
+    }
+
+    @Test(arguments: ["", "closed", "inProgress", "REOPENED"])
+    func anyOtherValueIsAnError(raw: String) {
+        #expect(throws: UnknownStoredValue.self) { try Status.stored(raw) }
+        #expect((try? Status.stored(raw)) == nil)
+        #expect(UnknownStoredValue(type: "Status", value: raw).description == "no Status is stored as \"\(raw)\"")
+    }
+}
