@@ -30,6 +30,12 @@ import TestSupport
         try await redis.delete([key])
         #expect(try await redis.get(key) == nil)
         #expect(await redis.ping())
+        // Values with line breaks and no bytes at all travel as they are.
+        for value in ["line\r\nbreak\n", ""] {
+            try await redis.set(key, value, ttlSeconds: 60)
+            #expect(try await redis.get(key) == value)
+        }
+        try await redis.delete([key])
     }
 
     @Test func pipelinesConcurrentCommandsInOrder() async throws {

@@ -7,7 +7,7 @@ struct RESPRequest {
     var promise: EventLoopPromise<RESPValue>
 }
 
-/// Encodes commands with hiredis' formatter and decodes replies with its reader.
+/// Writes commands in RESP and decodes replies with hiredis' reader.
 ///
 /// Redis answers in order, so replies complete promises first-in first-out; one
 /// connection carries many concurrent commands (pipelining). All state is touched on
@@ -32,12 +32,8 @@ final class RESPHandler: ChannelDuplexHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
-        guard let command = Self.format(request.arguments, allocator: context.channel.allocator) else {
-            request.promise.fail(RedisError.protocolError("cannot encode command"))
-            return
-        }
         pending.append(request.promise)
-        context.write(wrapOutboundOut(command), promise: promise)
+        context.write(wrapOutboundOut(Self.format(request.arguments, allocator: context.channel.allocator)), promise: promise)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -78,25 +74,17 @@ final class RESPHandler: ChannelDuplexHandler {
         while let promise = pending.popFirst() { promise.fail(error) }
     }
 
-    /// RESP encoding by hiredis (`redisFormatCommandArgv`), copied into a NIO buffer.
-    private static func format(_ arguments: [String], allocator: ByteBufferAllocator) -> ByteBuffer? {
-        // Copy each argument with its exact length: values may hold any bytes.
-        let copies: [UnsafeMutableBufferPointer<CChar>] = arguments.map { argument in
-            let utf8 = argument.utf8
-            let copy = UnsafeMutableBufferPointer<CChar>.allocate(capacity: utf8.count + 1)
-            _ = copy.initialize(from: utf8.map { CChar(bitPattern: $0) })
-            copy[utf8.count] = 0
-            return copy
+    /// A command as RESP writes it, straight into the buffer: an array of bulk strings,
+    /// `*<count>\r\n` then `$<length>\r\n<bytes>\r\n` for each argument. The length is in
+    /// bytes, so an argument may hold any bytes, CR and LF included.
+    static func format(_ arguments: [String], allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: arguments.reduce(16) { $0 + $1.utf8.count + 16 })
+        buffer.writeString("*\(arguments.count)\r\n")
+        for argument in arguments {
+            buffer.writeString("$\(argument.utf8.count)\r\n")
+            buffer.writeString(argument)
+            buffer.writeString("\r\n")
         }
-        defer { copies.forEach { $0.deallocate() } }
-        var argv: [UnsafePointer<CChar>?] = copies.map { UnsafePointer($0.baseAddress) }
-        let lengths = arguments.map { $0.utf8.count }
-        var target: UnsafeMutablePointer<CChar>?
-        let length = redisFormatCommandArgv(&target, Int32(arguments.count), &argv, lengths)
-        guard length > 0, let target else { return nil }
-        defer { redisFreeCommand(target) }
-        var buffer = allocator.buffer(capacity: Int(length))
-        buffer.writeBytes(UnsafeRawBufferPointer(start: target, count: Int(length)))
         return buffer
     }
 }
