@@ -54,8 +54,16 @@ struct ProfilesService: ServiceDefinition {
 
     func eventHandlers() -> EventHandlers {
         var handlers = EventHandlers()
-        UserCreatedHandler.register(on: &handlers, runtime: runtime)
-        ProjectionHandlers.register(on: &handlers, runtime: runtime)
+        SignUps.register(on: &handlers, runtime: runtime)
+        // The projections other contexts' events feed (ARCHITECTURE §5): every write is an upsert
+        // guarded by the event time, or an insert once per id, so events may come in any order
+        // and twice.
+        LoyaltySummaries.register(on: &handlers, logger: runtime.logger)
+        WishlistSummaries.register(on: &handlers, logger: runtime.logger)
+        SupportTickets.register(on: &handlers, logger: runtime.logger)
+        PortalOrders.register(on: &handlers, logger: runtime.logger)
+        PortalAppointments.register(on: &handlers, logger: runtime.logger)
+        PortalBrochureRequests.register(on: &handlers, logger: runtime.logger)
         ExportEvents.register(
             on: &handlers, runtime: runtime, privacy: privacy, profiles: profiles, addresses: addresses,
             preferences: preferences, portal: portal)
