@@ -108,7 +108,7 @@ struct ReviewStore: Sendable {
                 "SELECT status, rating, product_id FROM reviews WHERE id = \(id) FOR UPDATE", logger: logger
             ).decode((String, Int, String).self).firstElement()
             guard let (before, rating, productId) = locked else { throw AppError.notFound("Review not found") }
-            let wasApproved = before == Review.Status.approved.rawValue, isApproved = moderation.status == .approved
+            let wasApproved = try Review.Status.stored(before) == .approved, isApproved = moderation.status == .approved
             if wasApproved != isApproved {
                 try await count(productId, rating: rating, change: isApproved ? 1 : -1, on: connection)
             }

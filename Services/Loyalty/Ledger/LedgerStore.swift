@@ -20,13 +20,14 @@ struct LedgerStore: Sendable {
     struct State {
         var balance: Int
         var lifetime: Int
-        var tier: String
+        var tier: LoyaltyTier
         var version: Int64
 
         static let columns = "points_balance, lifetime_points, tier, version"
 
         init(row: PostgresRow) throws {
-            (balance, lifetime, tier, version) = try row.decode((Int, Int, String, Int64).self)
+            let (balance, lifetime, tier, version) = try row.decode((Int, Int, String, Int64).self)
+            (self.balance, self.lifetime, self.tier, self.version) = (balance, lifetime, try .stored(tier), version)
         }
     }
 
@@ -217,10 +218,10 @@ struct LedgerStore: Sendable {
                     tier: tier, reason: entry.reason, referenceType: entry.referenceType, referenceId: entry.referenceId),
                 correlationId: correlationId, to: &events)
         }
-        if tier != state.tier {
+        if tier != state.tier.rawValue {
             try outbox.add(
                 Topics.loyaltyTierChanged, userId: userId,
-                payload: LoyaltyTierChanged(userId: userId, previousTier: state.tier, tier: tier, lifetimePoints: change.lifetime),
+                payload: LoyaltyTierChanged(userId: userId, previousTier: state.tier.rawValue, tier: tier, lifetimePoints: change.lifetime),
                 correlationId: correlationId, to: &events)
         }
 

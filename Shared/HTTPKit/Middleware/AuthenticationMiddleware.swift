@@ -2,8 +2,9 @@ import Auth
 import Hummingbird
 
 /// Verifies a bearer token, if the request has one, and records the outcome in the
-/// context. It refuses nothing itself: routes decide (`context.customer()` …), so public
-/// routes ignore tokens and unknown routes stay 404 without one.
+/// context. It refuses nothing itself: a route's group decides, by making its `CallerContext`
+/// once the route has matched, so public routes ignore tokens and unknown routes stay 404
+/// without one.
 public struct AuthenticationMiddleware: RouterMiddleware {
     public typealias Context = AppContext
 
