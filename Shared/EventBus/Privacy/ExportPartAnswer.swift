@@ -26,9 +26,13 @@ extension EventHandlers {
     ) {
         let forget = chain(of: Topics.profileAnonymized)
         if let forget {
+            // One event at a time, in order: each anonymisation this context has not applied yet
+            // runs as its own event would have run it (its id correlates what it publishes), and
+            // a later one of the same customer in the run finds nothing more to change.
             install(Topics.profileAnonymized) { events, connection in
-                let fresh = try await Self.recordAnonymisations(events, aheadOfEvent: false, connection, logger)
-                if !fresh.isEmpty { try await forget(fresh, connection) }
+                for event in events where try await !Self.recordAnonymisations([event], aheadOfEvent: false, connection, logger).isEmpty {
+                    try await forget([event], connection)
+                }
             }
         }
         answersExports = true
