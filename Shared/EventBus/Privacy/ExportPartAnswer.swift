@@ -30,7 +30,7 @@ extension EventHandlers {
             // runs as its own event would have run it (its id correlates what it publishes), and
             // a later one of the same customer in the run finds nothing more to change.
             install(Topics.profileAnonymized) { events, connection in
-                for event in events where try await !Self.recordAnonymisations([event], aheadOfEvent: false, connection, logger).isEmpty {
+                for event in events where try await Self.record(event.payload, aheadOfEvent: false, connection, logger) {
                     try await forget([event], connection)
                 }
             }
@@ -43,7 +43,7 @@ extension EventHandlers {
                     topic: Topics.profileAnonymized, occurredAt: anonymizedAt, source: event.source,
                     correlationId: event.id.lowercasedString, userId: request.userId,
                     payload: ProfileAnonymized(userId: request.userId, anonymizedAt: anonymizedAt))
-                if try await !Self.recordAnonymisations([anonymisation], aheadOfEvent: true, connection, logger).isEmpty {
+                if try await Self.record(anonymisation.payload, aheadOfEvent: true, connection, logger) {
                     logger.notice("anonymisation applied ahead of its event, for an export", metadata: [
                         "exportId": "\(request.exportId.lowercasedString)", "userId": "\(request.userId)",
                     ])
@@ -54,23 +54,20 @@ extension EventHandlers {
         }
     }
 
-    /// Records the anonymisations this context had not applied yet (the newest per customer)
-    /// and returns their events; older or already applied ones are left out, and so, ahead of
-    /// the event, is one from before this context recorded them (it was applied, unrecorded).
-    private static func recordAnonymisations(
-        _ events: [EventEnvelope<ProfileAnonymized>], aheadOfEvent: Bool, _ connection: PostgresConnection, _ logger: Logger
-    ) async throws -> [EventEnvelope<ProfileAnonymized>] {
-        let newest = events.newestPerKey { UserID($0.payload.userId) }
+    /// Records `anonymisation` unless this context applied it or a later one already; false
+    /// then. Ahead of its event, one from before this context recorded them is left out too
+    /// (it was applied when its event came, unrecorded).
+    private static func record(
+        _ anonymisation: ProfileAnonymized, aheadOfEvent: Bool, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> Bool {
         let recorded = try await connection.query("""
             INSERT INTO anonymisations AS a (user_id, anonymized_at)
-            SELECT n.* FROM unnest(\(newest.map(\.payload.userId))::text[], \(newest.map(\.payload.anonymizedAt))::timestamptz[])
-                AS n (user_id, anonymized_at)
-            WHERE NOT \(aheadOfEvent) OR n.anonymized_at >= (SELECT since FROM anonymisations_recorded)
+            SELECT \(anonymisation.userId), \(anonymisation.anonymizedAt)
+            WHERE NOT \(aheadOfEvent) OR \(anonymisation.anonymizedAt) >= (SELECT since FROM anonymisations_recorded)
             ON CONFLICT (user_id) DO UPDATE SET anonymized_at = EXCLUDED.anonymized_at WHERE a.anonymized_at < EXCLUDED.anonymized_at
             RETURNING user_id
             """, logger: logger).values(String.self)
-        let fresh = Set(recorded.map(UserID.init))
-        return newest.filter { fresh.contains(UserID($0.payload.userId)) }
+        return !recorded.isEmpty
     }
 }
 
