@@ -5,8 +5,8 @@
 #   - the public product page (summary + 20 approved reviews) for random products of 1,000, no token;
 #   - wishlist adds for random customers of 10,000 (each locks the wishlist, writes the item, the
 #     count and an outbox event, which the relay publishes and profiles consumes).
-# Reports requests/s, p50, p99, the ratio to the ceiling, and every context's peak RSS.
-# Results: docs/performance.md.
+# Reports requests/s, p50, p99, the ratio to the ceiling, and every context's peak PSS
+# during each load.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_up
@@ -45,4 +45,4 @@ echo "pgbench -N:                                $pgbench_n"
 echo "pgbench -S:                                $pgbench_s"
 echo "GET /v1/customers/reviews/product/:id:     $page  ($(ratio "$(requests_per_second "$page")" "$(requests_per_second "$static")") of nginx static)"
 echo "POST /v1/customers/wishlist/items:         $adds  ($(ratio "$(requests_per_second "$adds")" "$(pgbench_tps "$pgbench_n")") of pgbench -N)"
-echo "peak RSS:                                  $(rss_all)"
+echo "peak PSS during each load:"; cat "$STACK_DIR/phase-pss"

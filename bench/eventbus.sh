@@ -3,7 +3,7 @@
 # Starts its own PostgreSQL (default durability settings) in a temporary folder, builds
 # lw-dev in release mode, runs `lw-dev bench-events` (which hosts the mock Kafka cluster),
 # and stops everything. Arguments go to bench-events (see `lw-dev bench-events --help`).
-# Results: docs/performance.md.
+# Figures worth keeping go to bench/results/.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/common.sh"
 cd "$REPO_ROOT"

@@ -1,5 +1,7 @@
 # Shared by the HTTP benchmarks: a stack of their own (.stack-bench/, own ports, release build,
-# rate limit off, LOG_LEVEL=warning), stopped on exit; wrk installed when missing.
+# rate limit off, LOG_LEVEL=warning), stopped on exit; wrk installed when missing. Memory is
+# reported as PSS (/proc/PID/smaps_rollup), which counts a page that n processes map as 1/n in
+# each: what the four servers cost together, as an orchestrator would count them.
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/common.sh"
 cd "$REPO_ROOT"
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
@@ -11,27 +13,17 @@ export RATE_LIMIT_MAX_REQUESTS=0 LOG_LEVEL=warning
 GATEWAY=http://127.0.0.1:$GATEWAY_PORT
 
 # Starts the stack and writes one customer token per line for bench-1 … bench-$CUSTOMERS.
+# STACK_BIN_DIR (scripts/stack) runs other binaries, e.g. an earlier commit's, for a comparison.
 bench_up() {
   trap 'scripts/stack down >/dev/null 2>&1 || true; bench_cleanup' EXIT
+  # Every run starts from an empty database and cache (KEEP_DATA=1 keeps the last run's), so a
+  # run is not slowed by the rows earlier runs wrote.
+  if [ "${KEEP_DATA:-0}" != 1 ]; then scripts/stack down >/dev/null 2>&1 || true; rm -rf "$STACK_DIR"; fi
   scripts/stack up >/dev/null
-  rm -f "$STACK_DIR/phase-rss"
-  BIN_DIR=$(release_bin_dir)
+  rm -f "$STACK_DIR/phase-pss" "$STACK_DIR/phase-cpu" "$STACK_DIR/phase-waits"
+  BIN_DIR=${STACK_BIN_DIR:-$(release_bin_dir)}
   export TOKENS_FILE=$STACK_DIR/tokens.txt
   JWT_SECRET=$DEV_JWT_SECRET "$BIN_DIR/lw-dev" token --sub bench- --count "$CUSTOMERS" --expires-in 86400 > "$TOKENS_FILE"
-  settle_start_up
-}
-
-# Waits until every server has run 12 s, so each has handed back its start-up pages
-# (ColdPages, 10 s after start), then keeps their start-up peak in STARTUP_PEAK_RSS and resets
-# their peaks: what `rss` reports from here on is the peak under the benchmark's own load.
-settle_start_up() {
-  local context pid
-  for context in "${CONTEXTS[@]}"; do
-    pid=$(head -n1 "$STACK_DIR/services/$context.pid")
-    while [ "$(ps -o etimes= -p "$pid" | tr -d ' ')" -lt 12 ]; do sleep 1; done
-  done
-  STARTUP_PEAK_RSS=$(rss_all VmHWM)
-  reset_peak_rss_all
 }
 
 bench_cleanup() { stop_pid "$STACK_DIR/static/nginx.pid" static-nginx; }
@@ -42,14 +34,62 @@ bench_sql() { pg_psql "$STACK_DIR" "$PG_PORT" -d "$DATABASE_NAME" -c "$1" >/dev/
 bench_wrk() { wrk -t1 -c64 -d"$2" -s "$1" "$GATEWAY" | grep RESULT; }
 
 # bench_phase SCRIPT WHAT [CONTEXT]: a 5 s warm-up, then $DURATION measured; prints the RESULT
-# line (with CONTEXT's CPU per request, see measure). Every context's peak RSS during the phase
-# (VmHWM, reset first) goes to $STACK_DIR/phase-rss as a line "WHAT: context=N MB …".
+# line (with CONTEXT's CPU per request, see measure). While it is measured, samples what an
+# operator would look at, each as a line "WHAT: …": every context's PSS each second, the
+# peak to $STACK_DIR/phase-pss; the CPU each process group used (every context, PostgreSQL,
+# nginx) to phase-cpu; and what PostgreSQL's active backends were waiting on, sampled every
+# 0.2 s, to phase-waits.
 bench_phase() {
-  reset_peak_rss_all
+  local sampler
   bench_wrk "$1" 5s >/dev/null
   log "$2 through the gateway ($DURATION)"
+  sample_phase "$STACK_DIR/phase-samples" & sampler=$!
+  local cpu_before; cpu_before=$(cpu_all)
   measure "$1" "${3:-}"
-  echo "$2: $(rss_all VmHWM)" >> "$STACK_DIR/phase-rss"
+  kill "$sampler"; wait "$sampler" 2>/dev/null || true
+  echo "$2: $(awk '$1 == "pss" { if ($3 > peak[$2]) peak[$2] = $3 } END { for (c in peak) printf "%s=%.0fMB ", c, peak[c] / 1024 }' "$STACK_DIR/phase-samples")" >> "$STACK_DIR/phase-pss"
+  echo "$2: $(paste -d' ' <(echo "$cpu_before" | tr ' ' '\n') <(cpu_all | tr ' ' '\n') | awk -F'[= ]' 'NF >= 4 { printf "%s=%.1fs ", $1, ($4 - $2) / 1e6 }')" >> "$STACK_DIR/phase-cpu"
+  echo "$2: $(awk '$1 == "wait" { n[$2]++; total++ } END { for (w in n) printf "%s %.0f%%\n", w, 100 * n[w] / total }' "$STACK_DIR/phase-samples" | sort -k2 -rn | head -5 | paste -sd, -)" >> "$STACK_DIR/phase-waits"
+  rm -f "$STACK_DIR/phase-samples"
+}
+
+# sample_phase FILE: until killed, appends "pss CONTEXT KB" for every context each second and
+# "wait EVENT" for each active PostgreSQL backend of the bench database (CPU when it waits on
+# nothing) five times a second.
+sample_phase() {
+  local tick=0 context
+  : > "$1"
+  while true; do
+    if (( tick % 5 == 0 )); then
+      for context in "${CONTEXTS[@]}"; do
+        awk -v c="$context" '$1 == "Pss:" { print "pss", c, $2 }' "/proc/$(head -n1 "$STACK_DIR/services/$context.pid")/smaps_rollup" >> "$1"
+      done
+    fi
+    pg_psql "$STACK_DIR" "$PG_PORT" -d postgres -tAc "
+      SELECT 'wait ' || coalesce(wait_event_type || ':' || wait_event, 'CPU') FROM pg_stat_activity
+      WHERE datname = '$DATABASE_NAME' AND state = 'active' AND pid <> pg_backend_pid()" >> "$1" 2>/dev/null || true
+    tick=$((tick + 1))
+    sleep 0.2
+  done
+}
+
+# cpu_all: CPU time (user + system, µs) of each context's server, of PostgreSQL (every process
+# of the bench cluster) and of the gateway's nginx, as "name=µs …".
+cpu_all() {
+  local context line=""
+  for context in "${CONTEXTS[@]}"; do line+="$context=$(cpu_us "$context") "; done
+  line+="postgres=$(tree_cpu_us "$(head -n1 "$STACK_DIR/pg/data/postmaster.pid")") "
+  line+="nginx=$(tree_cpu_us "$(cat "$STACK_DIR/gateway/nginx.pid" 2>/dev/null || echo 0)")"
+  echo "$line"
+}
+
+# tree_cpu_us PID: the CPU time of PID and its children (PostgreSQL's backends, nginx's workers).
+tree_cpu_us() {
+  local pids
+  pids=$(ps -o pid= --ppid "$1" 2>/dev/null; echo "$1")
+  # shellcheck disable=SC2086
+  for pid in $pids; do cat "/proc/$pid/stat" 2>/dev/null; done \
+    | awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); total += $12 + $13 } END { printf "%d\n", total * 1000000 / hz }'
 }
 
 # measure SCRIPT [CONTEXT]: bench_wrk for $DURATION; with CONTEXT, its server's CPU time per
@@ -68,10 +108,6 @@ measure() {
 cpu_us() {
   awk -v hz="$(getconf CLK_TCK)" '{ printf "%d\n", ($14 + $15) * 1000000 / hz }' "/proc/$(head -n1 "$STACK_DIR/services/$1.pid")/stat"
 }
-
-# rss CONTEXT [FIELD]: a context's resident set from /proc/PID/status, VmHWM (its peak, the
-# default) or VmRSS (now).
-rss() { awk -v field="${2:-VmHWM}:" '$1 == field {printf "%.0f MB\n", $2 / 1024}' "/proc/$(head -n1 "$STACK_DIR/services/$1.pid")/status"; }
 
 # The ceilings every figure is reported beside, measured in the same run.
 # static_nginx_start BODY: an nginx of its own on 127.0.0.1:4199 answering BODY as JSON (from a
@@ -110,13 +146,6 @@ bench_pgbench() {
     | awk '/latency average/ {lat=$4} /^tps/ {tps=$3} END {printf "tps=%.0f latency_avg_ms=%s\n", tps, lat}'
 }
 
-# rss_all [FIELD]: every context's RSS (rss) on one line.
-rss_all() {
-  local context line=""
-  for context in "${CONTEXTS[@]}"; do line+="$context=$(rss "$context" "${1:-VmHWM}" | tr -d ' ') "; done
-  echo "$line"
-}
-
 # pss_all: every context's PSS (/proc/PID/smaps_rollup), which counts a page that n processes
 # map (the C libraries, shared by the four servers) as 1/n in each, where RSS counts it whole.
 pss_all() {
@@ -125,13 +154,6 @@ pss_all() {
     line+="$context=$(awk '$1 == "Pss:" {printf "%.0fMB", $2 / 1024}' "/proc/$(head -n1 "$STACK_DIR/services/$context.pid")/smaps_rollup") "
   done
   echo "$line"
-}
-
-# reset_peak_rss_all: every context's VmHWM starts again from its VmRSS (proc(5), clear_refs 5),
-# so that a peak measured afterwards is the peak under the load that follows, not the start-up's.
-reset_peak_rss_all() {
-  local context
-  for context in "${CONTEXTS[@]}"; do echo 5 > "/proc/$(head -n1 "$STACK_DIR/services/$context.pid")/clear_refs"; done
 }
 
 # The figures of a RESULT line or a pgbench line, and one as a share of its ceiling.

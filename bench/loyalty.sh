@@ -3,7 +3,7 @@
 # transactions for random customers of 10,000 (each one locks the account, writes the ledger
 # entry, the lot, the balance and two outbox events, which the relay then publishes to the dev
 # broker), then GET /v1/customers/loyalty with one token per customer. Reports requests/s,
-# p50, p99, the loyalty server's CPU per request (cpu_us) and its peak RSS. Results: docs/performance.md.
+# p50, p99, the loyalty server's CPU per request (cpu_us) and every context's peak PSS.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_up
@@ -14,19 +14,15 @@ log "creating $CUSTOMERS accounts"
 bench_sql "INSERT INTO loyalty.accounts (user_id) SELECT 'bench-' || i FROM generate_series(1, $CUSTOMERS) i ON CONFLICT DO NOTHING"
 bench_sql "CHECKPOINT"
 
-log "warming up"
-bench_wrk bench/loyalty-write.lua 5s >/dev/null
-log "admin EARN transactions through the gateway ($DURATION)"
-writes=$(measure bench/loyalty-write.lua loyalty)
+writes=$(bench_phase bench/loyalty-write.lua "admin EARN writes" loyalty)
 # Measure reads on their own: let the relay publish the writes' events and the profiles
 # consumer apply them, flush what the writes dirtied (CHECKPOINT), and warm the cache again
 # (every write dropped its account's entry).
 until [ "$(pg_psql "$STACK_DIR" "$PG_PORT" -d "$DATABASE_NAME" -tAc "SELECT count(*) FROM loyalty.outbox WHERE published_at IS NULL")" = 0 ]; do sleep 1; done
 sleep 5
 bench_sql "CHECKPOINT"
-bench_wrk bench/customer-read.lua 5s >/dev/null
-log "account reads through the gateway ($DURATION)"
-reads=$(measure bench/customer-read.lua loyalty)
+reads=$(bench_phase bench/customer-read.lua "account reads" loyalty)
 echo "POST /v1/customers/loyalty/transactions: $writes"
 echo "GET /v1/customers/loyalty:               $reads"
-echo "loyalty peak RSS:                        $(rss loyalty) under the load (start-up peaks: $STARTUP_PEAK_RSS)"
+echo "peak PSS, CPU and database waits during each load:"
+cat "$STACK_DIR/phase-pss" "$STACK_DIR/phase-cpu" "$STACK_DIR/phase-waits"

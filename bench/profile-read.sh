@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # GET /v1/customers/profile through the nginx gateway: 10,000 customers with a profile each
 # and a token each, wrk -t1 -c64 on the same machine; beside it, in the same run, nginx
-# answering a static JSON body. Reports requests/s, p50, p99 and the profiles server's peak
-# RSS. Results: docs/performance.md.
+# answering a static JSON body. Reports requests/s, p50, p99 and every context's peak PSS.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_up
@@ -17,12 +16,9 @@ bench_sql "
 static_nginx_start "$(curl -s -H "Authorization: Bearer $(head -n1 "$TOKENS_FILE")" "$GATEWAY/v1/customers/profile")"
 
 export READ_PATH=/v1/customers/profile
-log "warming up"
-bench_wrk bench/customer-read.lua 5s >/dev/null
-log "profile reads through the gateway ($DURATION)"
-profile=$(bench_wrk bench/customer-read.lua "$DURATION")
+profile=$(bench_phase bench/customer-read.lua "profile reads" profiles)
 log "static JSON from nginx ($DURATION)"
 static=$(static_nginx_wrk "$DURATION")
 echo "GET /v1/customers/profile: $profile"
 echo "nginx static JSON:         $static"
-echo "profiles peak RSS:         $(rss profiles) under the load (start-up peaks: $STARTUP_PEAK_RSS)"
+echo "peak PSS:                  $(cat "$STACK_DIR/phase-pss")"

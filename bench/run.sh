@@ -9,11 +9,12 @@
 #      (the relay publishes each write's events to the dev broker, profiles consumes them);
 #   4. the event bus end to end (lw-dev bench-events on the same PostgreSQL);
 # then prints one table — requests/s, p50, p99, the ratio to the figure's ceiling and the serving
-# server's CPU per request — with every context's idle RSS (before the loads, and once quiet after
-# them) and its peak during each load, and appends it, dated, with the commit, to docs/performance.md
-# (APPEND=0 only prints; BENCH_LABEL names the run in its heading). Every performance claim
-# quotes this table. DURATION (default 20s) is
-# each measured phase; CUSTOMERS (10,000) and PRODUCTS (1,000) size the seeded data.
+# server's CPU per request — with every context's idle PSS (before the loads, and once quiet after
+# them) and its peak during each load, where the CPU went and what PostgreSQL waited on in each
+# load, and writes it, dated, with the commit, to bench/results/ (SAVE=0 only prints;
+# BENCH_LABEL names the run). Every performance claim quotes such a table. DURATION (default
+# 20s) is each measured phase; CUSTOMERS (10,000) and PRODUCTS (1,000) size the seeded data.
+# STACK_BIN_DIR runs other binaries (e.g. an earlier commit's release build) on the same script.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 export PRODUCTS=${PRODUCTS:-1000} REVIEWS_PER_PRODUCT=20
@@ -67,9 +68,7 @@ settle() {
   bench_sql "CHECKPOINT"
 }
 
-# Each server has handed back its start-up pages (bench_up): its RSS now is its idle figure, and
-# each phase measures its own peak.
-idle_rss=$(rss_all VmRSS) idle_pss=$(pss_all)
+idle_pss=$(pss_all)
 
 READ_PATH=/v1/customers/profile bench_phase bench/customer-read.lua "profile reads" profiles > "$STACK_DIR/profile.result"
 READ_PATH=/v1/customers/loyalty bench_phase bench/customer-read.lua "loyalty account reads" loyalty > "$STACK_DIR/loyalty-read.result"
@@ -92,18 +91,11 @@ log "event bus: lw-dev bench-events on the bench PostgreSQL"
 eventbus_rate=$(sed -n 's/.*: \([0-9]*\) events\/s end to end.*/\1/p' "$STACK_DIR/eventbus.result")
 eventbus_latency=$(sed -n 's/.*p50 \([0-9.]*\) ms, p99 \([0-9.]*\) ms.*/\1 \2/p' "$STACK_DIR/eventbus.result")
 
-# Idle once the traffic is over: a server that has served and then gone quiet hands its cold
-# pages back (ColdPages, 30-60 s after its last request), and the heap that the gateway's idle
-# connections held once they close (nginx keeps them for 60 s; the next 30 s check). So 125 s
-# after the last request every context has done both. Then what the next request pays for the
-# code it maps again.
-log "waiting 125 s for the servers to go quiet"
-sleep 125
-quiet_rss=$(rss_all VmRSS) quiet_pss=$(pss_all)
-first_token=$(head -n1 "$TOKENS_FILE")
-after_quiet=$(for _ in 1 2 3; do
-  curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $first_token" "$GATEWAY/v1/customers/profile"
-done | awk '{printf "%s%.1f ms", (NR > 1 ? ", " : ""), $1 * 1000}')
+# Idle once the traffic is over and the gateway's idle connections have closed (nginx keeps
+# them for 60 s).
+log "waiting 65 s for the servers to go quiet"
+sleep 65
+quiet_pss=$(pss_all)
 
 # row FIGURE RESULT CEILING_NAME CEILING: one line of the table.
 row() {
@@ -133,21 +125,30 @@ table=$(
   printf '| event bus end to end (events/s; latency at 500/s) | %s | %s ms | %s ms | %s of pgbench -N | |\n' \
     "$eventbus_rate" $(echo "$eventbus_latency" | awk '{print $1}') $(echo "$eventbus_latency" | awk '{print $2}') "$(ratio "$eventbus_rate" "$n_tps")"
   echo
-  echo "RSS per context: idle before the loads (VmRSS) $idle_rss(PSS $idle_pss); start-up peak $STARTUP_PEAK_RSS;"
-  echo "idle 125 s after the loads (VmRSS) $quiet_rss(PSS $quiet_pss). The first three profile reads after that: $after_quiet."
-  echo "Peak RSS per context during each load (VmHWM, reset when it began):"
+  echo "PSS per context, idle before the loads: $idle_pss; idle 65 s after them: $quiet_pss."
+  echo "Peak PSS per context during each load (sampled each second):"
   echo
-  sed 's/^/- /' "$STACK_DIR/phase-rss"
+  sed 's/^/- /' "$STACK_DIR/phase-pss"
+  echo
+  echo "CPU used during each load, by process group:"
+  echo
+  sed 's/^/- /' "$STACK_DIR/phase-cpu"
+  echo
+  echo "What PostgreSQL's active backends waited on during each load (share of samples; CPU is none):"
+  echo
+  sed 's/^/- /' "$STACK_DIR/phase-waits"
   echo
   echo "Indexes no statement used since the bench database was made: ${unused:-none}"
 )
 echo "$table"
-if [ "${APPEND:-1}" != 0 ]; then
+if [ "${SAVE:-1}" != 0 ]; then
+  commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- Services Shared Package.swift || echo '+changes')
+  result=bench/results/run-$(date -u +%Y-%m-%dT%H%MZ)-$commit${BENCH_LABEL:+-${BENCH_LABEL// /-}}.md
+  mkdir -p bench/results
   {
-    echo
-    echo "### bench/run.sh, $started, commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- Services Shared Package.swift || echo ' (with uncommitted changes)')${BENCH_LABEL:+ — $BENCH_LABEL}"
+    echo "# bench/run.sh, $started, commit $commit${BENCH_LABEL:+ — $BENCH_LABEL}${STACK_BIN_DIR:+ (binaries: $STACK_BIN_DIR)}"
     echo
     echo "$table"
-  } >> docs/performance.md
-  log "appended to docs/performance.md"
+  } > "$result"
+  log "written to $result"
 fi

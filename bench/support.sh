@@ -7,8 +7,9 @@
 #   - ticket creates `POST /v1/customers/support/tickets` for random customers (each writes the
 #     ticket, its first message and an outbox event, which the relay publishes and profiles
 #     consumes into its portal projection).
-# Reports requests/s, p50, p99, the ratio to the ceiling, and every context's peak RSS.
-# Results: docs/performance.md.
+# Reports requests/s, p50, p99, the ratio to the ceiling, and every context's peak PSS
+# during each load.
+# Figures worth keeping go to bench/results/.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_up
@@ -39,4 +40,4 @@ echo "pgbench -N:                          $pgbench_n"
 echo "pgbench -S:                          $pgbench_s"
 echo "GET /v1/customers/support/tickets:   $lists  ($(ratio "$(requests_per_second "$lists")" "$(pgbench_tps "$pgbench_s")") of pgbench -S)"
 echo "POST /v1/customers/support/tickets:  $creates  ($(ratio "$(requests_per_second "$creates")" "$(pgbench_tps "$pgbench_n")") of pgbench -N)"
-echo "peak RSS:                            $(rss_all)"
+echo "peak PSS during each load:"; cat "$STACK_DIR/phase-pss"

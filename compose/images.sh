@@ -10,7 +10,8 @@
 #    cached for the other three).
 # 3. With the local stack up (scripts/stack up), each context in turn: the native server is
 #    stopped, the image runs on the host network in its place, and health, readiness, the
-#    image's HEALTHCHECK and one route through the gateway are checked, its idle RSS is read;
+#    image's HEALTHCHECK and one route through the gateway are checked, its idle working set is
+#    read (what an orchestrator counts: the cgroup's memory.current minus inactive_file);
 #    then SIGTERM, and the native server comes back.
 #
 # podman runs as root here with cgroupfs and runc and explicit ulimits: the default crun and
@@ -105,13 +106,28 @@ check_route() { # CONTEXT GATEWAY_PORT TOKEN
   curl -sS -o /dev/null -w "%{http_code}" -H "Authorization: Bearer $3" "http://127.0.0.1:$2$path" || true
 }
 
+# working_set PID: the working set of PID's container, as the kubelet and `docker stats` count it:
+# the cgroup's memory use minus its inactive file pages (cgroup v2 memory.current and
+# memory.stat's inactive_file; v1 memory.usage_in_bytes and total_inactive_file).
+working_set() {
+  local v2 v1
+  v2=$(awk -F: '$1 == "0" {print $3}' "/proc/$1/cgroup")
+  if [ -n "$v2" ] && [ -f "/sys/fs/cgroup$v2/memory.current" ]; then
+    awk -v used="$(cat "/sys/fs/cgroup$v2/memory.current")" '$1 == "inactive_file" {printf "%.0fMB", (used - $2) / 1048576}' \
+      "/sys/fs/cgroup$v2/memory.stat"
+  else
+    v1=/sys/fs/cgroup/memory$(awk -F: '$2 == "memory" {print $3}' "/proc/$1/cgroup")
+    awk -v used="$(cat "$v1/memory.usage_in_bytes")" '$1 == "total_inactive_file" {printf "%.0fMB", (used - $2) / 1048576}' "$v1/memory.stat"
+  fi
+}
+
 run_images() {
   eval "$(scripts/stack env)"
   source "${STACK_DIR:-$REPO_ROOT/.stack}/ports.env"
   curl -fsS -o /dev/null "http://127.0.0.1:$GATEWAY_PORT/health" || die "start the local stack first: scripts/stack up"
   local token; token=$(scripts/token --sub image-check)
-  local context port name started ready_ms code health stop_started pid rss
-  printf '%-11s %-9s %-9s %-9s %-8s %-9s %-10s %s\n' context size ready-in route health idle-rss stop exit >"$WORK/summary.txt"
+  local context port name started ready_ms code health stop_started pid memory
+  printf '%-11s %-9s %-9s %-9s %-8s %-9s %-10s %s\n' context size ready-in route health working-set stop exit >"$WORK/summary.txt"
   for context in "${CONTEXTS[@]}"; do
     port=$(eval echo "\$$(echo "$context" | tr a-z A-Z)_PORT") name=lw-check-$context
     scripts/stack stop "$context" >/dev/null
@@ -126,17 +142,16 @@ run_images() {
     curl -fsS -o /dev/null "http://127.0.0.1:$GATEWAY_PORT/health/$context" || die "the gateway does not reach $context's image"
     code=$(check_route "$context" "$GATEWAY_PORT" "$token")
     health=$("${PODMAN[@]}" healthcheck run "$name" >/dev/null 2>&1 && echo healthy || echo unhealthy)
-    # Idle RSS once the server has handed back its start-up pages (10 s after start), which it
-    # can do in the image only because it owns its binary.
+    # Idle, 5 s after the checks.
     pid=$("${PODMAN[@]}" inspect -f '{{.State.Pid}}' "$name")
-    while [ "$(ps -o etimes= -p "$pid" | tr -d ' ')" -lt 15 ]; do sleep 1; done
-    rss=$(awk '/^VmRSS/ {printf "%.0fMB", $2 / 1024}' "/proc/$pid/status")
+    sleep 5
+    memory=$(working_set "$pid")
     stop_started=$(date +%s%N)
     "${PODMAN[@]}" stop -t 20 "$name" >/dev/null
     local exit_code; exit_code=$("${PODMAN[@]}" inspect -f '{{.State.ExitCode}}' "$name")
     printf '%-11s %-9s %-9s %-9s %-8s %-9s %-10s %s\n' "$context" \
       "$("${PODMAN[@]}" image inspect -f '{{.Size}}' "lomash-wood/$context" | awk '{printf "%.0fMB", $1/1e6}')" \
-      "${ready_ms}ms" "$code" "$health" "$rss" "$(( ($(date +%s%N) - stop_started) / 1000000 ))ms" "$exit_code" >>"$WORK/summary.txt"
+      "${ready_ms}ms" "$code" "$health" "$memory" "$(( ($(date +%s%N) - stop_started) / 1000000 ))ms" "$exit_code" >>"$WORK/summary.txt"
     "${PODMAN[@]}" rm -f "$name" >/dev/null
     STACK_BIN_DIR=$BIN_DIR scripts/stack up >/dev/null 2>&1 || die "the native $context did not come back"
     [ "$code" = 200 ] && [ "$health" = healthy ] && [ "$exit_code" = 0 ] || { cat "$WORK/summary.txt"; die "$context's image failed a check"; }
