@@ -55,7 +55,7 @@ public struct AppError: Error, Sendable, Equatable {
     }
     public static let payloadTooLarge = AppError(.contentTooLarge, code: "PAYLOAD_TOO_LARGE", message: "Request body exceeds 64 KiB")
     /// With `Retry-After`: a database that went away (a restart, a failover) is usually back
-    /// within seconds, and the pool reconnects within a second of it (`PoolKeeper`).
+    /// within seconds, and the pool reconnects within a second of it (`FailFastPool`).
     public static let serviceUnavailable: AppError = {
         var error = AppError(.serviceUnavailable, code: "SERVICE_UNAVAILABLE", message: "A required service is unavailable, try again shortly")
         error.headers[.retryAfter] = "2"

@@ -4,14 +4,14 @@ import ServiceLifecycle
 
 /// A service's connection pool, confined to its own schema. Run it as a lifecycle service.
 /// While the database is unreachable, every call fails at once with
-/// `StorageError.unavailable` (see `PoolKeeper`).
+/// `StorageError.unavailable` (`FailFastPool`, a postgres-nio workaround).
 public struct Database: Sendable, Service {
     public let schema: String
     let logger: Logger
-    private let keeper: PoolKeeper
+    private let keeper: FailFastPool
 
     public init(_ configuration: DatabaseConfiguration, logger: Logger) {
-        self.keeper = PoolKeeper(configuration, logger: logger)
+        self.keeper = FailFastPool(configuration, logger: logger)
         self.schema = configuration.schema
         self.logger = logger
     }
@@ -39,7 +39,7 @@ public struct Database: Sendable, Service {
         isolation: isolated (any Actor)? = #isolation, _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         do {
-            return served(try await pool.client.withConnection(isolation: isolation) { try await body($0) })
+            return try await pool.client.withConnection(isolation: isolation) { try await body($0) }
         } catch {
             throw StorageError.classify(error)
         }
@@ -79,7 +79,7 @@ public struct Database: Sendable, Service {
     /// come back classified.
     private func leased<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
         do {
-            return served(try await pool.run { client in try await client.withConnection { try await body($0) } })
+            return try await pool.run { client in try await client.withConnection { try await body($0) } }
         } catch {
             throw StorageError.classify(error)
         }
@@ -123,15 +123,8 @@ public struct Database: Sendable, Service {
                 throw classified
             }
             await afterCommit.run()
-            return served(result)
+            return result
         }
-    }
-
-    /// Counts work the pool did, which tells the watch that a slow check is a busy database,
-    /// not a missing one.
-    private func served<Result>(_ result: Result) -> Result {
-        keeper.noteServed()
-        return result
     }
 
     /// `SELECT 1` within `timeout`: the readiness probe. False at once while the database

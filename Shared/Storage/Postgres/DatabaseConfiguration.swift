@@ -59,7 +59,7 @@ public struct DatabaseConfiguration: Sendable {
         return config
     }
 
-    /// The watch's own connection (`PoolKeeper`): it must fail within the watch's timeout.
+    /// The watch's own connection (`FailFastPool`): it must fail within the watch's timeout.
     func probeConfiguration() throws -> PostgresConnection.Configuration {
         var config = PostgresConnection.Configuration(
             host: host, port: port, username: username, password: password, database: database,

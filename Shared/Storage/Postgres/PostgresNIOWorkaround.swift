@@ -3,19 +3,35 @@ import PostgresNIO
 import ServiceLifecycle
 import Synchronization
 
-/// Keeps a service's connection pool in step with the database, which a connection of its
-/// own asks `SELECT 1` every half second.
-///
-/// Without it, a request that needs the database while the database is down waits in the
-/// pool's queue for a connection the pool cannot make, for up to a minute; and when the
-/// database comes back, the pool reconnects only after its back-off, which by then has grown
-/// to tens of seconds. So: while the last check failed, work fails at once
-/// (`StorageError.unavailable`, a 503 with `Retry-After`); and at each change of verdict the
-/// pool is replaced by a fresh one. Going down, that fails whatever was queued in the old
-/// pool; coming back, the fresh pool connects at once.
-final class PoolKeeper: Sendable {
+// What postgres-nio 1.33 does that a service cannot live with, and how this file works around
+// it. Delete the parts whose upstream fix has been released; the tests named below say whether
+// the behaviour we need holds without them.
+//
+// 1. While the database is unreachable, a query waits in the pool's queue for a connection the
+//    pool cannot make, until the pool's circuit breaker opens after about a minute, and after
+//    an outage the pool reconnects only when its back-off (tens of seconds by then) allows
+//    (https://github.com/vapor/postgres-nio/issues/489, and #602 for a database that does not
+//    exist). We want a 503 at once and service again within a second: `FailFastPool`.
+//    Test: `DatabaseOutageTests` (down within 2 s, back within 2 s).
+// 2. A statement on a connection the server is dropping can wait forever, even after the
+//    connection closed. `PoolGeneration` fails whatever still runs on a lost pool.
+//    Test: `DatabaseFailureTests.operationsOnALostPoolFailAtOnceAndCancellationReachesThem`.
+// 3. A pool-level query keeps its connection until its rows are read, and never gives it back
+//    when the statement fails before reading starts (a constraint violation of a
+//    data-modifying statement can: `PSQLRowStream.asyncSequence(onFinish:)`); each failure
+//    leaked a connection until the pool ran dry. No upstream issue was found for it when this
+//    was written. `Rows`: every statement's rows are read in full while its connection is
+//    leased. Test: `DatabaseFailureTests.failingStatementsDoNotKeepTheirConnections`.
+
+/// A connection pool that fails at once while the database is down, replaced by a fresh one at
+/// each change of verdict (going down fails whatever was queued in the old pool; coming back,
+/// the fresh pool connects at once). A connection of its own asks `SELECT 1` every half second:
+/// two failed checks in a row (an error, or no answer within a second) and the database is
+/// down, one answered check and it is up.
+final class FailFastPool: Sendable {
     static let interval = Duration.milliseconds(500)
     static let timeout = Duration.seconds(1)
+    static let failuresForDown = 2
 
     private struct State {
         var pool: PoolGeneration
@@ -24,8 +40,6 @@ final class PoolKeeper: Sendable {
     }
 
     private let state: Mutex<State>
-    /// Statements the pool completed, ever (`noteServed`).
-    private let servedCount = Atomic<Int>(0)
     private let configuration: PostgresClient.Configuration
     private let settings: DatabaseConfiguration
     private let logger: Logger
@@ -44,12 +58,7 @@ final class PoolKeeper: Sendable {
 
     var isReachable: Bool { state.withLock { $0.reachable } }
 
-    /// Called after each successful use of the pool.
-    func noteServed() {
-        servedCount.add(1, ordering: .relaxed)
-    }
-
-    /// Runs the pool and the watch until cancelled or shut down gracefully, then closes the pool.
+    /// Runs the pool and the checks until cancelled or shut down gracefully, then closes the pool.
     func run() async {
         state.withLock { state in
             let client = state.pool.client
@@ -61,24 +70,10 @@ final class PoolKeeper: Sendable {
         await last?.value
     }
 
-    /// A check that fails fast at the connection level (refused, reset, a server shutting down
-    /// or starting up) is a database that is not there: down at once. One that times out may be
-    /// a database, or a machine, that is merely slow: down only after `slowChecksForDown` in a
-    /// row, and only while the pool itself completed nothing since the previous check: a
-    /// database that keeps answering the pool's requests is busy, not gone (on a loaded 2-core
-    /// machine a `SELECT 1` can take over a second). An error the server answers with (too many
-    /// clients, a password rotated under the probe) says nothing about the pool's own
-    /// connections and is counted like a slow check. Either way no busy moment turns every
-    /// request into a 503.
-    static let slowChecksForDown = 3
-
     private func watch() async {
         var probe: PostgresConnection?
-        var probes = 0, inconclusive = 0
-        var servedBefore = servedCount.load(ordering: .relaxed)
+        var probes = 0, failures = 0
         while !Task.isCancelled {
-            var reachable = true
-            let started = ContinuousClock.now
             do {
                 // A probe the server closed (a restart, or someone ending its backend) is
                 // replaced at once; whether that works is the verdict.
@@ -88,30 +83,15 @@ final class PoolKeeper: Sendable {
                     probe = try await PostgresConnection.connect(configuration: settings.probeConfiguration(), id: probes, logger: logger)
                 }
                 try await Self.selectOne(on: probe!, within: Self.timeout, logger: logger)
-                inconclusive = 0
+                failures = 0
             } catch {
                 if Task.isCancelled { break }
                 try? await probe?.close()
                 probe = nil
-                // 57P01–57P03: the server is shutting down, or not accepting connections yet.
-                let state = (error as? PSQLError)?.serverInfo?[.sqlState]
-                let answeredByServer = state.map { !$0.hasPrefix("57P") } ?? false
-                if answeredByServer || ContinuousClock.now - started >= Self.timeout / 2 {
-                    if servedCount.load(ordering: .relaxed) != servedBefore {
-                        // The pool's requests are being answered: the check was merely slow.
-                        inconclusive = 0
-                    } else {
-                        inconclusive += 1
-                    }
-                    // Below the count, the verdict stays as it was (up or down).
-                    reachable = inconclusive < Self.slowChecksForDown ? isReachable : false
-                } else {
-                    inconclusive = 0
-                    reachable = false
-                }
+                failures += 1
             }
+            let reachable = failures < Self.failuresForDown
             if reachable != isReachable { replacePool(reachable: reachable) }
-            servedBefore = servedCount.load(ordering: .relaxed)
             try? await Task.sleep(for: Self.interval)
         }
         try? await probe?.close()
@@ -136,7 +116,7 @@ final class PoolKeeper: Sendable {
 
     /// `SELECT 1`, or a thrown error after `timeout`. Whichever comes first ends the wait: a
     /// query on a connection the server is dropping can hang even after the connection is
-    /// closed, so it is left to finish on its own rather than awaited.
+    /// closed (2. above), so it is left to finish on its own rather than awaited.
     private static func selectOne(on connection: PostgresConnection, within timeout: Duration, logger: Logger) async throws {
         let first = FirstOutcome<Void>()
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
@@ -159,8 +139,7 @@ final class PoolKeeper: Sendable {
 
 /// One connection pool and the operations running on it. When the database is lost the pool
 /// is replaced, and whatever still runs on the old one fails at once (`StorageError.unavailable`)
-/// rather than waiting on it: postgres-nio can leave a statement on a connection the server is
-/// dropping waiting forever, even after the connection closed.
+/// rather than waiting on it (2. above).
 final class PoolGeneration: Sendable {
     let client: PostgresClient
     private let state = Mutex<(lost: Bool, nextId: Int, onLost: [Int: @Sendable () -> Void])>((false, 0, [:]))
@@ -257,4 +236,23 @@ public final class FirstOutcome<Value: Sendable>: Sendable {
         continuation.resume(with: result)
         return true
     }
+}
+
+
+/// The rows of a statement, read in full while its connection was leased (3. above). Reads
+/// like a `PostgresRowSequence`: `decode((A, B).self)`, `value(_:)`, `values(_:)`.
+public struct Rows: AsyncSequence, Sendable {
+    public typealias Element = PostgresRow
+    let rows: [PostgresRow]
+
+    init(_ rows: [PostgresRow]) {
+        self.rows = rows
+    }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var base: IndexingIterator<[PostgresRow]>
+        public mutating func next() async throws -> PostgresRow? { base.next() }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: rows.makeIterator()) }
 }
