@@ -10,7 +10,12 @@ let settings: [SwiftSetting] = [
 func service(_ name: String, _ path: String) -> Target {
     .executableTarget(
         name: name,
-        dependencies: ["HTTPKit"],
+        dependencies: [
+            "Auth", "Contracts", "Domain", "EventBus", "HTTPKit", "ServiceKit", "Storage",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
         path: path,
         swiftSettings: settings
     )
@@ -53,16 +58,18 @@ let package = Package(
             providers: [.apt(["libhiredis-dev"])]
         ),
 
+        // The published language: topics, payloads, the envelope and the wire coding.
+        .target(name: "Contracts", path: "Shared/Contracts", swiftSettings: settings),
         .target(
             name: "Auth",
-            dependencies: ["Storage", .product(name: "JWTKit", package: "jwt-kit"), .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Contracts", .product(name: "JWTKit", package: "jwt-kit"), .product(name: "Crypto", package: "swift-crypto")],
             path: "Shared/Auth",
             swiftSettings: settings
         ),
         .target(
             name: "Storage",
             dependencies: [
-                "CHiredis",
+                "CHiredis", "Contracts",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -77,7 +84,7 @@ let package = Package(
         .target(
             name: "EventBus",
             dependencies: [
-                "CRdKafka", "Storage",
+                "CRdKafka", "Contracts", "Storage",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -90,12 +97,22 @@ let package = Package(
         .target(
             name: "HTTPKit",
             dependencies: [
-                "Auth", "Storage", "EventBus",
+                "Auth", "Contracts", "Storage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            path: "Shared/HTTPKit",
+            swiftSettings: settings
+        ),
+        .target(
+            name: "ServiceKit",
+            dependencies: [
+                "Auth", "Contracts", "EventBus", "HTTPKit", "Storage",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -103,7 +120,18 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            path: "Shared/HTTPKit",
+            path: "Shared/ServiceKit",
+            swiftSettings: settings
+        ),
+        // The little domain two contexts share: customer names, loyalty tiers, export chunks.
+        .target(
+            name: "Domain",
+            dependencies: [
+                "Contracts", "EventBus", "ServiceKit", "Storage",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Shared/Domain",
             swiftSettings: settings
         ),
 
@@ -116,7 +144,7 @@ let package = Package(
         .executableTarget(
             name: "lw-dev",
             dependencies: [
-                "Auth", "EventBus", "Storage",
+                "Auth", "Contracts", "EventBus", "Storage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -134,21 +162,24 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "HTTPKit",
+                "Auth", "Contracts", "EventBus", "HTTPKit", "ServiceKit", "Storage",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             path: "Tests/TestSupport",
             swiftSettings: settings
         ),
+        .testTarget(name: "ContractsTests", dependencies: ["Contracts"], path: "Tests/ContractsTests", swiftSettings: settings),
+        .testTarget(name: "DomainTests", dependencies: ["Domain", "Contracts"], path: "Tests/DomainTests", swiftSettings: settings),
         .testTarget(name: "AuthTests", dependencies: ["Auth", .product(name: "JWTKit", package: "jwt-kit"), .product(name: "Crypto", package: "swift-crypto")], path: "Tests/AuthTests", swiftSettings: settings),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport", .product(name: "NIOPosix", package: "swift-nio")], path: "Tests/StorageTests", swiftSettings: settings),
-        .testTarget(name: "EventBusTests", dependencies: ["EventBus", "TestSupport"], path: "Tests/EventBusTests", swiftSettings: settings),
-        .testTarget(name: "HTTPKitTests", dependencies: ["HTTPKit", "TestSupport", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")], path: "Tests/HTTPKitTests", swiftSettings: settings),
+        .testTarget(name: "EventBusTests", dependencies: ["EventBus", "Domain", "TestSupport"], path: "Tests/EventBusTests", swiftSettings: settings),
+        .testTarget(name: "HTTPKitTests", dependencies: ["HTTPKit", "ServiceKit", "TestSupport", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")], path: "Tests/HTTPKitTests", swiftSettings: settings),
+        .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit"], path: "Tests/ServiceKitTests", swiftSettings: settings),
         .testTarget(name: "ProfilesTests", dependencies: ["profiles", "TestSupport"], path: "Tests/ProfilesTests", swiftSettings: settings),
         .testTarget(name: "EngagementTests", dependencies: ["engagement", "TestSupport"], path: "Tests/EngagementTests", swiftSettings: settings),
         .testTarget(name: "SupportTests", dependencies: ["support", "TestSupport"], path: "Tests/SupportTests", swiftSettings: settings),
         .testTarget(name: "LoyaltyTests", dependencies: ["loyalty", "TestSupport"], path: "Tests/LoyaltyTests", swiftSettings: settings),
-        .testTarget(name: "StackTests", dependencies: ["TestSupport", "HTTPKit", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOHTTP1", package: "swift-nio")], path: "Tests/StackTests", swiftSettings: settings),
+        .testTarget(name: "StackTests", dependencies: ["TestSupport", "Contracts", "HTTPKit", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOHTTP1", package: "swift-nio")], path: "Tests/StackTests", swiftSettings: settings),
     ]
 )

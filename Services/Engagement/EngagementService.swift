@@ -1,4 +1,7 @@
+import EventBus
 import HTTPKit
+import Hummingbird
+import ServiceKit
 
 /// Composition root of the engagement context: its stores made once, and the routes and
 /// consumed events that use them.

@@ -1,4 +1,5 @@
-import HTTPKit
+import Domain
+import Storage
 
 /// The engagement schema, one migration per change, applied in order. The rules customers
 /// rely on live here as well as in code: one entry per product in a wishlist, at most 100

@@ -3,7 +3,11 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Domain
+import EventBus
 import HTTPKit
+import Hummingbird
+import ServiceKit
 
 /// Composition root of the loyalty context: its settings read once (ARCHITECTURE §9), its
 /// stores made once, and the routes, consumed events and the expiry job that use them.

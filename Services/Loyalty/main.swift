@@ -1,3 +1,3 @@
-import HTTPKit
+import ServiceKit
 
 await ServiceCommand<LoyaltyService>.run()

@@ -1,4 +1,8 @@
+import Domain
+import EventBus
 import HTTPKit
+import Hummingbird
+import ServiceKit
 
 /// Composition root of the profiles context: its settings read once, its stores made once, and
 /// the routes, consumed events and jobs that use them.

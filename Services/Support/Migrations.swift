@@ -1,4 +1,4 @@
-import HTTPKit
+import Storage
 
 /// The support schema. A ticket's reference is unique and well formed, its status and
 /// stamps agree, and a ticket is rated at most once — in the database as well as in code.

@@ -1,4 +1,7 @@
+import EventBus
 import HTTPKit
+import Hummingbird
+import ServiceKit
 
 /// Composition root of the support context: its settings read once, its store made once, and
 /// the routes, consumed events and the auto-close job that use them.

@@ -1,4 +1,4 @@
-import Storage
+import Contracts
 
 /// The verified caller of a request.
 public struct Principal: Sendable, Equatable {

@@ -4,8 +4,8 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Contracts
 import JWTKit
-import Storage
 import Synchronization
 
 /// Verifies HS256 tokens signed with the secret shared with the auth-service.

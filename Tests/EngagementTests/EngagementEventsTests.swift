@@ -1,9 +1,9 @@
+import Contracts
+@testable import engagement
 import Foundation
-import HTTPKit
 import HummingbirdTesting
 import Testing
 import TestSupport
-@testable import engagement
 
 /// What engagement does with other contexts' events, through the inbox of a broker of the
 /// test's own.

@@ -1,9 +1,10 @@
+import Contracts
+@testable import engagement
 import Foundation
-import HTTPKit
 import HummingbirdTesting
+import ServiceKit
 import Testing
 import TestSupport
-@testable import engagement
 
 /// CONTRACT §13, erasure wins over export, in one context and in the order Kafka may deliver
 /// it: the export request (naming the anonymisation) before `customer.profile.anonymized`.
@@ -16,7 +17,7 @@ import TestSupport
     }
 
     static func text(_ value: JSONValue) throws -> String {
-        try JSONCoding.encoder.encodeToString(value)
+        try JSONCoding.string(value)
     }
 
     static func clearedEvents(_ user: String, _ app: ServiceApp) async throws -> Int {

@@ -1,9 +1,10 @@
+import Auth
+@testable import engagement
 import Foundation
-import HTTPKit
 import HummingbirdTesting
+import PostgresNIO
 import Testing
 import TestSupport
-@testable import engagement
 
 @Suite struct ReviewTests {
     func review(_ client: any TestClientProtocol, by user: String, product: String, rating: Int, title: String = "Lovely") async throws -> String {

@@ -1,9 +1,11 @@
+@testable import engagement
 import Foundation
-import HTTPKit
+import Hummingbird
 import HummingbirdTesting
+import PostgresNIO
+import Storage
 import Testing
 import TestSupport
-@testable import engagement
 
 @Suite struct WishlistTests {
     /// `customer.wishlist.updated` payloads written for `user`, oldest first.

@@ -1,9 +1,10 @@
+import Contracts
+import Domain
+@testable import EventBus
 import Foundation
-import HTTPKit
 import Synchronization
 import Testing
 import TestSupport
-@testable import EventBus
 
 /// `answerExports` wraps a context's `customer.profile.anonymized` handlers: each anonymisation
 /// runs once, in order, as its own event — also when several of one customer arrive in one run.

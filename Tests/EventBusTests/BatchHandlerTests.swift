@@ -1,9 +1,11 @@
+import Contracts
+import Domain
+@testable import EventBus
 import Foundation
-import HTTPKit
+import PostgresNIO
 import Synchronization
 import Testing
 import TestSupport
-@testable import EventBus
 
 /// `EventHandlers.onBatch`: runs of one topic applied together, and the projections that
 /// write a run in one statement keeping the newest state per key.

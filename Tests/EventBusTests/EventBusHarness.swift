@@ -1,9 +1,10 @@
+import Contracts
+@testable import EventBus
 import Foundation
-import HTTPKit
 import ServiceLifecycle
+import Storage
 import Testing
 import TestSupport
-@testable import EventBus
 
 /// A test's own Kafka (an in-process mock cluster), schema, producer and relay.
 struct TestPayload: EventPayload, Equatable {

@@ -1,9 +1,10 @@
+import Contracts
+@testable import EventBus
 import Foundation
+import PostgresNIO
 import Synchronization
-import HTTPKit
 import Testing
 import TestSupport
-@testable import EventBus
 
 @Suite(.serialized) struct EventConsumerTests {
     /// Handlers record each application in `effects`.

@@ -1,8 +1,7 @@
+@testable import EventBus
 import Foundation
-import HTTPKit
 import Testing
 import TestSupport
-@testable import EventBus
 
 @Suite(.serialized) struct OutboxRelayTests {
     @Test func aCommittedEventArrivesWithItsEnvelopeAndARolledBackOneNever() async throws {

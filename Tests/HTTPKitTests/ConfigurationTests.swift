@@ -1,5 +1,5 @@
 import Foundation
-import HTTPKit
+import ServiceKit
 import Testing
 import TestSupport
 

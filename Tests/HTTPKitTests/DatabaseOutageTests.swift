@@ -1,5 +1,5 @@
 import Foundation
-import HTTPKit
+import Hummingbird
 import HummingbirdTesting
 import Testing
 import TestSupport

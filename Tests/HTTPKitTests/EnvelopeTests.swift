@@ -1,6 +1,6 @@
 import Foundation
-import HTTPKit
 import HummingbirdTesting
+import ServiceKit
 import Testing
 import TestSupport
 

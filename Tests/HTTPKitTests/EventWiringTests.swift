@@ -1,8 +1,9 @@
+import EventBus
 import Foundation
-import HTTPKit
 import HummingbirdTesting
-import Testing
+import ServiceKit
 import ServiceLifecycle
+import Testing
 import TestSupport
 
 /// The event bus as every service gets it from `ServiceAssembly`: outbox in the route's

@@ -1,5 +1,11 @@
+import Contracts
+import EventBus
 import Foundation
 import HTTPKit
+import Hummingbird
+import PostgresNIO
+import ServiceKit
+import Storage
 
 /// A small service built the way the contexts are, to exercise HTTPKit end to end:
 /// a customer-owned widget list, an admin route, a cached read and a route that fails.

@@ -1,6 +1,7 @@
 import Foundation
-import HTTPKit
+import Hummingbird
 import HummingbirdTesting
+import Storage
 import Testing
 import TestSupport
 

@@ -1,9 +1,11 @@
+import Contracts
 import Foundation
-import HTTPKit
 import HummingbirdTesting
+@testable import loyalty
+import PostgresNIO
+import ServiceKit
 import Testing
 import TestSupport
-@testable import loyalty
 
 @Suite struct ExpiryTests {
     @Test func expiryTakesOnlyWhatIsLeftOfOldBatchesAndRunsOnce() async throws {

@@ -1,9 +1,11 @@
+import Contracts
 import Foundation
-import HTTPKit
+import Hummingbird
 import HummingbirdTesting
+@testable import loyalty
+import PostgresNIO
 import Testing
 import TestSupport
-@testable import loyalty
 
 @Suite struct LedgerTests {
     func post(_ client: any TestClientProtocol, _ body: String, key: String? = nil) async throws -> (HTTPResponse.Status, [String: Any]) {

@@ -1,4 +1,4 @@
-import HTTPKit
+import Hummingbird
 import HummingbirdTesting
 import TestSupport
 

@@ -1,9 +1,9 @@
+import Contracts
 import Foundation
-import HTTPKit
 import HummingbirdTesting
+@testable import loyalty
 import Testing
 import TestSupport
-@testable import loyalty
 
 @Suite struct ReferralTests {
     @Test func codesAreGeneratedOnceAndValidatedWithTheReferrersName() async throws {

@@ -1,9 +1,9 @@
 import Foundation
-import HTTPKit
+import Hummingbird
 import HummingbirdTesting
+@testable import profiles
 import Testing
 import TestSupport
-@testable import profiles
 
 @Suite struct AddressRoutesTests {
     func create(_ client: any TestClientProtocol, _ token: String, _ body: String) async throws -> (HTTPResponse.Status, [String: Any]) {

@@ -1,9 +1,9 @@
+import Contracts
 import Foundation
-import HTTPKit
 import HummingbirdTesting
+@testable import profiles
 import Testing
 import TestSupport
-@testable import profiles
 
 @Suite struct DashboardTests {
     func get(_ client: any TestClientProtocol, _ token: String, _ path: String) async throws -> [String: Any] {
@@ -59,15 +59,15 @@ import TestSupport
             let ticket = UUID()
             // The newer ticket state is published before the older one: the newer must win.
             try await publish(Topics.supportTicketUpdated, SupportTicketUpdated(
-                ticketId: ticket, ticketRef: "TKT-ABCD1234", userId: user, subject: "Door hinge", status: "WAITING_ON_CUSTOMER",
-                priority: "HIGH", assignedTo: "agent-1", updatedAt: now), userId: user, occurredAt: now)
+                ticketId: ticket, ticketRef: "TKT-ABCD1234", userId: user, subject: "Door hinge", status: .waitingOnCustomer,
+                priority: .high, assignedTo: "agent-1", updatedAt: now), userId: user, occurredAt: now)
             try await publish(Topics.supportTicketCreated, SupportTicketCreated(
-                ticketId: ticket, ticketRef: "TKT-ABCD1234", userId: user, subject: "Door hinge", category: "PRODUCT",
-                priority: "MEDIUM", status: "OPEN", createdAt: now.addingTimeInterval(-60)), userId: user, occurredAt: now.addingTimeInterval(-60))
+                ticketId: ticket, ticketRef: "TKT-ABCD1234", userId: user, subject: "Door hinge", category: .product,
+                priority: .medium, status: .open, createdAt: now.addingTimeInterval(-60)), userId: user, occurredAt: now.addingTimeInterval(-60))
             try await publish(Topics.loyaltyAccountUpdated, LoyaltyAccountUpdated(
-                userId: user, points: 1050, lifetimePoints: 1250, tier: "SILVER", transactionId: UUID()), userId: user, occurredAt: now)
+                userId: user, points: 1050, lifetimePoints: 1250, tier: .silver, transactionId: UUID()), userId: user, occurredAt: now)
             try await publish(Topics.loyaltyAccountUpdated, LoyaltyAccountUpdated(
-                userId: user, points: 500, lifetimePoints: 500, tier: "BRONZE", transactionId: UUID()), userId: user, occurredAt: now.addingTimeInterval(-30))
+                userId: user, points: 500, lifetimePoints: 500, tier: .bronze, transactionId: UUID()), userId: user, occurredAt: now.addingTimeInterval(-30))
             let order = OrderPaymentSucceeded(
                 orderId: "order-1", orderRef: "LW-1001", userId: user, totalAmount: Decimal(string: "1249.50")!,
                 items: [.init(productId: "p1", quantity: 2, unitPrice: 500), .init(productId: "p2", quantity: 1, unitPrice: Decimal(string: "249.50")!)],

@@ -1,9 +1,11 @@
+import Contracts
 import Foundation
-import HTTPKit
 import HummingbirdTesting
+import PostgresNIO
+@testable import profiles
+import ServiceKit
 import Testing
 import TestSupport
-@testable import profiles
 
 @Suite struct JobsAndSearchTests {
     func post(_ client: any TestClientProtocol, _ token: String, _ path: String, _ body: String) async throws {

@@ -1,9 +1,9 @@
 import Foundation
-import HTTPKit
+import Hummingbird
 import HummingbirdTesting
+@testable import profiles
 import Testing
 import TestSupport
-@testable import profiles
 
 @Suite struct PreferencesRoutesTests {
     func send(_ client: any TestClientProtocol, _ token: String, _ method: HTTPRequest.Method, _ path: String = "", _ body: String = "") async throws -> (HTTPResponse.Status, [String: Any]) {

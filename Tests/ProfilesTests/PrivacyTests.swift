@@ -1,9 +1,11 @@
+import Contracts
 import Foundation
-import HTTPKit
 import HummingbirdTesting
+import PostgresNIO
+@testable import profiles
+import ServiceKit
 import Testing
 import TestSupport
-@testable import profiles
 
 /// CONTRACT §13 in profiles, through its HTTP routes and a Kafka of the test's own. The other
 /// contexts' parts are published here as they would publish them; the stack test

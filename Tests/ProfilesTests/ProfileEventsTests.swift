@@ -1,9 +1,10 @@
+import Contracts
+import EventBus
 import Foundation
-import HTTPKit
 import HummingbirdTesting
+@testable import profiles
 import Testing
 import TestSupport
-@testable import profiles
 
 /// Through a Kafka of the test's own (an in-process mock cluster).
 @Suite struct ProfileEventsTests {

@@ -1,9 +1,11 @@
+import Contracts
 import Foundation
-import HTTPKit
+import Hummingbird
 import HummingbirdTesting
+import PostgresNIO
+@testable import profiles
 import Testing
 import TestSupport
-@testable import profiles
 
 @Suite struct ProfileRoutesTests {
     @Test func createReadUpdateAndConflict() async throws {

@@ -1,6 +1,8 @@
+import Auth
 import Foundation
 import HTTPKit
 import NIOHTTP1
+import PostgresNIO
 import TestSupport
 
 /// The checkout these tests run from (for its scripts and files).

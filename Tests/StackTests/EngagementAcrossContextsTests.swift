@@ -1,5 +1,4 @@
 import Foundation
-import HTTPKit
 import NIOHTTP1
 import Testing
 import TestSupport

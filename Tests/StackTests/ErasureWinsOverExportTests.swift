@@ -1,6 +1,8 @@
+import Contracts
 import Foundation
 import HTTPKit
 import NIOHTTP1
+import PostgresNIO
 import Testing
 import TestSupport
 

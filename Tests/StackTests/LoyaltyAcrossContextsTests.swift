@@ -1,5 +1,5 @@
+import Contracts
 import Foundation
-import HTTPKit
 import NIOHTTP1
 import Testing
 import TestSupport

@@ -1,6 +1,7 @@
+import Contracts
 import Foundation
-import HTTPKit
 import NIOHTTP1
+import PostgresNIO
 import Testing
 import TestSupport
 

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPKit
 import NIOHTTP1
+import PostgresNIO
 import Synchronization
 import Testing
 import TestSupport

@@ -1,4 +1,5 @@
-import HTTPKit
+import EventBus
+import PostgresNIO
 @testable import Storage
 import Testing
 import TestSupport

@@ -1,4 +1,6 @@
 import HTTPKit
+import PostgresNIO
+import Storage
 import Synchronization
 import Testing
 import TestSupport

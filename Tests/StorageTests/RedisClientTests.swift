@@ -1,7 +1,7 @@
 import Foundation
-import HTTPKit
 import NIOCore
 import NIOPosix
+import Storage
 import Testing
 import TestSupport
 

@@ -1,9 +1,11 @@
+import Contracts
 import Foundation
-import HTTPKit
 import HummingbirdTesting
+import PostgresNIO
+import ServiceKit
+@testable import support
 import Testing
 import TestSupport
-@testable import support
 
 @Suite struct AutoCloseAndErasureTests {
     /// Resolved 8 days ago closes; 6 days ago stays; resolved 8 days ago but answered by the

@@ -1,9 +1,11 @@
+import Auth
 import Foundation
 import HTTPKit
 import HummingbirdTesting
+import PostgresNIO
+@testable import support
 import Testing
 import TestSupport
-@testable import support
 
 @Suite struct ConversationTests {
     @Test func messagesMoveTheTicketAsTheContractSays() async throws {

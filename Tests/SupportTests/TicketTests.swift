@@ -1,10 +1,11 @@
+import Auth
 import Foundation
-import Synchronization
-import HTTPKit
 import HummingbirdTesting
+import PostgresNIO
+@testable import support
+import Synchronization
 import Testing
 import TestSupport
-@testable import support
 
 /// A ticket opened through HTTP; returns its id.
 func openTicket(

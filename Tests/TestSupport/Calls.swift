@@ -1,5 +1,6 @@
+import Auth
 import Foundation
-import HTTPKit
+import Hummingbird
 import HummingbirdTesting
 
 /// A response as the service tests read it: status and JSON body.

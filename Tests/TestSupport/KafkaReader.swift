@@ -1,5 +1,5 @@
+import EventBus
 import Foundation
-import HTTPKit
 
 /// Reads messages from `topic` with a consumer group of its own until `count` arrived or
 /// `timeout` passed.

@@ -1,4 +1,5 @@
-import HTTPKit
+import PostgresNIO
+import Storage
 
 /// Runs `body` with a pool on the test cluster (or the one at `url`), confined to `schema`, and
 /// closes it after.

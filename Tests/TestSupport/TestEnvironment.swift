@@ -1,5 +1,7 @@
+import Auth
 import Foundation
-import HTTPKit
+import Logging
+import ServiceKit
 
 /// What `scripts/test` provides: an ephemeral PostgreSQL and Redis, the built binaries and
 /// a running gateway. Tests read it here, and fail with a clear message when run outside

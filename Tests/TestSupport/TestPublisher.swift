@@ -1,5 +1,6 @@
+import Contracts
+import EventBus
 import Foundation
-import HTTPKit
 
 /// Publishes events to a test's Kafka as another platform service would: the contract's
 /// envelope, keyed by user id.

@@ -1,6 +1,9 @@
-import HTTPKit
-import HummingbirdTesting
+import Contracts
+import EventBus
 import Foundation
+import Hummingbird
+import HummingbirdTesting
+import ServiceKit
 
 /// Runs a service the way `serve` does (ServiceAssembly: middleware, migrations, lifecycle
 /// services) against the test cluster, and hands `body` a client for its router.

@@ -5,6 +5,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Contracts
 import Logging
 import ServiceLifecycle
 import Storage

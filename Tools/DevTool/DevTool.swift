@@ -12,7 +12,7 @@ struct DevTool: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lw-dev",
         abstract: "Developer tools for the Lomash Wood customer platform.",
-        subcommands: [Token.self, BenchEvents.self, BenchJSON.self]
+        subcommands: [Token.self, BenchEvents.self]
     )
 }
 

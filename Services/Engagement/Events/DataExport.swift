@@ -1,4 +1,7 @@
-import HTTPKit
+import Contracts
+import Domain
+import EventBus
+import ServiceKit
 
 /// Engagement's part of a data export (CONTRACT §13): the whole wishlist as `GET /wishlist`
 /// shows it (null if the customer never had one: an export creates nothing), and every

@@ -1,4 +1,6 @@
-import HTTPKit
+import Contracts
+import EventBus
+import PostgresNIO
 
 /// `customer.profile.anonymized` (GDPR): the customer's wishlist and purchases go; their
 /// reviews stay, as shops keep them, but show "Customer" once `ReviewerNames` has scrubbed

@@ -1,4 +1,6 @@
-import HTTPKit
+import Contracts
+import Domain
+import EventBus
 
 /// Reviewers' names (`reviewerName`): the shared `CustomerNames` projection, and the cached
 /// pages of the products a customer reviewed dropped when their name changes or is erased.

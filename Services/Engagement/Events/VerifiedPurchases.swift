@@ -1,4 +1,6 @@
-import HTTPKit
+import Contracts
+import EventBus
+import PostgresNIO
 
 /// `order.payment.succeeded`: the customer has bought these products. Kept as purchases
 /// (one row per customer and product, so a redelivered or repeated order changes nothing),

@@ -3,12 +3,13 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Contracts
 import HTTPKit
 
 /// A product review (CONTRACT §6). `reviewerName` and `verifiedPurchase` come from the
 /// names and purchases engagement keeps from other contexts' events.
 struct Review: Encodable, Sendable {
-    enum Status: String, Codable, CaseIterable, Sendable { case pending = "PENDING", approved = "APPROVED", rejected = "REJECTED" }
+    typealias Status = ReviewStatus
 
     @LowercaseID var id: UUID
     let userId: String

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import HTTPKit
+import Hummingbird
 
 /// `/reviews` (CONTRACT §6): customers write and read their own reviews, admins moderate,
 /// and anyone reads a product's approved reviews — the shop's hottest public read, served
@@ -29,7 +30,7 @@ struct ReviewController {
         let sort = query.optional("sort", .oneOf(ProductReviews.Sort.self), default: .newest)
         let page = query.pagination()
         try query.finish()
-        return Response.json(try await store.cachedProductPage(productId, sort: sort, page: page))
+        return Response.json(try await store.cachedProductPage(productId, sort: sort, page: page).utf8)
     }
 
     @Sendable func create(_ request: Request, context: CustomerContext) async throws -> Reply<Review> {

@@ -3,7 +3,13 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Contracts
+import Domain
 import HTTPKit
+import Logging
+import PostgresNIO
+import ServiceKit
+import Storage
 
 /// Review SQL. Reads join the reviewer's name from the `customer_names` projection, so a
 /// name change shows on every review at once. Moderation changes the review, the product's
@@ -92,7 +98,7 @@ struct ReviewStore: Sendable {
                     Topics.reviewCreated, userId: userId,
                     payload: ReviewCreated(
                         reviewId: review.id, userId: userId, productId: review.productId, rating: review.rating,
-                        status: review.status.rawValue, createdAt: review.createdAt),
+                        status: review.status, createdAt: review.createdAt),
                     correlationId: correlationId, on: connection, logger: logger)
                 return review
             }
@@ -123,7 +129,7 @@ struct ReviewStore: Sendable {
             try await runtime.outbox.enqueue(
                 Topics.reviewModerated, userId: review.userId,
                 payload: ReviewModerated(
-                    reviewId: id, userId: review.userId, productId: productId, rating: rating, status: review.status.rawValue),
+                    reviewId: id, userId: review.userId, productId: productId, rating: rating, status: review.status),
                 correlationId: correlationId, on: connection, logger: logger)
             await dropCachedPages(of: [productId])
             return review

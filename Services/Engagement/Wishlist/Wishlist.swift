@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Contracts
 import HTTPKit
 
 /// A customer's wishlist (CONTRACT §5): one per customer, created empty on first access.

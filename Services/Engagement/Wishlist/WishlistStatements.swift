@@ -3,7 +3,8 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import HTTPKit
+import EventBus
+import PostgresNIO
 
 /// The wishlist's hot write as a prepared statement: parsed and planned once per pooled
 /// connection instead of on every add.

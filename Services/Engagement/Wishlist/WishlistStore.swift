@@ -3,7 +3,13 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Contracts
+import EventBus
 import HTTPKit
+import Logging
+import PostgresNIO
+import ServiceKit
+import Storage
 
 /// Wishlist SQL. Every change takes the wishlist's row lock first, then — in later statements,
 /// which see what committed while it waited — writes the items, the count and

@@ -3,7 +3,10 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import HTTPKit
+import Contracts
+import Domain
+import EventBus
+import ServiceKit
 
 /// Loyalty's part of a data export (CONTRACT §13): the account (null if none: an export
 /// creates nothing), the whole ledger (newest first, as `GET /loyalty/transactions` pages it),

@@ -1,4 +1,7 @@
-import HTTPKit
+import Contracts
+import EventBus
+import PostgresNIO
+import ServiceKit
 
 /// `customer.profile.anonymized` (GDPR): the customer's referral code stops working
 /// (`GET /referrals/validate/:code` → 404, CONTRACT §13), its cached validation with it. The

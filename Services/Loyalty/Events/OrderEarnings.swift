@@ -1,5 +1,7 @@
+import Contracts
+import EventBus
 import Foundation
-import HTTPKit
+import PostgresNIO
 
 /// `order.payment.succeeded`: the customer earns `floor(totalAmount × LOYALTY_POINTS_PER_POUND)`
 /// once per order, and their pending referral completes if this is their first paid order

@@ -3,7 +3,11 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import HTTPKit
+import Contracts
+import Domain
+import EventBus
+import PostgresNIO
+import ServiceKit
 
 /// Referrers' names for a referral code's public validation: the shared `CustomerNames`
 /// projection, and the cached validation dropped when the referrer's name changes (an erased

@@ -4,6 +4,8 @@ import FoundationEssentials
 import Foundation
 #endif
 import HTTPKit
+import PostgresNIO
+import ServiceKit
 
 /// `expire-loyalty-points` (daily 02:00 UTC): what is left of each earned batch past its
 /// expiry becomes an EXPIRE entry, one per account, with its account update event. Each

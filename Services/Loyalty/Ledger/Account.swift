@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Contracts
 import HTTPKit
 
 /// A customer's points account (CONTRACT §8).

@@ -3,7 +3,9 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import HTTPKit
+import Contracts
+import EventBus
+import PostgresNIO
 
 /// The ledger's two hot statements as prepared statements: parsed and planned once per
 /// pooled connection instead of on every request. Planning the write's six CTEs was about
@@ -67,7 +69,7 @@ enum LedgerStatements {
         typealias Row = Int
 
         let change: LedgerStore.Change
-        let tier: String
+        let tier: LoyaltyTier
         let version: Int64
         let idempotencyKey: String?
         let events: OutboxRows
@@ -77,7 +79,7 @@ enum LedgerStatements {
             var bindings = PostgresBindings(capacity: 21)
             bindings.append(entry.balanceAfter)
             bindings.append(change.lifetime)
-            bindings.append(tier)
+            bindings.append(tier.rawValue)
             bindings.append(change.redeemed)
             bindings.append(change.expired)
             bindings.append(entry.userId)

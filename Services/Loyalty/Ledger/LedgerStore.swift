@@ -3,7 +3,14 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Contracts
+import Domain
+import EventBus
 import HTTPKit
+import Logging
+import PostgresNIO
+import ServiceKit
+import Storage
 
 /// The points ledger. Every balance change writes the ledger entry, moves the earned lots
 /// (oldest first), updates the balance and enqueues the events in one statement, which
@@ -56,15 +63,12 @@ struct LedgerStore: Sendable {
         return result
     }
 
-    /// Where `GET /loyalty` caches the account; every change drops it after committing.
-    func cacheKey(_ userId: String) -> String { runtime.cache.key("account", userId) }
+    /// Where `GET /loyalty` caches its whole body; every change drops it after committing.
+    func cacheKey(_ userId: String) -> String { runtime.cache.key("account", "body", userId) }
 
-    /// The account's JSON from Redis, or read (created on first access) and kept.
+    /// `GET /loyalty`'s body from Redis, or the account read (created on first access) and kept.
     func cachedAccount(_ userId: String) async throws -> String {
-        guard let json = try await runtime.cache.fetchJSON(cacheKey(userId), load: { try await account(userId) }) else {
-            throw AppError.internalError
-        }
-        return json
+        try await runtime.cache.body(cacheKey(userId)) { SuccessBody(try await account(userId)) }
     }
 
     /// The account, or nil when the customer has none (a data export must not create one).
@@ -203,7 +207,7 @@ struct LedgerStore: Sendable {
         _ run: (LedgerStatements.WriteChange) async throws -> Int?
     ) async throws -> LedgerEntry? {
         let entry = change.entry, userId = entry.userId
-        let tier = thresholds.tier(lifetimePoints: change.lifetime).rawValue
+        let tier = thresholds.tier(lifetimePoints: change.lifetime)
         let outbox = runtime.outbox
         var events = OutboxRows()
         try outbox.add(
@@ -218,10 +222,10 @@ struct LedgerStore: Sendable {
                     tier: tier, reason: entry.reason, referenceType: entry.referenceType, referenceId: entry.referenceId),
                 correlationId: correlationId, to: &events)
         }
-        if tier != state.tier.rawValue {
+        if tier != state.tier {
             try outbox.add(
                 Topics.loyaltyTierChanged, userId: userId,
-                payload: LoyaltyTierChanged(userId: userId, previousTier: state.tier.rawValue, tier: tier, lifetimePoints: change.lifetime),
+                payload: LoyaltyTierChanged(userId: userId, previousTier: state.tier, tier: tier, lifetimePoints: change.lifetime),
                 correlationId: correlationId, to: &events)
         }
 

@@ -3,7 +3,9 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Contracts
 import HTTPKit
+import Hummingbird
 
 /// `GET /loyalty`, `GET /loyalty/transactions` (customer) and `POST /loyalty/transactions`
 /// (admin), CONTRACT §8. The account is cached in Redis (`expiringSoon` may lag by the TTL).
@@ -22,7 +24,7 @@ struct LoyaltyController {
 
     /// The hot path: the account's JSON from Redis; every change drops it after committing.
     @Sendable func account(_ request: Request, context: CustomerContext) async throws -> Response {
-        Response.encoded(data: try await store.cachedAccount(context.caller.userId))
+        Response.json(try await store.cachedAccount(context.caller.userId).utf8)
     }
 
     @Sendable func history(_ request: Request, context: CustomerContext) async throws -> Reply<History> {

@@ -3,7 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import HTTPKit
+import Contracts
 
 /// A referral: the referee used the referrer's code (CONTRACT §9).
 struct Referral: Encodable, Sendable {

@@ -3,7 +3,9 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Contracts
 import HTTPKit
+import Hummingbird
 
 /// `/referrals` (CONTRACT §9). Code validation is public and cached in Redis; the cached
 /// entry is dropped when the referrer's name changes or the code goes.
@@ -52,7 +54,7 @@ struct ReferralController {
     @Sendable func validate(_ request: Request, context: AppContext) async throws -> Response {
         let code = try Self.wellFormed(context.parameters.get("code"))
         guard let json = try await store.cachedValidation(of: code) else { throw AppError.notFound("Referral code not found") }
-        return Response.encoded(data: json)
+        return Response.json(json.utf8)
     }
 
     @Sendable func apply(_ request: Request, context: CustomerContext) async throws -> Reply<Referral> {

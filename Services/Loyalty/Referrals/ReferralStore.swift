@@ -3,7 +3,13 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Contracts
+import Domain
 import HTTPKit
+import Logging
+import PostgresNIO
+import ServiceKit
+import Storage
 
 /// Referral codes and referrals. Completing a referral credits both parties through the
 /// ledger in the same transaction as the status change and `customer.referral.completed`.
@@ -103,11 +109,11 @@ struct ReferralStore: Sendable {
     }
 
     /// Where the public validation of `code` is cached; dropped when the referrer's name changes.
-    static func validationKey(_ code: String, in cache: Cache) -> String { cache.key("referral-code", code) }
+    static func validationKey(_ code: String, in cache: Cache) -> String { cache.key("referral-code", "body", code) }
 
-    /// `validation(of:)`'s JSON from Redis, or read and kept; nil for an unknown code.
+    /// The validation's whole body from Redis, or read and kept; nil for an unknown code.
     func cachedValidation(of code: String) async throws -> String? {
-        try await runtime.cache.fetchJSON(Self.validationKey(code, in: runtime.cache), load: { try await validation(of: code) })
+        try await runtime.cache.fetchJSON(Self.validationKey(code, in: runtime.cache)) { try await validation(of: code).map { SuccessBody($0) } }
     }
 
     /// A known code with its referrer's display name; nil for an unknown one.

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import HTTPKit
+import Hummingbird
 
 /// `/addresses` (CONTRACT §3). Another customer's address, or a malformed id, is a 404.
 struct AddressController {

@@ -4,6 +4,9 @@ import FoundationEssentials
 import Foundation
 #endif
 import HTTPKit
+import Logging
+import PostgresNIO
+import Storage
 
 /// Address SQL. Writes for one customer are serialised by a transaction-scoped advisory lock,
 /// so the limit and the one-primary rule hold under concurrent requests.

@@ -3,7 +3,11 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Contracts
 import HTTPKit
+import Logging
+import PostgresNIO
+import Storage
 
 /// The admin customer search index (ARCHITECTURE §10): one row per profile with its primary
 /// postcode and a lower-cased search text (names, email, phone with and without punctuation,

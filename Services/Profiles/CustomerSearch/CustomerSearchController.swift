@@ -1,4 +1,6 @@
 import HTTPKit
+import Hummingbird
+import Storage
 
 /// `GET /admin/customers?q=` (CONTRACT §10), admin only.
 struct CustomerSearchController {

@@ -1,4 +1,4 @@
-import HTTPKit
+import Contracts
 
 /// The customer's home screen (CONTRACT §2), assembled from this context's own tables and
 /// projections — never from calls to other services.

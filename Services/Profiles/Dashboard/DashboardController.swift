@@ -1,4 +1,5 @@
 import HTTPKit
+import Hummingbird
 
 /// `GET /dashboard` and `GET /onboarding-status` (CONTRACT §2).
 struct DashboardController {

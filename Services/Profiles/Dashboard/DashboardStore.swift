@@ -1,4 +1,8 @@
+import Contracts
+import Domain
 import HTTPKit
+import PostgresNIO
+import Storage
 
 /// Reads what the dashboard and onboarding need; the independent reads run concurrently.
 struct DashboardStore: Sendable {

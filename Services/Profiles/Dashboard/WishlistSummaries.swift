@@ -1,4 +1,7 @@
-import HTTPKit
+import Contracts
+import EventBus
+import Logging
+import PostgresNIO
 
 /// `wishlist_summaries`, the dashboard's wishlist count and onboarding's step: from
 /// `customer.wishlist.updated`, one statement a run, the newest event per customer winning.

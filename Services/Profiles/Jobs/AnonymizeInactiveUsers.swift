@@ -3,7 +3,9 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import HTTPKit
+import PostgresNIO
+import ServiceKit
+import Storage
 
 /// `anonymize-inactive-users` (Sundays 03:00 UTC), GDPR: a profile with no activity for
 /// `GDPR_INACTIVITY_DAYS` and no open support ticket is anonymised (`Anonymisation`), and

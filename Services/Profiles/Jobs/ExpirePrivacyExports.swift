@@ -3,7 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import HTTPKit
+import ServiceKit
 
 /// `expire-privacy-exports` (every 5 minutes): exports still waiting for a part after
 /// `PRIVACY_EXPORT_TIMEOUT_SECONDS` become FAILED, and documents past their 7 days are

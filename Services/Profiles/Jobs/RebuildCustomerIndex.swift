@@ -1,4 +1,5 @@
-import HTTPKit
+import PostgresNIO
+import ServiceKit
 
 /// `rebuild-customer-index` (daily 04:00 UTC): rebuilds the admin search index from the
 /// profiles and their primary addresses.

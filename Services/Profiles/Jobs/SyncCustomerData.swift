@@ -3,7 +3,10 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import HTTPKit
+import Contracts
+import EventBus
+import PostgresNIO
+import ServiceKit
 import Synchronization
 
 /// `sync-customer-data` (every 6 hours): reconciles with the auth-service. It replays

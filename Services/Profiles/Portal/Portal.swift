@@ -3,7 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import HTTPKit
+import Contracts
 
 // The portal's read models (CONTRACT §10), built from other services' events.
 
@@ -35,7 +35,7 @@ struct PortalSupport: Encodable, Sendable {
         @LowercaseID var ticketId: UUID
         let ticketRef: String
         let subject: String
-        let status: String
+        let status: TicketStatus
         let updatedAt: Date
     }
     let open: Int

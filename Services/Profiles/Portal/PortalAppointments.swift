@@ -1,4 +1,7 @@
-import HTTPKit
+import Contracts
+import EventBus
+import Logging
+import PostgresNIO
 
 /// `portal_appointments`: the customer's bookings from `appointment.booking.created`, once each.
 enum PortalAppointments {

@@ -1,4 +1,7 @@
-import HTTPKit
+import Contracts
+import EventBus
+import Logging
+import PostgresNIO
 
 /// `portal_brochure_requests`: the customer's brochure requests from `brochure.request.created`,
 /// once each.

@@ -1,4 +1,5 @@
 import HTTPKit
+import Hummingbird
 
 /// `/portal/*` (CONTRACT §10): what the customer did elsewhere on the platform.
 struct PortalController {

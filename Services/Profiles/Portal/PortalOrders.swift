@@ -1,5 +1,8 @@
+import Contracts
+import EventBus
 import Foundation
-import HTTPKit
+import Logging
+import PostgresNIO
 
 /// `portal_orders`: the customer's paid orders from `order.payment.succeeded`, once per order.
 enum PortalOrders {

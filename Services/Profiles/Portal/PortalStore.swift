@@ -4,6 +4,8 @@ import FoundationEssentials
 import Foundation
 #endif
 import HTTPKit
+import PostgresNIO
+import Storage
 
 /// Portal SQL: pages of the customer's orders, appointments and brochure requests, and the
 /// support summary, all from local projections.
@@ -78,7 +80,7 @@ struct PortalStore: Sendable {
             SELECT ticket_id, ticket_ref, subject, status, updated_at FROM support_tickets
             WHERE user_id = \(userId) ORDER BY updated_at DESC LIMIT 5
             """).decode((UUID, String, String, String, Date).self) {
-            recent.append(.init(ticketId: id, ticketRef: ref, subject: subject, status: status, updatedAt: updatedAt))
+            recent.append(.init(ticketId: id, ticketRef: ref, subject: subject, status: try .stored(status), updatedAt: updatedAt))
         }
         return PortalSupport(open: counts.open, resolved: counts.resolved, closed: counts.closed, total: counts.total, awaitingReply: counts.awaiting, recent: recent)
     }

@@ -3,7 +3,10 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import HTTPKit
+import Contracts
+import EventBus
+import Logging
+import PostgresNIO
 
 /// `support_tickets`, the portal's and the dashboard's view of the customer's tickets: from
 /// `customer.support_ticket.created` and `.updated`, one statement a run, the newest event per
@@ -20,7 +23,7 @@ enum SupportTickets {
 
     /// A ticket as its newest event shows it.
     private struct Row {
-        let id: UUID, userId: String, ref: String, subject: String, status: String, priority: String
+        let id: UUID, userId: String, ref: String, subject: String, status: TicketStatus, priority: TicketPriority
         let updatedAt: Date, eventAt: Date
 
         init(_ event: EventEnvelope<SupportTicketCreated>) {
@@ -41,7 +44,7 @@ enum SupportTickets {
         try await connection.query("""
             INSERT INTO support_tickets (ticket_id, user_id, ticket_ref, subject, status, priority, updated_at, event_at)
             SELECT * FROM unnest(\(rows.map(\.id))::uuid[], \(rows.map(\.userId))::text[], \(rows.map(\.ref))::text[],
-                \(rows.map(\.subject))::text[], \(rows.map(\.status))::text[], \(rows.map(\.priority))::text[],
+                \(rows.map(\.subject))::text[], \(rows.map(\.status.rawValue))::text[], \(rows.map(\.priority.rawValue))::text[],
                 \(rows.map(\.updatedAt))::timestamptz[], \(rows.map(\.eventAt))::timestamptz[])
             ON CONFLICT (ticket_id) DO UPDATE SET subject = EXCLUDED.subject, status = EXCLUDED.status,
                 priority = EXCLUDED.priority, updated_at = EXCLUDED.updated_at, event_at = EXCLUDED.event_at

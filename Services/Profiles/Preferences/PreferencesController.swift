@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import HTTPKit
+import Hummingbird
 
 /// `/notification-preferences` (CONTRACT §4).
 struct PreferencesController {

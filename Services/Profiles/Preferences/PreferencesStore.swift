@@ -3,7 +3,10 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import HTTPKit
+import Contracts
+import Logging
+import PostgresNIO
+import ServiceKit
 
 /// Notification preference SQL. Every save publishes `customer.notification_preferences.updated`.
 struct PreferencesStore: Sendable {

@@ -3,7 +3,9 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import HTTPKit
+import Contracts
+import PostgresNIO
+import ServiceKit
 
 /// What profiles does to forget a customer, for the inactivity job and for an erasure request
 /// alike: the personal data goes — name, email, phone, date of birth, avatar, addresses,

@@ -3,7 +3,10 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import HTTPKit
+import Contracts
+import Domain
+import EventBus
+import ServiceKit
 
 /// Profiles' side of the export saga (CONTRACT §13): it answers `customer.data_export.requested`
 /// with its own part, as every context does, and collects everyone's parts.

@@ -3,7 +3,9 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Auth
 import HTTPKit
+import Hummingbird
 
 /// `/privacy` and the admin variants (CONTRACT §13): a customer's data export and erasure,
 /// and the same on a customer's behalf for admins (subject access requests that arrive by

@@ -3,7 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import HTTPKit
+import Contracts
 
 /// A privacy request (CONTRACT §13), as the audit keeps it: who asked, when, for whom, and the
 /// outcome, never the personal data itself. An export is the contract's `Export`; an erasure

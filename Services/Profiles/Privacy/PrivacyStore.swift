@@ -3,7 +3,13 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Contracts
+import Domain
 import HTTPKit
+import Logging
+import PostgresNIO
+import ServiceKit
+import Storage
 
 /// Privacy-request SQL (CONTRACT §13). An export is a saga: the request publishes
 /// `customer.data_export.requested`, every context answers with its part in chunks, and the
@@ -135,7 +141,7 @@ struct PrivacyStore: Sendable {
             logger.info("export part ignored: the export is no longer waiting for it", metadata: metadata)
             return
         }
-        let body = try JSONCoding.encoder.encodeToString(part.part)
+        let body = try JSONCoding.string(part.part)
         let complete = try await connection.query("""
             WITH kept AS (
                 INSERT INTO privacy_export_parts (export_id, context, chunk, chunks, part)

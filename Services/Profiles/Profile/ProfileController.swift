@@ -1,4 +1,5 @@
 import HTTPKit
+import Hummingbird
 
 /// `POST/GET/PATCH /profile` (CONTRACT §2). The caller's own profile is cached in Redis; the
 /// store drops it after every write commits.
@@ -22,7 +23,7 @@ struct ProfileController {
     /// The hot path: the profile's JSON straight from Redis into the response.
     @Sendable func profile(_ request: Request, context: CustomerContext) async throws -> Response {
         guard let json = try await store.cachedProfile(context.caller.userId) else { throw AppError.notFound("Profile not found") }
-        return Response.encoded(data: json)
+        return Response.json(json.utf8)
     }
 
     @Sendable func update(_ request: Request, context: CustomerContext) async throws -> Reply<Profile> {

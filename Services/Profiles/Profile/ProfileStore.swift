@@ -3,7 +3,12 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Contracts
 import HTTPKit
+import Logging
+import PostgresNIO
+import ServiceKit
+import Storage
 
 /// Profile SQL. Every write publishes `customer.profile.updated` through the outbox, in the
 /// same transaction.
@@ -102,11 +107,11 @@ struct ProfileStore: Sendable {
     }
 
     /// Where `GET /profile` caches the caller's profile.
-    static func cacheKey(_ userId: String, _ cache: Cache) -> String { cache.key("profile", userId) }
+    static func cacheKey(_ userId: String, _ cache: Cache) -> String { cache.key("profile", "body", userId) }
 
-    /// The profile's JSON from Redis, or read and kept; nil when the caller has none.
+    /// `GET /profile`'s whole body from Redis, or the profile read and kept; nil when the caller has none.
     func cachedProfile(_ userId: String) async throws -> String? {
-        try await runtime.cache.fetchJSON(Self.cacheKey(userId, runtime.cache), load: { try await find(userId) })
+        try await runtime.cache.fetchJSON(Self.cacheKey(userId, runtime.cache)) { try await find(userId).map { SuccessBody($0) } }
     }
 
     /// Drops the cached profile after the surrounding transaction commits (`AfterCommit`).

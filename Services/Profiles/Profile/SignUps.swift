@@ -1,4 +1,6 @@
-import HTTPKit
+import Contracts
+import EventBus
+import ServiceKit
 
 /// `auth.user.created`: the customer signed up; create their profile from the auth data
 /// unless they already have one (a redelivery, or `POST /profile` came first).

@@ -3,7 +3,11 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import HTTPKit
+import Contracts
+import Domain
+import EventBus
+import PostgresNIO
+import ServiceKit
 
 /// Support's part of a data export (CONTRACT §13): every ticket of the customer, newest
 /// first, with its rating and the messages the customer can see. Internal notes are staff

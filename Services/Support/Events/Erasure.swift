@@ -3,7 +3,9 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import HTTPKit
+import Contracts
+import EventBus
+import PostgresNIO
 
 /// `customer.profile.anonymized` (GDPR): what the customer wrote is redacted — each
 /// ticket's subject and their messages become "[removed]", rating comments go — while the

@@ -3,7 +3,8 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import HTTPKit
+import PostgresNIO
+import ServiceKit
 
 /// `close-resolved-tickets` (hourly): tickets RESOLVED for `SUPPORT_AUTO_CLOSE_DAYS` without a
 /// customer reply (a reply reopens the ticket) become CLOSED with a SYSTEM message saying why,

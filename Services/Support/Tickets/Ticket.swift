@@ -3,23 +3,14 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Contracts
 import HTTPKit
 
 /// A support ticket (CONTRACT §7), with `messages` on the single view.
 struct Ticket: Encodable, Sendable {
-    enum Category: String, CaseIterable, Codable, Sendable {
-        case order = "ORDER", delivery = "DELIVERY", product = "PRODUCT", appointment = "APPOINTMENT", payment = "PAYMENT"
-        case refund = "REFUND", general = "GENERAL", other = "OTHER"
-    }
-    enum Priority: String, CaseIterable, Codable, Sendable {
-        case low = "LOW", medium = "MEDIUM", high = "HIGH", urgent = "URGENT"
-    }
-    enum Status: String, CaseIterable, Codable, Sendable {
-        case open = "OPEN", inProgress = "IN_PROGRESS", waitingOnCustomer = "WAITING_ON_CUSTOMER", resolved = "RESOLVED", closed = "CLOSED"
-
-        /// Waiting for the team or the customer: what "open tickets" counts.
-        var isOpen: Bool { self != .resolved && self != .closed }
-    }
+    typealias Category = TicketCategory
+    typealias Priority = TicketPriority
+    typealias Status = TicketStatus
 
     struct Rating: Codable, Sendable, Equatable {
         let rating: Int

@@ -3,7 +3,9 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Contracts
 import HTTPKit
+import Hummingbird
 
 /// `/support/tickets` (CONTRACT §7). Customers work with their own tickets; staff (agents and
 /// admins) see and work all of them. Another customer's ticket is a 404, never a 403.
@@ -53,8 +55,8 @@ struct TicketController {
             return SuccessBody(Listing(tickets: tickets), meta: page.meta(total: total))
         }
         // A customer's own list is cached; staff views are not (they span customers).
-        guard !caller.role.isStaff else { return Response.json(status: .ok, try JSONCoding.encoder.bytes(try await list())) }
-        return Response.json(try await store.cachedList(of: caller.userId, filters, page: page, load: list))
+        guard !caller.role.isStaff else { return Response.json(try JSONCoding.encoder.encode(try await list())) }
+        return Response.json(try await store.cachedList(of: caller.userId, filters, page: page, load: list).utf8)
     }
 
     @Sendable func ticket(_ request: Request, context: CustomerContext) async throws -> Reply<Ticket> {

@@ -3,7 +3,14 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Auth
+import Contracts
+import EventBus
 import HTTPKit
+import Logging
+import PostgresNIO
+import ServiceKit
+import Storage
 
 /// Ticket SQL. Every change of a ticket locks its row, applies `TicketState`'s rules, and
 /// writes the ticket, its message and `customer.support_ticket.updated` (when status,
@@ -104,8 +111,8 @@ struct TicketStore: Sendable {
             try runtime.outbox.add(
                 Topics.supportTicketCreated, userId: userId,
                 payload: SupportTicketCreated(
-                    ticketId: id, ticketRef: ref, userId: userId, subject: new.subject, category: new.category.rawValue,
-                    priority: new.priority.rawValue, status: Ticket.Status.open.rawValue, createdAt: now),
+                    ticketId: id, ticketRef: ref, userId: userId, subject: new.subject, category: new.category,
+                    priority: new.priority, status: .open, createdAt: now),
                 correlationId: correlationId, occurredAt: now, to: &events)
             do {
                 let ticket = try await runtime.database.query("""
@@ -257,8 +264,8 @@ struct TicketStore: Sendable {
         try await runtime.outbox.enqueue(
             Topics.supportTicketUpdated, userId: next.userId,
             payload: SupportTicketUpdated(
-                ticketId: next.id, ticketRef: next.ticketRef, userId: next.userId, subject: next.subject, status: s.status.rawValue,
-                priority: next.priority.rawValue, assignedTo: next.assignedTo, updatedAt: next.now),
+                ticketId: next.id, ticketRef: next.ticketRef, userId: next.userId, subject: next.subject, status: s.status,
+                priority: next.priority, assignedTo: next.assignedTo, updatedAt: next.now),
             correlationId: correlationId, occurredAt: next.now, on: connection, logger: logger)
     }
 

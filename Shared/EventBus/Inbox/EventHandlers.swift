@@ -3,8 +3,8 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Contracts
 import PostgresNIO
-import Storage
 
 /// The topics a service consumes and what it does with each event:
 ///
@@ -32,8 +32,8 @@ public struct EventHandlers: Sendable {
     private(set) var byTopic: [String: TopicHandling] = [:]
     /// Each topic's handlers chained into one `BatchHandler<Payload>`, kept to chain the next one on.
     private var chains: [String: any Sendable] = [:]
-    /// Set by `answerExports`, which wraps the anonymisation handlers registered before it.
-    var answersExports = false
+    /// Topics whose handlers were wrapped (`wrap`), so that none can be added after them.
+    private var wrapped: Set<String> = []
 
     public init() {}
 
@@ -47,9 +47,7 @@ public struct EventHandlers: Sendable {
     /// one), in the order they were consumed. Each handler of a topic sees the whole run
     /// before the next handler runs.
     public mutating func onBatch<Payload>(_ topic: Topic<Payload>, _ handler: @escaping BatchHandler<Payload>) {
-        precondition(
-            topic.name != Topics.profileAnonymized.name || !answersExports,
-            "register customer.profile.anonymized handlers before answerExports, which applies them ahead of an export")
+        precondition(!wrapped.contains(topic.name), "register \(topic.name) handlers before the code that wraps them")
         var chain = handler
         if let earlier = self.chain(of: topic) {
             chain = { events, connection in
@@ -60,8 +58,21 @@ public struct EventHandlers: Sendable {
         install(topic, chain)
     }
 
+    /// Replaces the handlers registered so far for `topic` (nil when there are none) with what
+    /// `wrapper` makes of them, and returns them, so that code can run them itself as well as
+    /// around the events; no handler can be registered for `topic` afterwards.
+    @discardableResult
+    public mutating func wrap<Payload>(
+        _ topic: Topic<Payload>, _ wrapper: (@escaping BatchHandler<Payload>) -> BatchHandler<Payload>
+    ) -> BatchHandler<Payload>? {
+        wrapped.insert(topic.name)
+        guard let handlers = chain(of: topic) else { return nil }
+        install(topic, wrapper(handlers))
+        return handlers
+    }
+
     /// The handlers registered so far for `topic`, chained into one.
-    func chain<Payload>(of topic: Topic<Payload>) -> BatchHandler<Payload>? {
+    private func chain<Payload>(of topic: Topic<Payload>) -> BatchHandler<Payload>? {
         guard let registered = chains[topic.name] else { return nil }
         guard let chain = registered as? BatchHandler<Payload> else {
             preconditionFailure("\(topic.name) has handlers for two payload types")
@@ -70,7 +81,7 @@ public struct EventHandlers: Sendable {
     }
 
     /// Makes `chain` the whole of what `topic`'s events do.
-    mutating func install<Payload>(_ topic: Topic<Payload>, _ chain: @escaping BatchHandler<Payload>) {
+    private mutating func install<Payload>(_ topic: Topic<Payload>, _ chain: @escaping BatchHandler<Payload>) {
         chains[topic.name] = chain
         byTopic[topic.name] = TopicHandling(
             decode: { bytes in

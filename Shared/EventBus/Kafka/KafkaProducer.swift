@@ -1,7 +1,6 @@
 import CRdKafka
 import Foundation
 import Logging
-import Storage
 import NIOPosix
 import ServiceLifecycle
 import Synchronization

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Contracts
 import Logging
 import PostgresNIO
 import Storage
@@ -42,7 +43,7 @@ public struct Outbox: Sendable {
 
     /// Adds a prepared envelope (one statement; the relay is woken after the commit).
     public func enqueue<Payload>(_ event: EventEnvelope<Payload>, on connection: PostgresConnection, logger: Logger) async throws {
-        let value = try JSONCoding.encoder.encodeToString(event)
+        let value = try JSONCoding.string(event)
         try await connection.query(
             "INSERT INTO outbox (id, topic, key, value) VALUES (\(event.id), \(event.type), \(event.userId), \(value))", logger: logger)
         await wakeRelayAfterCommit()
@@ -67,7 +68,7 @@ public struct Outbox: Sendable {
         rows.ids.append(event.id)
         rows.topics.append(event.type)
         rows.keys.append(event.userId)
-        rows.values.append(try JSONCoding.encoder.encodeToString(event))
+        rows.values.append(try JSONCoding.string(event))
     }
 
     /// Wakes the relays of the running service instances (`NOTIFY`), for a process that wrote

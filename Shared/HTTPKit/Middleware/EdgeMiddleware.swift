@@ -4,6 +4,9 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -59,7 +62,7 @@ public struct EdgeMiddleware: RouterMiddleware {
     /// An orchestrator probes every few seconds and Prometheus scrapes as often, so a probe that
     /// succeeds is logged at `debug`: the access log at `info` shows traffic and failing probes.
     static func accessLogLevel(route: String, status: Int) -> Logger.Level {
-        OperationalRoutes.contains(route) && status < 400 ? .debug : .info
+        OperationalPaths.contains(route) && status < 400 ? .debug : .info
     }
 
     private func errorResponse(_ error: any Error, request: Request, context: AppContext) -> Response {

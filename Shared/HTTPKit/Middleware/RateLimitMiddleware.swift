@@ -13,7 +13,7 @@ public struct RateLimitMiddleware: RouterMiddleware {
     }
 
     public func handle(_ request: Request, context: AppContext, next: (Request, AppContext) async throws -> Response) async throws -> Response {
-        guard limiter.isEnabled, !OperationalRoutes.contains(request.uri.path) else { return try await next(request, context) }
+        guard limiter.isEnabled, !OperationalPaths.contains(request.uri.path) else { return try await next(request, context) }
         let key: String
         if let principal = context.auth.principal {
             key = "u:" + principal.userId

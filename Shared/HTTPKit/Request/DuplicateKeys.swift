@@ -3,7 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import Storage
+import Contracts
 
 /// Finds an object key written twice in the same object of a JSON text that has already
 /// parsed: Foundation's decoder keeps one of the two without a word. Keys compare as the

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Contracts
 
 /// How to read one field: parse a JSON value into `Value`, or say what is wrong with it.
 ///

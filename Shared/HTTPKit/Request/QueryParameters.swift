@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Contracts
 import Hummingbird
 
 /// Reads query parameters with the same rules as bodies; unknown parameters are ignored,

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Contracts
 import Hummingbird
 import Storage
 
@@ -26,7 +27,7 @@ public struct PageMeta: Sendable, Equatable, Codable {
 }
 
 /// The body of a success response: `{"success": true, "data": …, "meta"?: …}`. Routes that
-/// cache a whole response (a list with its `meta`) cache this, and answer with `Response.json`.
+/// cache a response cache this whole, and answer with `Response.json`.
 public struct SuccessBody<Payload: Encodable & Sendable>: Encodable, Sendable {
     public let success = true
     public let data: Payload
@@ -53,15 +54,15 @@ public struct Reply<Payload: Encodable & Sendable>: ResponseGenerator, Sendable 
     public static func page(_ data: Payload, _ meta: PageMeta) -> Reply { Reply(data, meta: meta) }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        Response.json(status: status, try JSONCoding.encoder.bytes(envelope))
+        Response.json(status: status, try JSONCoding.encoder.encode(envelope))
     }
 }
 
 extension Cache {
-    /// A finished response body (a list with its `meta`) from the cache, or loaded, stored and
-    /// returned; entries of one `group` are made stale together.
+    /// A finished response body (`SuccessBody`) from the cache, or loaded, stored and returned;
+    /// entries of one `group` are made stale together.
     public func body<Payload>(
-        _ key: String, group: String, load: () async throws -> SuccessBody<Payload>
+        _ key: String, group: String? = nil, load: () async throws -> SuccessBody<Payload>
     ) async throws -> String {
         guard let body = try await fetchJSON(key, group: group, load: { try await load() }) else { throw AppError.internalError }
         return body
@@ -69,40 +70,13 @@ extension Cache {
 }
 
 extension Response {
-    /// A JSON response with an exact `Content-Length`.
-    /// A success envelope around `data`, JSON that is already encoded (e.g. from the cache).
-    public static func encoded(status: HTTPResponse.Status = .ok, data: String) -> Response {
-        var body = ByteBuffer()
-        body.reserveCapacity(data.utf8.count + 26)
-        body.writeString(#"{"success":true,"data":"#)
-        body.writeString(data)
-        body.writeString("}")
-        return Response(
-            status: status,
-            headers: [.contentType: "application/json; charset=utf-8", .contentLength: String(body.readableBytes)],
-            body: .init(byteBuffer: body))
-    }
-
-    /// A JSON response whose body is already encoded (e.g. a cached `SuccessBody`).
-    public static func json(status: HTTPResponse.Status = .ok, _ body: String) -> Response {
-        let buffer = ByteBuffer(string: body)
-        return Response(
-            status: status,
-            headers: [.contentType: "application/json; charset=utf-8", .contentLength: String(buffer.readableBytes)],
-            body: .init(byteBuffer: buffer))
-    }
-
-    public static func json(status: HTTPResponse.Status, _ body: [UInt8]) -> Response {
-        Response(
-            status: status,
-            headers: [.contentType: "application/json; charset=utf-8", .contentLength: String(body.count)],
-            body: .init(byteBuffer: ByteBuffer(bytes: body)))
-    }
-
-    public static func json(status: HTTPResponse.Status, _ body: Data, headers: HTTPFields = [:]) -> Response {
+    /// The one way a JSON body leaves, encoded (`JSONCoding.encoder`) or from the cache: its
+    /// content type and an exact `Content-Length`.
+    public static func json(status: HTTPResponse.Status = .ok, _ body: some Sequence<UInt8>, headers: HTTPFields = [:]) -> Response {
+        let buffer = ByteBuffer(bytes: body)
         var headers = headers
         headers[.contentType] = "application/json; charset=utf-8"
-        headers[.contentLength] = String(body.count)
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        headers[.contentLength] = String(buffer.readableBytes)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: buffer))
     }
 }

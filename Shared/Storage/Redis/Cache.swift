@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Contracts
 import Logging
 
 /// Cache-aside over Redis for JSON-encodable values, with keys under `cs:<service>:`.
@@ -46,7 +47,7 @@ public struct Cache: Sendable {
             return value
         }
         guard let value = try await load() else { return nil }
-        if let json = try? JSONCoding.encoder.encodeToString(value) {
+        if let json = try? JSONCoding.string(value) {
             await store(key, json, generation: generation)
         }
         return value
@@ -63,7 +64,7 @@ public struct Cache: Sendable {
         let (cached, generation) = await lookup(key, generationOf: group ?? key)
         if let cached { return cached }
         guard let value = try await load() else { return nil }
-        let json = try JSONCoding.encoder.encodeToString(value)
+        let json = try JSONCoding.string(value)
         await store(key, json, generation: generation)
         return json
     }

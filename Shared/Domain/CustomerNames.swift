@@ -3,6 +3,8 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Contracts
+import EventBus
 import Logging
 import PostgresNIO
 import Storage

@@ -3,10 +3,10 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import EventBus
 import Logging
 import PostgresNIO
 import ServiceLifecycle
-import Storage
 
 /// Runs a job at most once at a time across replicas (a session advisory lock held on a
 /// connection of its own for the whole run) and records every run in `job_runs`.

@@ -7,21 +7,27 @@ import Foundation
 import Glibc
 #endif
 
-/// The JSON coders every response, body and event uses, built once per process.
+/// The JSON coders every response, body, event, cache entry and job result uses, built once
+/// per process.
 public enum JSONCoding {
-    /// Timestamps leave as ISO 8601 UTC with milliseconds (`2026-11-25T12:00:00.000Z`).
-    public static let encoder = StreamingJSONEncoder(fallback: foundationEncoder)
-
-    /// Foundation's encoder with the same conventions: for what `encoder` cannot stream, and for
-    /// comparing the two (`lw-dev bench-json`).
-    public static let foundationEncoder: JSONEncoder = {
+    /// Timestamps leave as ISO 8601 UTC with milliseconds (`2026-11-25T12:00:00.000Z`). Keys are
+    /// sorted, so the same value is always the same bytes (`JSONEncoder` on Linux otherwise
+    /// writes an object's keys in hash order, which changes from process to process), and `/`
+    /// is not escaped.
+    public static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
             try container.encode(Timestamp.iso8601(date))
         }
         return encoder
     }()
+
+    /// `value` as JSON text, with `encoder`.
+    public static func string(_ value: some Encodable) throws -> String {
+        String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
 
     public static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()

@@ -1,4 +1,4 @@
-import Storage
+import Contracts
 import Testing
 
 /// CONTRACT §1: user ids are compared byte for byte, as PostgreSQL compares `text`.

@@ -3,7 +3,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import Storage
 
 /// The value of every Kafka message (CONTRACT §12). The key is `userId`.
 public struct EventEnvelope<Payload: EventPayload>: Codable, Sendable {

@@ -3,7 +3,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import Storage
 
 // Payloads of the events the four contexts publish (CONTRACT §12). An absent optional
 // field is omitted from the JSON; consumers read a missing field as null.
@@ -91,10 +90,10 @@ public struct ReviewCreated: EventPayload, Equatable {
     public var userId: String
     public var productId: String
     public var rating: Int
-    public var status: String
+    public var status: ReviewStatus
     public var createdAt: Date
 
-    public init(reviewId: UUID, userId: String, productId: String, rating: Int, status: String, createdAt: Date) {
+    public init(reviewId: UUID, userId: String, productId: String, rating: Int, status: ReviewStatus, createdAt: Date) {
         self.reviewId = reviewId
         self.userId = userId
         self.productId = productId
@@ -109,9 +108,9 @@ public struct ReviewModerated: EventPayload, Equatable {
     public var userId: String
     public var productId: String
     public var rating: Int
-    public var status: String
+    public var status: ReviewStatus
 
-    public init(reviewId: UUID, userId: String, productId: String, rating: Int, status: String) {
+    public init(reviewId: UUID, userId: String, productId: String, rating: Int, status: ReviewStatus) {
         self.reviewId = reviewId
         self.userId = userId
         self.productId = productId
@@ -125,12 +124,12 @@ public struct SupportTicketCreated: EventPayload, Equatable {
     public var ticketRef: String
     public var userId: String
     public var subject: String
-    public var category: String
-    public var priority: String
-    public var status: String
+    public var category: TicketCategory
+    public var priority: TicketPriority
+    public var status: TicketStatus
     public var createdAt: Date
 
-    public init(ticketId: UUID, ticketRef: String, userId: String, subject: String, category: String, priority: String, status: String, createdAt: Date) {
+    public init(ticketId: UUID, ticketRef: String, userId: String, subject: String, category: TicketCategory, priority: TicketPriority, status: TicketStatus, createdAt: Date) {
         self.ticketId = ticketId
         self.ticketRef = ticketRef
         self.userId = userId
@@ -147,13 +146,13 @@ public struct SupportTicketUpdated: EventPayload, Equatable {
     public var ticketRef: String
     public var userId: String
     public var subject: String
-    public var status: String
-    public var priority: String
+    public var status: TicketStatus
+    public var priority: TicketPriority
     /// null when unassigned.
     @Nullable public var assignedTo: String?
     public var updatedAt: Date
 
-    public init(ticketId: UUID, ticketRef: String, userId: String, subject: String, status: String, priority: String, assignedTo: String? = nil, updatedAt: Date) {
+    public init(ticketId: UUID, ticketRef: String, userId: String, subject: String, status: TicketStatus, priority: TicketPriority, assignedTo: String? = nil, updatedAt: Date) {
         self.ticketId = ticketId
         self.ticketRef = ticketRef
         self.userId = userId
@@ -171,12 +170,12 @@ public struct LoyaltyPointsEarned: EventPayload, Equatable {
     public var points: Int
     public var balance: Int
     public var lifetimePoints: Int
-    public var tier: String
+    public var tier: LoyaltyTier
     public var reason: String
     public var referenceType: String?
     public var referenceId: String?
 
-    public init(userId: String, transactionId: UUID, points: Int, balance: Int, lifetimePoints: Int, tier: String, reason: String, referenceType: String? = nil, referenceId: String? = nil) {
+    public init(userId: String, transactionId: UUID, points: Int, balance: Int, lifetimePoints: Int, tier: LoyaltyTier, reason: String, referenceType: String? = nil, referenceId: String? = nil) {
         self.userId = userId
         self.transactionId = transactionId
         self.points = points
@@ -193,10 +192,10 @@ public struct LoyaltyAccountUpdated: EventPayload, Equatable {
     public var userId: String
     public var points: Int
     public var lifetimePoints: Int
-    public var tier: String
+    public var tier: LoyaltyTier
     @Nullable public var transactionId: UUID?
 
-    public init(userId: String, points: Int, lifetimePoints: Int, tier: String, transactionId: UUID? = nil) {
+    public init(userId: String, points: Int, lifetimePoints: Int, tier: LoyaltyTier, transactionId: UUID? = nil) {
         self.userId = userId
         self.points = points
         self.lifetimePoints = lifetimePoints
@@ -207,11 +206,11 @@ public struct LoyaltyAccountUpdated: EventPayload, Equatable {
 
 public struct LoyaltyTierChanged: EventPayload, Equatable {
     public var userId: String
-    public var previousTier: String
-    public var tier: String
+    public var previousTier: LoyaltyTier
+    public var tier: LoyaltyTier
     public var lifetimePoints: Int
 
-    public init(userId: String, previousTier: String, tier: String, lifetimePoints: Int) {
+    public init(userId: String, previousTier: LoyaltyTier, tier: LoyaltyTier, lifetimePoints: Int) {
         self.userId = userId
         self.previousTier = previousTier
         self.tier = tier

@@ -1,5 +1,5 @@
+import Contracts
 import Foundation
-import Storage
 import Testing
 
 @Suite struct NullableTests {

@@ -3,9 +3,10 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Contracts
+import EventBus
 import Logging
 import PostgresNIO
-import Storage
 
 extension EventHandlers {
     /// Answers every `customer.data_export.requested` with this context's part (CONTRACT §13),
@@ -24,18 +25,16 @@ extension EventHandlers {
     public mutating func answerExports(
         outbox: Outbox, logger: Logger, part: @escaping @Sendable (_ userId: String, PostgresConnection) async throws -> JSONValue
     ) {
-        let forget = chain(of: Topics.profileAnonymized)
-        if let forget {
-            // One event at a time, in order: each anonymisation this context has not applied yet
-            // runs as its own event would have run it (its id correlates what it publishes), and
-            // a later one of the same customer in the run finds nothing more to change.
-            install(Topics.profileAnonymized) { events, connection in
+        // One event at a time, in order: each anonymisation this context has not applied yet
+        // runs as its own event would have run it (its id correlates what it publishes), and
+        // a later one of the same customer in the run finds nothing more to change.
+        let forget = wrap(Topics.profileAnonymized) { forget in
+            { events, connection in
                 for event in events where try await Self.record(event.payload, aheadOfEvent: false, connection, logger) {
                     try await forget([event], connection)
                 }
             }
         }
-        answersExports = true
         on(Topics.dataExportRequested) { event, connection in
             let request = event.payload
             if let forget, let anonymizedAt = request.anonymizedAt {

@@ -1,7 +1,7 @@
+import Contracts
+@testable import Domain
 import Foundation
 import Testing
-@testable import EventBus
-import Storage
 
 /// Export parts travel in chunks under a byte budget and merge back into exactly the part.
 @Suite struct ExportChunksTests {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Contracts
 import Foundation
 import Hummingbird
 import Logging
@@ -108,7 +109,7 @@ public struct ServiceCommand<S: ServiceDefinition>: AsyncParsableCommand {
                 runtime.redis.shutdown()
                 switch result {
                 case .succeeded(let outcome):
-                    print(try JSONCoding.encoder.encodeToString(outcome))
+                    print(try JSONCoding.string(outcome))
                 default:
                     print(#"{"skipped":"another instance is running this job"}"#)
                 }

@@ -1,4 +1,6 @@
 import Auth
+import EventBus
+import HTTPKit
 import Hummingbird
 import Logging
 import ServiceLifecycle

@@ -1,4 +1,5 @@
 import EventBus
+import HTTPKit
 import Hummingbird
 import Logging
 import Storage

@@ -3,7 +3,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import Storage
 
 // Payloads of the privacy-request events (CONTRACT §13). Profiles asks; every context,
 // profiles included, answers an export request with its part.

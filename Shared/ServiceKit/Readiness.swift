@@ -3,8 +3,9 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Contracts
+import HTTPKit
 import Hummingbird
-import Storage
 
 /// A dependency check for `GET /health/ready`. The database is required (503 without
 /// it); Redis and Kafka only degrade the service.
@@ -24,12 +25,6 @@ public struct ReadinessCheck: Sendable {
 
 /// `/health`, `/health/ready` and `/metrics` (CONTRACT §11), outside `/v1/customers`.
 struct OperationalRoutes: Sendable {
-    /// Health probes and metrics scrapes, which are not traffic: neither rate-limited, nor
-    /// counted as activity, nor logged at `info` when they succeed.
-    static func contains(_ path: String) -> Bool {
-        path == "/metrics" || path == "/health" || path.hasPrefix("/health/")
-    }
-
     let service: String
     let version: String
     let started = ContinuousClock.now
@@ -54,14 +49,14 @@ struct OperationalRoutes: Sendable {
 
     func register(on router: Router<AppContext>) {
         router.get("/health") { _, _ in
-            Response.json(status: .ok, try JSONCoding.encoder.bytes(Health(
+            Response.json(try JSONCoding.encoder.encode(Health(
                 service: service, version: version,
                 uptimeSeconds: Int((ContinuousClock.now - started).components.seconds))))
         }
         router.get("/health/ready") { _, _ in
             let ready = await readiness()
             let status: HTTPResponse.Status = ready.status == "unavailable" ? .serviceUnavailable : .ok
-            return Response.json(status: status, try JSONCoding.encoder.bytes(ready))
+            return Response.json(status: status, try JSONCoding.encoder.encode(ready))
         }
         router.get("/metrics") { _, _ in
             Response(

@@ -1,5 +1,5 @@
 import Foundation
-@testable import HTTPKit
+@testable import ServiceKit
 import Testing
 
 /// Each log line is one JSON object with its keys sorted, whatever its values hold.

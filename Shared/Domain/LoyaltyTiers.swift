@@ -1,13 +1,8 @@
-/// Loyalty tiers by lifetime points, shared by loyalty (which assigns them) and profiles
-/// (whose dashboard shows the next one). Thresholds come from `LOYALTY_*_THRESHOLD`.
-public enum LoyaltyTier: String, Codable, Sendable, CaseIterable, Comparable {
-    case bronze = "BRONZE", silver = "SILVER", gold = "GOLD", platinum = "PLATINUM"
+import Contracts
+import ServiceKit
 
-    public static func < (a: LoyaltyTier, b: LoyaltyTier) -> Bool {
-        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
-    }
-}
-
+/// The lifetime points each tier starts at, shared by loyalty (which assigns tiers) and profiles
+/// (whose dashboard shows the next one).
 public struct LoyaltyTierThresholds: Sendable, Equatable {
     public var silver: Int
     public var gold: Int
@@ -36,5 +31,16 @@ public struct LoyaltyTierThresholds: Sendable, Equatable {
     public func next(lifetimePoints: Int) -> (tier: LoyaltyTier, pointsNeeded: Int)? {
         guard let next = LoyaltyTier.allCases.first(where: { minimum(of: $0) > lifetimePoints }) else { return nil }
         return (next, minimum(of: next) - lifetimePoints)
+    }
+}
+
+extension LoyaltyTierThresholds {
+    /// `LOYALTY_SILVER_THRESHOLD`, `LOYALTY_GOLD_THRESHOLD`, `LOYALTY_PLATINUM_THRESHOLD`, read
+    /// the same way by loyalty (which assigns tiers) and profiles (whose dashboard shows the next).
+    public init(_ env: EnvironmentVariables) throws(ConfigurationError) {
+        self.init(
+            silver: try env.int("LOYALTY_SILVER_THRESHOLD", default: 1000, range: 1...100_000_000),
+            gold: try env.int("LOYALTY_GOLD_THRESHOLD", default: 5000, range: 1...100_000_000),
+            platinum: try env.int("LOYALTY_PLATINUM_THRESHOLD", default: 15000, range: 1...100_000_000))
     }
 }
