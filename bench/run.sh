@@ -4,7 +4,9 @@
 #   1. the ceilings: nginx answering a static JSON body; pgbench -n -S and -N (-c 64 -j 2 -T 10)
 #      on the bench PostgreSQL;
 #   2. each context's headline reads (cached): profile, loyalty account, public product page,
-#      ticket list;
+#      ticket list; and two that are never cached, because they span customers: the staff ticket
+#      list (an agent's, any of the first 100 pages) and the moderation queue (an admin's,
+#      approved reviews, any of the first 100 pages);
 #   3. its headline writes with their events: loyalty admin EARN, wishlist add, ticket create
 #      (the relay publishes each write's events to the dev broker, profiles consumes them);
 #   4. the event bus end to end (lw-dev bench-events on the same PostgreSQL);
@@ -20,8 +22,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 export PRODUCTS=${PRODUCTS:-1000} REVIEWS_PER_PRODUCT=20
 started=$(date -u +%Y-%m-%dT%H:%MZ)
 bench_up
-export ADMIN_TOKEN CUSTOMERS
+export ADMIN_TOKEN AGENT_TOKEN CUSTOMERS
 ADMIN_TOKEN=$(JWT_SECRET=$DEV_JWT_SECRET "$BIN_DIR/lw-dev" token --sub bench-admin --role admin --expires-in 86400)
+AGENT_TOKEN=$(JWT_SECRET=$DEV_JWT_SECRET "$BIN_DIR/lw-dev" token --sub bench-agent --role agent --expires-in 86400)
 
 log "seeding: $CUSTOMERS customers (profile, loyalty account, 5 tickets each), $PRODUCTS products with $REVIEWS_PER_PRODUCT reviews each"
 bench_sql "
@@ -74,6 +77,10 @@ READ_PATH=/v1/customers/profile bench_phase bench/customer-read.lua "profile rea
 READ_PATH=/v1/customers/loyalty bench_phase bench/customer-read.lua "loyalty account reads" loyalty > "$STACK_DIR/loyalty-read.result"
 bench_phase bench/product-page.lua "product pages" engagement > "$STACK_DIR/product.result"
 READ_PATH=/v1/customers/support/tickets bench_phase bench/customer-read.lua "ticket lists" support > "$STACK_DIR/tickets.result"
+READ_PATH=/v1/customers/support/tickets STAFF_TOKEN=$AGENT_TOKEN PAGES=100 \
+  bench_phase bench/staff-read.lua "staff ticket lists" support > "$STACK_DIR/staff-tickets.result"
+READ_PATH="/v1/customers/reviews/moderation?status=APPROVED" STAFF_TOKEN=$ADMIN_TOKEN PAGES=100 \
+  bench_phase bench/staff-read.lua "moderation queue" engagement > "$STACK_DIR/moderation.result"
 bench_phase bench/loyalty-write.lua "loyalty admin EARN writes" loyalty > "$STACK_DIR/loyalty-write.result"
 settle
 bench_phase bench/wishlist-add.lua "wishlist adds" engagement > "$STACK_DIR/wishlist.result"
@@ -118,6 +125,8 @@ table=$(
   row "GET /loyalty (cached)" "$(cat "$STACK_DIR/loyalty-read.result")" "nginx static" "$static_rps"
   row "GET /reviews/product/:id (public, cached)" "$(cat "$STACK_DIR/product.result")" "nginx static" "$static_rps"
   row "GET /support/tickets" "$(cat "$STACK_DIR/tickets.result")" "pgbench -S" "$s_tps"
+  row "GET /support/tickets (staff, uncached)" "$(cat "$STACK_DIR/staff-tickets.result")" "pgbench -S" "$s_tps"
+  row "GET /reviews/moderation (admin, uncached)" "$(cat "$STACK_DIR/moderation.result")" "pgbench -S" "$s_tps"
   row "POST /loyalty/transactions (admin EARN)" "$(cat "$STACK_DIR/loyalty-write.result")" "pgbench -N" "$n_tps"
   row "POST /wishlist/items" "$(cat "$STACK_DIR/wishlist.result")" "pgbench -N" "$n_tps"
   row "POST /support/tickets" "$(cat "$STACK_DIR/ticket-create.result")" "pgbench -N" "$n_tps"
@@ -142,8 +151,12 @@ table=$(
 )
 echo "$table"
 if [ "${SAVE:-1}" != 0 ]; then
-  commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- Services Shared Package.swift || echo '+changes')
-  result=bench/results/run-$(date -u +%Y-%m-%dT%H%MZ)-$commit${BENCH_LABEL:+-${BENCH_LABEL// /-}}.md
+  # The working tree's commit, marked when it has changes that the binaries run (not so for
+  # STACK_BIN_DIR's, which BENCH_LABEL should name).
+  commit=$(git rev-parse --short HEAD)
+  [ -n "${STACK_BIN_DIR:-}" ] || git diff --quiet HEAD -- Services Shared Package.swift || commit+='+changes'
+  label=${BENCH_LABEL:+-${BENCH_LABEL//[^A-Za-z0-9._-]/-}}
+  result=bench/results/run-$(date -u +%Y-%m-%dT%H%MZ)-$commit${label//--/-}.md
   mkdir -p bench/results
   {
     echo "# bench/run.sh, $started, commit $commit${BENCH_LABEL:+ — $BENCH_LABEL}${STACK_BIN_DIR:+ (binaries: $STACK_BIN_DIR)}"

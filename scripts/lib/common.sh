@@ -161,7 +161,7 @@ broker_start() {
     rm -f "$dir/address"
     "$2/kafka-dev-broker" --address-file "$dir/address" >>"$dir/broker.log" 2>&1 &
     echo $! > "$dir/broker.pid"
-    for _ in $(seq 1 100); do [ -s "$dir/address" ] && break; sleep 0.1; done
+    for _ in $(seq 1 300); do [ -s "$dir/address" ] && break; sleep 0.1; done
     [ -s "$dir/address" ] || die "the dev Kafka broker did not start (see $dir/broker.log)"
     log "dev kafka broker on $(cat "$dir/address")"
   fi

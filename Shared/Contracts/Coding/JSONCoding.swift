@@ -10,11 +10,9 @@ import Glibc
 /// The JSON coders every response, body, event, cache entry and job result uses, built once
 /// per process.
 public enum JSONCoding {
-    /// Timestamps leave as ISO 8601 UTC with milliseconds (`2026-11-25T12:00:00.000Z`). Keys are
-    /// sorted, so the same value is always the same bytes (`JSONEncoder` on Linux otherwise
-    /// writes an object's keys in hash order, which changes from process to process), and `/`
-    /// is not escaped.
-    public static let encoder: JSONEncoder = {
+    /// Timestamps leave as ISO 8601 UTC with milliseconds (`2026-11-25T12:00:00.000Z`), `/` is
+    /// not escaped, and the same value is always the same bytes (`StreamingJSONEncoder`).
+    public static let encoder = StreamingJSONEncoder(fallback: {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
@@ -22,7 +20,7 @@ public enum JSONCoding {
             try container.encode(Timestamp.iso8601(date))
         }
         return encoder
-    }()
+    }())
 
     /// `value` as JSON text, with `encoder`.
     public static func string(_ value: some Encodable) throws -> String {
