@@ -165,6 +165,7 @@ let package = Package(
                 "Auth", "Contracts", "EventBus", "HTTPKit", "ServiceKit", "Storage",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             path: "Tests/TestSupport",
             swiftSettings: settings
@@ -180,6 +181,6 @@ let package = Package(
         .testTarget(name: "EngagementTests", dependencies: ["engagement", "Auth", "Contracts", "ServiceKit", "Storage", "TestSupport"], path: "Tests/EngagementTests", swiftSettings: settings),
         .testTarget(name: "SupportTests", dependencies: ["support", "Auth", "Contracts", "HTTPKit", "ServiceKit", "TestSupport"], path: "Tests/SupportTests", swiftSettings: settings),
         .testTarget(name: "LoyaltyTests", dependencies: ["loyalty", "Contracts", "ServiceKit", "TestSupport"], path: "Tests/LoyaltyTests", swiftSettings: settings),
-        .testTarget(name: "StackTests", dependencies: ["TestSupport", "Auth", "Contracts", "HTTPKit", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOHTTP1", package: "swift-nio")], path: "Tests/StackTests", swiftSettings: settings),
+        .testTarget(name: "StackTests", dependencies: ["TestSupport", "Auth", "Contracts", "HTTPKit", "profiles", "engagement", "support", "loyalty", .product(name: "HTTPTypes", package: "swift-http-types")], path: "Tests/StackTests", swiftSettings: settings),
     ]
 )

@@ -1,14 +1,13 @@
 import Contracts
 @testable import engagement
 import Foundation
-import HummingbirdTesting
 import ServiceKit
 import Testing
 import TestSupport
 
 /// CONTRACT §13, erasure wins over export, in one context and in the order Kafka may deliver
 /// it: the export request (naming the anonymisation) before `customer.profile.anonymized`.
-@Suite struct ExportAfterErasureTests {
+@Suite(.needsTestServers) struct ExportAfterErasureTests {
     /// The part this context sent for `exportId`, among the `count` parts on the broker so far.
     static func part(_ exportId: UUID, among count: Int, brokers: String) async throws -> JSONValue {
         let messages = try await collect(count, from: Topics.dataExportPart.name, brokers: brokers)
@@ -28,14 +27,16 @@ import TestSupport
 
     @Test func anExportNamingAnUnseenAnonymisationAppliesItFirstAndOnlyOnce() async throws {
         try await withTestServiceAndBroker(EngagementService.self) { client, app, brokers in
-            let user = TestEnvironment.uniqueUser(), bystander = TestEnvironment.uniqueUser()
+            let api = API(client), user = TestEnvironment.uniqueUser(), bystander = TestEnvironment.uniqueUser()
             let product = "oak-\(UUID().uuidString.prefix(8))"
             for customer in [user, bystander] {
-                #expect(try await call(client, .post, "/wishlist/items", as: customer,
-                                       body: #"{"productId":"\#(product)","category":"KITCHEN","notes":"secret note"}"#).status == .created)
+                #expect(try await api.post("/wishlist/items", as: customer, body: [
+                    "productId": .string(product), "category": "KITCHEN", "notes": "secret note",
+                ]).status == .created)
             }
-            #expect(try await call(client, .post, "/reviews", as: user,
-                                   body: #"{"productId":"\#(product)","rating":5,"title":"Great","body":"Exactly as pictured."}"#).status == .created)
+            #expect(try await api.post("/reviews", as: user, body: [
+                "productId": .string(product), "rating": 5, "title": "Great", "body": "Exactly as pictured.",
+            ]).status == .created)
             let publisher = try TestPublisher(brokers: brokers)
             let named = try await publisher.publish(Topics.profileUpdated, ProfileUpdated(
                 userId: user, action: .updated, changedFields: ["firstName"], firstName: "Oliver", lastName: "Green", email: nil, phone: nil),
@@ -61,7 +62,7 @@ import TestSupport
             #expect(try await Self.clearedEvents(user, app) == 1)
 
             // The customer comes back; an export naming the old anonymisation keeps what is new.
-            #expect(try await call(client, .post, "/wishlist/items", as: user, body: #"{"productId":"new-\#(product)","category":"BEDROOM"}"#).status == .created)
+            #expect(try await api.post("/wishlist/items", as: user, body: ["productId": "new-\(product)", "category": "BEDROOM"]).status == .created)
             let second = DataExportRequested(exportId: UUID(), userId: user, requestedAt: Date(), anonymizedAt: anonymizedAt)
             try await publisher.publish(Topics.dataExportRequested, second, userId: user, source: "profiles")
             let kept = try Self.text(await Self.part(second.exportId, among: 2, brokers: brokers))
@@ -69,10 +70,11 @@ import TestSupport
 
             // An anonymisation from before this context recorded them was applied then: an export
             // naming it does not apply it again.
-            let old = DataExportRequested(exportId: UUID(), userId: bystander, requestedAt: Date(), anonymizedAt: Date(timeIntervalSince1970: 1_600_000_000))
+            let old = DataExportRequested(
+                exportId: UUID(), userId: bystander, requestedAt: Date(), anonymizedAt: Date(timeIntervalSince1970: 1_600_000_000))
             try await publisher.publish(Topics.dataExportRequested, old, userId: bystander, source: "profiles")
             #expect(try Self.text(await Self.part(old.exportId, among: 3, brokers: brokers)).contains("secret note"))
-            #expect(try await call(client, .get, "/wishlist", as: bystander).data["itemCount"] as? Int == 1)
+            #expect(try await api.get("/wishlist", as: bystander).data(Wishlist.self).itemCount == 1)
             await publisher.shutdown()
         }
     }

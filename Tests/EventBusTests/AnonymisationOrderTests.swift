@@ -8,7 +8,7 @@ import TestSupport
 
 /// `answerExports` wraps a context's `customer.profile.anonymized` handlers: each anonymisation
 /// runs once, in order, as its own event — also when several of one customer arrive in one run.
-@Suite struct AnonymisationOrderTests {
+@Suite(.needsTestServers) struct AnonymisationOrderTests {
     static func anonymised(_ user: String, at time: Date) -> EventEnvelope<ProfileAnonymized> {
         EventEnvelope(
             topic: Topics.profileAnonymized, occurredAt: time, source: "profiles", correlationId: nil, userId: user,

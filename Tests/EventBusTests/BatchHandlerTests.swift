@@ -9,7 +9,7 @@ import TestSupport
 
 /// `EventHandlers.onBatch`: runs of one topic applied together, and the projections that
 /// write a run in one statement keeping the newest state per key.
-@Suite(.serialized) struct BatchHandlerTests {
+@Suite(.serialized, .needsTestServers) struct BatchHandlerTests {
     func message<P>(_ topic: Topic<P>, _ payload: P, offset: Int64, id: UUID = UUID(), userId: String = "user-1", at: Date = Date()) throws -> KafkaMessage {
         let event = EventEnvelope(id: id, topic: topic, occurredAt: at, source: "test", correlationId: nil, userId: userId, payload: payload)
         return KafkaMessage(topic: topic.name, partition: 0, offset: offset, key: Array(userId.utf8), value: Array(try JSONCoding.encoder.encode(event)))
@@ -90,12 +90,17 @@ import TestSupport
             #expect(try await h.database.scalar("SELECT count(*)::int FROM customer_names WHERE user_id = 'ann' AND first_name = 'Ann'") == 1)
         }
     }
+}
 
+/// `newestPerKey`, which the batch projections use to write one row per key: no broker, no database.
+@Suite struct NewestPerKeyTests {
     @Test func newestPerKeyKeepsTheLatestOccurrenceInArrivalOrder() {
         let topic = Topic<TestPayload>("test.pure")
         let t = Date(timeIntervalSince1970: 1_000)
         func event(_ key: String, _ sequence: Int, _ offset: TimeInterval) -> EventEnvelope<TestPayload> {
-            EventEnvelope(topic: topic, occurredAt: t.addingTimeInterval(offset), source: "test", correlationId: nil, userId: key, payload: TestPayload(sequence: sequence, note: ""))
+            EventEnvelope(
+                topic: topic, occurredAt: t.addingTimeInterval(offset), source: "test", correlationId: nil, userId: key,
+                payload: TestPayload(sequence: sequence, note: ""))
         }
         let events = [event("a", 1, 2), event("b", 2, 0), event("a", 3, 1), event("c", 4, 0), event("b", 5, 0), event("c", 6, 1)]
         #expect(events.newestPerKey(\.userId).map(\.payload.sequence) == [1, 5, 6])

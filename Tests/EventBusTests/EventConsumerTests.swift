@@ -6,7 +6,7 @@ import Synchronization
 import Testing
 import TestSupport
 
-@Suite(.serialized) struct EventConsumerTests {
+@Suite(.serialized, .needsTestServers) struct EventConsumerTests {
     /// Handlers record each application in `effects`.
     func handlers(_ h: Harness, failing: Set<Int> = []) -> EventHandlers {
         var handlers = EventHandlers()

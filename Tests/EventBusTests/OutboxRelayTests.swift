@@ -3,7 +3,7 @@ import Foundation
 import Testing
 import TestSupport
 
-@Suite(.serialized) struct OutboxRelayTests {
+@Suite(.serialized, .needsTestServers) struct OutboxRelayTests {
     @Test func aCommittedEventArrivesWithItsEnvelopeAndARolledBackOneNever() async throws {
         try await withHarness { h in
             let producer = try KafkaProducer(h.configuration(), logger: h.logger)

@@ -36,13 +36,13 @@ import TestSupport
         ("REDIS_URL", "http://x", "REDIS_URL"),
     ] as [(String, String?, String)])
     func aBadVariableIsNamed(name: String, value: String?, expected: String) {
-        #expect {
-            _ = try configuration([name: value])
-        } throws: { error in
-            (error as? ConfigurationError)?.variable == expected
-        }
+        let error = #expect(throws: ConfigurationError.self) { _ = try configuration([name: value]) }
+        #expect(error?.variable == expected)
     }
+}
 
+/// Runs the built executables (`LW_BIN_DIR`), which only `scripts/test` provides.
+@Suite(.needsStack) struct ExecutableConfigurationTests {
     /// The built executables stop with one line naming the variable, and exit 1.
     @Test(arguments: [
         ("profiles", ["DATABASE_URL": "postgres://u:p@127.0.0.1:1/db"], "JWT_SECRET"),

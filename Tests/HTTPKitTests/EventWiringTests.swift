@@ -1,6 +1,7 @@
+import Contracts
 import EventBus
 import Foundation
-import HummingbirdTesting
+import Hummingbird
 import ServiceKit
 import ServiceLifecycle
 import Testing
@@ -8,64 +9,56 @@ import TestSupport
 
 /// The event bus as every service gets it from `ServiceAssembly`: outbox in the route's
 /// transaction, relay, consumer with the service's handlers, readiness.
-@Suite(.serialized) struct EventWiringTests {
+@Suite(.serialized, .needsTestServers) struct EventWiringTests {
     @Test func aRouteEventTravelsThroughKafkaBackIntoTheServicesHandler() async throws {
         // A cluster of its own: topic and consumer group are this test's alone.
         let cluster = try MockKafkaCluster()
         defer { cluster.shutdown() }
         try await withTestService(ProbeService.self, overrides: ["KAFKA_BROKERS": cluster.bootstrapServers]) { client, app in
-            let token = try await TestEnvironment.token(TestEnvironment.uniqueUser())
-            var widgetId = ""
-            try await client.execute(
-                uri: "/v1/customers/widgets", method: .post, headers: bearer(token, jsonHeaders),
-                body: jsonBody(#"{"name":"event-\#(UUID().uuidString.prefix(8))","size":2}"#)
-            ) { (response: TestResponse) async throws in
-                #expect(response.status == .created)
-                widgetId = try #require((response.json()["data"] as? [String: Any])?["id"] as? String)
-            }
+            let api = API(client)
+            let created = try await api.post(
+                "/widgets", as: TestEnvironment.uniqueUser(), body: ["name": "event-\(UUID().uuidString.prefix(8))", "size": 2])
+            #expect(created.status == .created)
+            let widgetId = try created.data(ProbeService.Widget.self).id
             let database = app.runtime.database
             var seen = false
             for _ in 0..<200 where !seen {
-                seen = try await database.scalar("SELECT count(*)::int FROM widget_events WHERE widget_id = \(UUID(uuidString: widgetId)!)") == 1
+                seen = try await database.scalar("SELECT count(*)::int FROM widget_events WHERE widget_id = \(widgetId)") == 1
                 if !seen { try await Task.sleep(for: .milliseconds(50)) }
             }
             #expect(seen)
             #expect(try await database.scalar("SELECT count(*)::int FROM outbox WHERE published_at IS NULL") == 0)
             #expect(try await database.scalar("SELECT count(*)::int FROM processed_events") == 1)
-            try await client.execute(uri: "/health/ready", method: .get) { (response: TestResponse) async throws in
-                let json = try response.json()
-                #expect(json["status"] as? String == "ok")
-                #expect((json["checks"] as? [String: String])?["kafka"] == "ok")
-                #expect(json["outboxLag"] as? Double == 0)
-            }
+            let ready = try await API(client, prefix: "").get("/health/ready", as: nil).decode(Readiness.self)
+            #expect(ready.status == "ok")
+            #expect(ready.checks["kafka"] == "ok")
+            #expect(ready.outboxLag == 0)
         }
     }
 
-    @Test func aServiceWhoseBrokerIsUnreachableStartsAndReportsKafkaDegraded() async throws {
+    @Test func aServiceWhoseBrokerIsUnreachableStartsAndReportsKafkaDown() async throws {
         let port = try freePort()
-        try await withTestService(ProbeService.self, overrides: ["KAFKA_BROKERS": "127.0.0.1:\(port)"]) { client, _ in
-            try await client.execute(uri: "/health", method: .get) { (response: TestResponse) async throws in
-                #expect(response.status == .ok)
-            }
-            try await client.execute(uri: "/health/ready", method: .get) { (response: TestResponse) async throws in
-                #expect(response.status == .ok)
-                let json = try response.json()
-                #expect(json["status"] as? String == "degraded")
-                #expect((json["checks"] as? [String: String])?["kafka"] == "down")
-            }
-            // Writes still succeed: their events wait in the outbox.
-            let token = try await TestEnvironment.token(TestEnvironment.uniqueUser())
-            try await client.execute(
-                uri: "/v1/customers/widgets", method: .post, headers: bearer(token, jsonHeaders),
-                body: jsonBody(#"{"name":"offline-\#(UUID().uuidString.prefix(8))","size":1}"#)
-            ) { (response: TestResponse) async throws in
-                #expect(response.status == .created)
-            }
+        try await withProbe(overrides: ["KAFKA_BROKERS": "127.0.0.1:\(port)"]) { _, root in
+            #expect(try await root.get("/health", as: nil).status == .ok)
+            let answer = try await root.get("/health/ready", as: nil)
+            #expect(answer.status == .ok)
+            let ready = try answer.decode(Readiness.self)
+            #expect(ready.status == "degraded")
+            #expect(ready.checks["kafka"] == "down")
+        }
+    }
+
+    /// Writes still succeed while the broker cannot be reached: their events wait in the outbox.
+    @Test func writesSucceedWhileTheBrokerIsUnreachable() async throws {
+        let port = try freePort()
+        try await withProbe(overrides: ["KAFKA_BROKERS": "127.0.0.1:\(port)"]) { (api, _) async throws in
+            let body: JSONValue = ["name": "offline-\(UUID().uuidString.prefix(8))", "size": 1]
+            #expect(try await api.post("/widgets", as: TestEnvironment.uniqueUser(), body: body).status == .created)
         }
     }
 }
 
-@Suite struct GracefulShutdownTests {
+@Suite(.needsTestServers) struct GracefulShutdownTests {
     /// ARCHITECTURE §11: HTTP drains, then the consumer leaves its group, the relay stops,
     /// the producer flushes, and the pool closes — in that order.
     @Test func shutdownStopsTheEventBusBeforeTheDatabase() async throws {
@@ -80,7 +73,9 @@ import TestSupport
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             // Wait until the consumer is up, then shut down.
-            for _ in 0..<100 where try await app.runtime.database.scalar("SELECT count(*)::int FROM pg_tables WHERE tablename = 'processed_events' AND schemaname = \(configuration.database.schema)") == 0 {
+            for _ in 0..<100 where try await app.runtime.database.scalar("""
+                SELECT count(*)::int FROM pg_tables WHERE tablename = 'processed_events' AND schemaname = \(configuration.database.schema)
+                """) == 0 {
                 try await Task.sleep(for: .milliseconds(50))
             }
             try await Task.sleep(for: .milliseconds(500))

@@ -1,6 +1,7 @@
+import Contracts
 import Foundation
 import HTTPKit
-import HummingbirdTesting
+import Hummingbird
 import Testing
 import TestSupport
 
@@ -17,37 +18,49 @@ import TestSupport
         #expect(!beyond.hasNextPage && beyond.hasPreviousPage)
         #expect(Pagination(page: 3, limit: 10).offset == 20)
     }
+}
 
-    @Test func defaultsBoundsAndPagesThroughHTTP() async throws {
-        try await withTestService(ProbeService.self) { client, _ in
-            let token = try await TestEnvironment.token(TestEnvironment.uniqueUser())
+@Suite(.needsTestServers) struct PaginationHTTPTests {
+    /// A customer with five widgets, sizes 1 to 5, created in that order.
+    func withFiveWidgets(_ body: @Sendable (_ api: API, _ user: String) async throws -> Void) async throws {
+        try await withProbe { api, _ in
+            let user = TestEnvironment.uniqueUser()
             for i in 1...5 {
-                try await client.execute(
-                    uri: "/v1/customers/widgets", method: .post, headers: bearer(token, jsonHeaders),
-                    body: jsonBody(#"{"name":"w\#(i)-\#(UUID().uuidString.prefix(8))","size":\#(i)}"#)
-                ) { #expect($0.status == .created) }
+                let created = try await api.post("/widgets", as: user, body: ["name": "w\(i)-\(UUID().uuidString.prefix(8))", "size": .int(i)])
+                #expect(created.status == .created)
             }
-            try await client.execute(uri: "/v1/customers/widgets", method: .get, headers: bearer(token)) { (response: TestResponse) async throws in
-                let json = try response.json()
-                let meta = try #require(json["meta"] as? [String: Any])
-                #expect(meta["page"] as? Int == 1 && meta["limit"] as? Int == 20 && meta["total"] as? Int == 5)
-                #expect(meta["totalPages"] as? Int == 1)
-                #expect(meta["hasNextPage"] as? Bool == false && meta["hasPreviousPage"] as? Bool == false)
-                // Newest first.
-                #expect((json["data"] as? [[String: Any]])?.map { $0["size"] as? Int } == [5, 4, 3, 2, 1])
-            }
-            try await client.execute(uri: "/v1/customers/widgets?page=2&limit=2", method: .get, headers: bearer(token)) { (response: TestResponse) async throws in
-                let json = try response.json()
-                let meta = try #require(json["meta"] as? [String: Any])
-                #expect(meta["totalPages"] as? Int == 3 && meta["hasNextPage"] as? Bool == true && meta["hasPreviousPage"] as? Bool == true)
-                #expect((json["data"] as? [[String: Any]])?.map { $0["size"] as? Int } == [3, 2])
-            }
+            try await body(api, user)
+        }
+    }
+
+    @Test func aListDefaultsToTheFirstPageOf20NewestFirst() async throws {
+        try await withFiveWidgets { api, user in
+            let answer = try await api.get("/widgets", as: user)
+            let meta = try answer.meta()
+            #expect(meta.page == 1 && meta.limit == 20 && meta.total == 5)
+            #expect(meta.totalPages == 1)
+            #expect(meta.hasNextPage == false && meta.hasPreviousPage == false)
+            #expect(try answer.data([ProbeService.Widget].self).map(\.size) == [5, 4, 3, 2, 1])
+        }
+    }
+
+    @Test func aMiddlePageHasItsSliceAndPagesOnBothSides() async throws {
+        try await withFiveWidgets { api, user in
+            let answer = try await api.get("/widgets?page=2&limit=2", as: user)
+            let meta = try answer.meta()
+            #expect(meta.totalPages == 3 && meta.hasNextPage == true && meta.hasPreviousPage == true)
+            #expect(try answer.data([ProbeService.Widget].self).map(\.size) == [3, 2])
+        }
+    }
+
+    @Test func aPageOrLimitOutOfBoundsIs422NamingIt() async throws {
+        try await withProbe { api, _ in
+            let user = TestEnvironment.uniqueUser()
             for query in ["limit=0", "limit=101", "page=0", "page=abc", "limit=-1"] {
-                try await client.execute(uri: "/v1/customers/widgets?\(query)", method: .get, headers: bearer(token)) { (response: TestResponse) async throws in
-                    #expect(response.status == .unprocessableContent, "\(query)")
-                    let field = String(query.prefix { $0 != "=" })
-                    #expect(try response.errorDetails().keys.contains(field), "\(query)")
-                }
+                let answer = try await api.get("/widgets?\(query)", as: user)
+                #expect(answer.status == .unprocessableContent, "\(query)")
+                let field = String(query.prefix { $0 != "=" })
+                #expect(answer.errorDetails.keys.contains(field), "\(query)")
             }
         }
     }

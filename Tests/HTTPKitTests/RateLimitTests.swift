@@ -1,47 +1,61 @@
 import Foundation
+import HTTPKit
 import Hummingbird
-import HummingbirdTesting
 import Storage
 import Testing
 import TestSupport
 
 /// Windows are fixed (aligned to the clock), so these tests use hour-long ones: with a minute,
 /// a test that happened to straddle a minute's end saw its count start again (a CI run did).
-@Suite struct RateLimitTests {
+@Suite(.needsTestServers) struct RateLimitTests {
     static let hour = "3600000"
 
+    /// ProbeService allowing `maxRequests` per caller in an hour.
+    func withLimit(_ maxRequests: Int, _ body: @Sendable (_ api: API, _ root: API) async throws -> Void) async throws {
+        try await withProbe(overrides: ["RATE_LIMIT_MAX_REQUESTS": String(maxRequests), "RATE_LIMIT_WINDOW_MS": Self.hour], body)
+    }
+
     @Test func the4thRequestInAWindowOf3Is429WithHeaders() async throws {
-        try await withTestService(ProbeService.self, overrides: ["RATE_LIMIT_MAX_REQUESTS": "3", "RATE_LIMIT_WINDOW_MS": Self.hour]) { client, _ in
-            let token = try await TestEnvironment.token(TestEnvironment.uniqueUser())
+        try await withLimit(3) { api, _ in
+            let user = TestEnvironment.uniqueUser()
             for remaining in [2, 1, 0] {
-                try await client.execute(uri: "/v1/customers/widgets", method: .get, headers: bearer(token)) { (response: TestResponse) async throws in
-                    #expect(response.status == .ok)
-                    #expect(response.headers[.rateLimitLimit] == "3")
-                    #expect(response.headers[.rateLimitRemaining] == String(remaining))
-                }
+                let answer = try await api.get("/widgets", as: user)
+                #expect(answer.status == .ok)
+                #expect(answer.headers[.rateLimitLimit] == "3")
+                #expect(answer.headers[.rateLimitRemaining] == String(remaining))
             }
-            try await client.execute(uri: "/v1/customers/widgets", method: .get, headers: bearer(token)) { (response: TestResponse) async throws in
-                #expect(response.status == .tooManyRequests)
-                #expect(try response.errorCode() == "RATE_LIMIT_EXCEEDED")
-                let retryAfter = try #require(response.headers[.retryAfter].flatMap(Int.init))
-                #expect((1...3600).contains(retryAfter))
-                #expect(response.headers[.rateLimitRemaining] == "0")
-            }
-            // Another caller has its own window; health checks are never limited.
-            let other = try await TestEnvironment.token(TestEnvironment.uniqueUser())
-            try await client.execute(uri: "/v1/customers/widgets", method: .get, headers: bearer(other)) { #expect($0.status == .ok) }
+            let refused = try await api.get("/widgets", as: user)
+            #expect(refused.status == .tooManyRequests)
+            #expect(refused.errorCode == "RATE_LIMIT_EXCEEDED")
+            let retryAfter = try #require(refused.headers[.retryAfter].flatMap(Int.init))
+            #expect((1...3600).contains(retryAfter))
+            #expect(refused.headers[.rateLimitRemaining] == "0")
+        }
+    }
+
+    @Test func anotherCallerHasAWindowOfItsOwn() async throws {
+        try await withLimit(3) { (api, _) async throws in
+            let user = TestEnvironment.uniqueUser()
+            for _ in 0..<3 { #expect(try await api.get("/widgets", as: user).status == .ok) }
+            #expect(try await api.get("/widgets", as: user).status == .tooManyRequests)
+            #expect(try await api.get("/widgets", as: TestEnvironment.uniqueUser()).status == .ok)
+        }
+    }
+
+    @Test func healthChecksAreNeverLimited() async throws {
+        try await withLimit(3) { (_, root) async throws in
             for _ in 0..<5 {
-                try await client.execute(uri: "/health", method: .get) { #expect($0.status == .ok) }
+                #expect(try await root.get("/health", as: nil).status == .ok)
             }
         }
     }
 
     @Test func anonymousCallersAreLimitedByAddress() async throws {
-        try await withTestService(ProbeService.self, overrides: ["RATE_LIMIT_MAX_REQUESTS": "2", "RATE_LIMIT_WINDOW_MS": Self.hour]) { client, _ in
+        try await withLimit(2) { api, _ in
             let ip = "203.0.113.\(Int.random(in: 1...254))-\(UUID().uuidString.prefix(6))"
             var statuses: [HTTPResponse.Status] = []
             for _ in 0..<3 {
-                try await client.execute(uri: "/v1/customers/widgets", method: .get, headers: [.realIP: ip]) { statuses.append($0.status) }
+                statuses.append(try await api.get("/widgets", as: nil, headers: [.realIP: ip]).status)
             }
             #expect(statuses == [.unauthorized, .unauthorized, .tooManyRequests])
         }
@@ -49,27 +63,26 @@ import TestSupport
 
     @Test func stillLimitsInProcessWhenRedisStops() async throws {
         let redis = try await ChildProcess.redis()
-        try await withTestService(ProbeService.self, overrides: ["REDIS_URL": redis.url, "RATE_LIMIT_MAX_REQUESTS": "3", "RATE_LIMIT_WINDOW_MS": Self.hour]) { client, _ in
+        try await withProbe(overrides: ["REDIS_URL": redis.url, "RATE_LIMIT_MAX_REQUESTS": "3", "RATE_LIMIT_WINDOW_MS": Self.hour]) { api, _ in
             // The customer's first request must have been counted in Redis. On a loaded machine
             // the service's first Redis call can miss its 250 ms bound (a CI run saw it), and that
             // request is then counted in-process; such a customer is set aside for a fresh one.
             var configuration = try RedisConfiguration(url: redis.url)
             configuration.commandTimeout = .seconds(2)
             let observer = RedisClient(configuration, logger: TestEnvironment.quietLogger)
-            var token: String?
-            for _ in 0..<5 where token == nil {
+            var counted: String?
+            for _ in 0..<5 where counted == nil {
                 let user = TestEnvironment.uniqueUser()
-                let candidate = try await TestEnvironment.token(user)
-                try await client.execute(uri: "/v1/customers/widgets", method: .get, headers: bearer(candidate)) { #expect($0.status == .ok) }
-                if case .array(let keys)? = try? await observer.send(["KEYS", "*\(user)*"]), keys.count == 1 { token = candidate }
+                #expect(try await api.get("/widgets", as: user).status == .ok)
+                if case .array(let keys)? = try? await observer.send(["KEYS", "*\(user)*"]), keys.count == 1 { counted = user }
             }
             observer.shutdown()
-            let counted = try #require(token, "Redis counted none of five first requests")
+            let user = try #require(counted, "Redis counted none of five first requests")
             redis.stop()
             var statuses: [HTTPResponse.Status] = []
             let started = ContinuousClock.now
             for _ in 0..<4 {
-                try await client.execute(uri: "/v1/customers/widgets", method: .get, headers: bearer(counted)) { statuses.append($0.status) }
+                statuses.append(try await api.get("/widgets", as: user).status)
             }
             // The in-process window starts counting when Redis goes away. Without Redis each
             // request still answers promptly (a refused connection, or at worst the client's
@@ -80,13 +93,12 @@ import TestSupport
     }
 
     @Test func zeroDisablesLimiting() async throws {
-        try await withTestService(ProbeService.self, overrides: ["RATE_LIMIT_MAX_REQUESTS": "0"]) { client, _ in
-            let token = try await TestEnvironment.token(TestEnvironment.uniqueUser())
+        try await withProbe(overrides: ["RATE_LIMIT_MAX_REQUESTS": "0"]) { api, _ in
+            let user = TestEnvironment.uniqueUser()
             for _ in 0..<30 {
-                try await client.execute(uri: "/v1/customers/widgets", method: .get, headers: bearer(token)) { (response: TestResponse) async throws in
-                    #expect(response.status == .ok)
-                    #expect(response.headers[.rateLimitLimit] == nil)
-                }
+                let answer = try await api.get("/widgets", as: user)
+                #expect(answer.status == .ok)
+                #expect(answer.headers[.rateLimitLimit] == nil)
             }
         }
     }

@@ -1,55 +1,110 @@
 import Contracts
 import Foundation
-import HummingbirdTesting
 @testable import loyalty
 import Testing
 import TestSupport
 
-@Suite struct ReferralTests {
-    @Test func codesAreGeneratedOnceAndValidatedWithTheReferrersName() async throws {
-        try await withTestServiceAndBroker(LoyaltyService.self) { client, app, brokers in
+/// Referral codes: generated once, validated publicly with the referrer's name (CONTRACT §9).
+@Suite(.needsTestServers) struct ReferralCodeTests {
+    func generate(_ api: API, for user: String) async throws -> String {
+        try await api.post("/referrals/generate", as: user).data(ReferralController.Generated.self).code
+    }
+
+    func validation(_ api: API, _ code: String) async throws -> ReferralStore.Validation {
+        try await api.get("/referrals/validate/\(code)", as: nil).data(ReferralStore.Validation.self)
+    }
+
+    @Test func aCodeIsGeneratedOnce() async throws {
+        try await withTestService(LoyaltyService.self) { client, _ in
+            let api = API(client)
             let referrer = TestEnvironment.uniqueUser()
-            let first = try await call(client, .post, "/referrals/generate", as: referrer)
-            let second = try await call(client, .post, "/referrals/generate", as: referrer)
-            let code = try #require(first.data["code"] as? String)
+            let first = try await api.post("/referrals/generate", as: referrer)
+            let second = try await api.post("/referrals/generate", as: referrer)
+            let generated = try first.data(ReferralController.Generated.self)
             #expect(first.status == .created && second.status == .ok)
-            #expect(second.data["code"] as? String == code && second.data["createdAt"] as? String == first.data["createdAt"] as? String)
-            #expect(code.wholeMatch(of: /LW-[ABCDEFGHJKLMNPQRSTUVWXYZ23456789]{8}/) != nil)
-            #expect(try await call(client, .post, "/referrals/generate", as: nil).status == .unauthorized)
+            let again = try second.data(ReferralController.Generated.self)
+            #expect(again.code == generated.code && again.createdAt == generated.createdAt)
+            #expect(generated.code.wholeMatch(of: /LW-[ABCDEFGHJKLMNPQRSTUVWXYZ23456789]{8}/) != nil)
+        }
+    }
 
-            // Public: no token needed; malformed → 400, unknown → 404.
-            let malformed = try await call(client, .get, "/referrals/validate/no!", as: nil)
+    @Test func generatingACodeNeedsAToken() async throws {
+        try await withTestService(LoyaltyService.self) { (client, _) async throws in
+            #expect(try await API(client).post("/referrals/generate", as: nil).status == .unauthorized)
+        }
+    }
+
+    /// Public: no token needed; malformed → 400, unknown → 404.
+    @Test func malformedCodesAreBadRequestsAndUnknownOnesNotFound() async throws {
+        try await withTestService(LoyaltyService.self) { client, _ in
+            let api = API(client)
+            let malformed = try await api.get("/referrals/validate/no!", as: nil)
             #expect(malformed.status == .badRequest && malformed.errorCode == "INVALID_REFERRAL_CODE")
-            #expect(try await call(client, .get, "/referrals/validate/abc", as: nil).errorCode == "INVALID_REFERRAL_CODE")
-            let unknown = try await call(client, .get, "/referrals/validate/NOPE-0000", as: nil)
+            #expect(try await api.get("/referrals/validate/abc", as: nil).errorCode == "INVALID_REFERRAL_CODE")
+            let unknown = try await api.get("/referrals/validate/NOPE-0000", as: nil)
             #expect(unknown.status == .notFound && unknown.errorCode == "NOT_FOUND")
-            // Known, case-insensitively; no name is known yet (and that answer is now cached).
-            let nameless = try await call(client, .get, "/referrals/validate/\(code.lowercased())", as: nil)
-            #expect(nameless.status == .ok && nameless.data["valid"] as? Bool == true && nameless.data["code"] as? String == code)
-            #expect(nameless.data["referrerName"] is NSNull)
+        }
+    }
 
-            // The name arrives with customer.profile.updated and replaces the cached answer.
+    /// Known, case-insensitively; no name is known yet.
+    @Test func aKnownCodeIsValidInAnyCase() async throws {
+        try await withTestService(LoyaltyService.self) { client, _ in
+            let api = API(client)
+            let code = try await generate(api, for: TestEnvironment.uniqueUser())
+            let nameless = try await api.get("/referrals/validate/\(code.lowercased())", as: nil)
+            #expect(nameless.status == .ok)
+            let shown = try nameless.data(ReferralStore.Validation.self)
+            #expect(shown.valid == true && shown.code == code)
+            #expect(shown.referrerName == nil)
+        }
+    }
+
+    /// The name arrives with customer.profile.updated and replaces the cached answer; an older
+    /// event arriving late changes nothing.
+    @Test func theReferrersNameArrivesWithTheirProfileAndLateEventsChangeNothing() async throws {
+        try await withTestServiceAndBroker(LoyaltyService.self) { client, app, brokers in
+            let api = API(client)
+            let referrer = TestEnvironment.uniqueUser()
+            let code = try await generate(api, for: referrer)
+            #expect(try await validation(api, code).referrerName == nil)  // and that answer is now cached
+
             let publisher = try TestPublisher(brokers: brokers)
             try await publisher.publish(Topics.profileUpdated, ProfileUpdated(
                 userId: referrer, action: .updated, changedFields: ["firstName", "lastName"],
                 firstName: "Jane", lastName: "doe", email: "jane@example.com", phone: nil), userId: referrer, source: "profiles")
             #expect(try await eventually {
-                try await call(client, .get, "/referrals/validate/\(code)", as: nil).data["referrerName"] as? String == "Jane D."
+                try await validation(api, code).referrerName == "Jane D."
             })
-            // An older event arriving late changes nothing; anonymisation scrubs the name and
-            // ends the code (CONTRACT §13: an erased customer's code stops working).
             let late = try await publisher.publish(Topics.profileUpdated, ProfileUpdated(
                 userId: referrer, action: .updated, changedFields: ["firstName"], firstName: "Old", lastName: "Name",
                 email: nil, phone: nil), userId: referrer, occurredAt: Date().addingTimeInterval(-3600), source: "profiles")
+            await publisher.shutdown()
             #expect(try await eventually {
                 try await app.hasProcessed(late.id)
             })
-            #expect(try await call(client, .get, "/referrals/validate/\(code)", as: nil).data["referrerName"] as? String == "Jane D.")
+            #expect(try await validation(api, code).referrerName == "Jane D.")
+        }
+    }
+
+    /// Anonymisation scrubs the name and ends the code (CONTRACT §13: an erased customer's
+    /// code stops working).
+    @Test func anonymisationScrubsTheNameAndEndsTheCode() async throws {
+        try await withTestServiceAndBroker(LoyaltyService.self) { client, app, brokers in
+            let api = API(client)
+            let referrer = TestEnvironment.uniqueUser()
+            let code = try await generate(api, for: referrer)
+            let publisher = try TestPublisher(brokers: brokers)
+            try await publisher.publish(Topics.profileUpdated, ProfileUpdated(
+                userId: referrer, action: .updated, changedFields: ["firstName", "lastName"],
+                firstName: "Jane", lastName: "doe", email: "jane@example.com", phone: nil), userId: referrer, source: "profiles")
+            #expect(try await eventually {
+                try await validation(api, code).referrerName == "Jane D."
+            })
             try await publisher.publish(Topics.profileAnonymized, ProfileAnonymized(userId: referrer, anonymizedAt: Date()),
                                         userId: referrer, source: "profiles")
             await publisher.shutdown()
             #expect(try await eventually {
-                try await call(client, .get, "/referrals/validate/\(code)", as: nil).status == .notFound
+                try await api.get("/referrals/validate/\(code)", as: nil).status == .notFound
             })
             #expect(try await app.runtime.database.scalar("SELECT count(*)::int FROM referral_codes WHERE user_id = \(referrer)") == 0)
             #expect(try await app.runtime.database.scalar("""
@@ -57,66 +112,143 @@ import TestSupport
                 """) == 1)
         }
     }
+}
 
-    @Test func applyChecksInTheContractsOrderAndAdminCompletionCreditsBoth() async throws {
-        try await withTestService(LoyaltyService.self) { client, app in
+/// Applying a code, listing, stats, and an admin's completion (CONTRACT §9).
+@Suite(.needsTestServers) struct ReferralTests {
+    /// A referrer with a code, and a referee who applied it.
+    struct Applied {
+        let referrer: String, referee: String, code: String
+        let referral: Referral
+        var id: String { referral.id.lowercasedString }
+    }
+
+    func generatedCode(_ api: API, for user: String) async throws -> String {
+        try await api.post("/referrals/generate", as: user).data(ReferralController.Generated.self).code
+    }
+
+    func applied(_ api: API) async throws -> Applied {
+        let referrer = TestEnvironment.uniqueUser(), referee = TestEnvironment.uniqueUser()
+        let code = try await generatedCode(api, for: referrer)
+        let answer = try await api.post("/referrals/apply", as: referee, body: ["code": .string(code.lowercased())])
+        #expect(answer.status == .created)
+        return Applied(referrer: referrer, referee: referee, code: code, referral: try answer.data(Referral.self))
+    }
+
+    func complete(_ api: API, _ id: String, _ body: JSONValue = [:]) async throws -> Answer {
+        try await api.patch("/referrals/\(id)/complete", as: "admin-1", role: .admin, body: body)
+    }
+
+    /// Missing → 422, malformed → 400, unknown → 404, one's own → 400 SELF_REFERRAL.
+    @Test func applyChecksInTheContractsOrder() async throws {
+        try await withTestService(LoyaltyService.self) { client, _ in
+            let api = API(client)
             let referrer = TestEnvironment.uniqueUser(), referee = TestEnvironment.uniqueUser()
-            let code = try #require(try await call(client, .post, "/referrals/generate", as: referrer).data["code"] as? String)
-
-            let missing = try await call(client, .post, "/referrals/apply", as: referee, body: "{}")
+            let code = try await generatedCode(api, for: referrer)
+            let missing = try await api.post("/referrals/apply", as: referee, body: [:])
             #expect(missing.status == .unprocessableContent && missing.errorCode == "VALIDATION_ERROR")
-            let malformed = try await call(client, .post, "/referrals/apply", as: referee, body: #"{"code":"x y"}"#)
+            let malformed = try await api.post("/referrals/apply", as: referee, body: ["code": "x y"])
             #expect(malformed.status == .badRequest && malformed.errorCode == "INVALID_REFERRAL_CODE")
-            #expect(try await call(client, .post, "/referrals/apply", as: referee, body: #"{"code":"LW-UNKNOWN"}"#).status == .notFound)
-            let own = try await call(client, .post, "/referrals/apply", as: referrer, body: #"{"code":"\#(code)"}"#)
+            #expect(try await api.post("/referrals/apply", as: referee, body: ["code": "LW-UNKNOWN"]).status == .notFound)
+            let own = try await api.post("/referrals/apply", as: referrer, body: ["code": .string(code)])
             #expect(own.status == .badRequest && own.errorCode == "SELF_REFERRAL")
-
-            let applied = try await call(client, .post, "/referrals/apply", as: referee, body: #"{"code":"\#(code.lowercased())"}"#)
-            #expect(applied.status == .created)
-            #expect(applied.data["status"] as? String == "PENDING" && applied.data["code"] as? String == code)
-            #expect(applied.data["referrerId"] as? String == referrer && applied.data["refereeId"] as? String == referee)
-            #expect(applied.data["referrerPointsAwarded"] as? Int == 0 && applied.data["completedAt"] is NSNull && applied.data["orderId"] is NSNull)
-            let again = try await call(client, .post, "/referrals/apply", as: referee, body: #"{"code":"\#(code)"}"#)
-            #expect(again.status == .conflict && again.errorCode == "CONFLICT")
-
-            let listing = try await call(client, .get, "/referrals", as: referrer)
-            #expect(listing.data["code"] as? String == code && (listing.data["referrals"] as? [Any])?.count == 1 && listing.meta["total"] as? Int == 1)
-            let empty = try await call(client, .get, "/referrals", as: referee)
-            #expect(empty.data["code"] is NSNull && (empty.data["referrals"] as? [Any])?.isEmpty == true)
-            var stats = try await call(client, .get, "/referrals/stats", as: referrer).data
-            #expect(stats["totalReferrals"] as? Int == 1 && stats["pendingReferrals"] as? Int == 1 && stats["completedReferrals"] as? Int == 0)
-
-            // Completion is an admin's: 403 for the customer, 404 for an unknown or malformed id.
-            let id = try #require(applied.data["id"] as? String)
-            #expect(try await call(client, .patch, "/referrals/\(id)/complete", as: referrer, body: "{}").status == .forbidden)
-            #expect(try await call(client, .patch, "/referrals/\(UUID())/complete", as: "admin-1", role: .admin, body: "{}").status == .notFound)
-            #expect(try await call(client, .patch, "/referrals/nope/complete", as: "admin-1", role: .admin, body: "{}").status == .notFound)
-            let completed = try await call(
-                client, .patch, "/referrals/\(id)/complete", as: "admin-1", role: .admin, body: #"{"referrerPoints":300,"orderId":"order-9"}"#)
-            #expect(completed.status == .ok && completed.data["status"] as? String == "COMPLETED")
-            #expect(completed.data["referrerPointsAwarded"] as? Int == 300 && completed.data["refereePointsAwarded"] as? Int == 100)
-            #expect(completed.data["orderId"] as? String == "order-9" && completed.data["completedAt"] is String)
-            let twice = try await call(client, .patch, "/referrals/\(id)/complete", as: "admin-1", role: .admin, body: "{}")
-            #expect(twice.status == .conflict && twice.errorCode == "INVALID_STATE")
-
-            // Both balances were credited once, as EARN entries that point at the referral.
-            #expect(try await call(client, .get, "/loyalty", as: referrer).data["points"] as? Int == 300)
-            #expect(try await call(client, .get, "/loyalty", as: referee).data["points"] as? Int == 100)
-            let history = try await call(client, .get, "/loyalty/transactions", as: referee).data["transactions"] as? [[String: Any]] ?? []
-            #expect(history.count == 1 && history.first?["type"] as? String == "EARN")
-            #expect(history.first?["referenceType"] as? String == "REFERRAL" && history.first?["referenceId"] as? String == id)
-            stats = try await call(client, .get, "/referrals/stats", as: referrer).data
-            #expect(stats["completedReferrals"] as? Int == 1 && stats["pendingReferrals"] as? Int == 0 && stats["totalPointsEarned"] as? Int == 300)
-            #expect(try await app.runtime.database.scalar(
-                "SELECT count(*)::int FROM outbox WHERE topic = 'customer.referral.completed' AND key = \(referrer)") == 1)
         }
     }
 
+    /// A code applied in any case makes a PENDING referral with nothing awarded yet.
+    @Test func applyingACodeMakesAPendingReferral() async throws {
+        try await withTestService(LoyaltyService.self) { client, _ in
+            let a = try await applied(API(client))
+            let referral = a.referral
+            #expect(referral.status == .pending && referral.code == a.code)
+            #expect(referral.referrerId == a.referrer && referral.refereeId == a.referee)
+            #expect(referral.referrerPointsAwarded == 0 && referral.completedAt == nil && referral.orderId == nil)
+        }
+    }
+
+    @Test func aCustomerIsReferredOnce() async throws {
+        try await withTestService(LoyaltyService.self) { client, _ in
+            let api = API(client)
+            let a = try await applied(api)
+            let again = try await api.post("/referrals/apply", as: a.referee, body: ["code": .string(a.code)])
+            #expect(again.status == .conflict && again.errorCode == "CONFLICT")
+        }
+    }
+
+    @Test func theReferrerListsTheirReferralsWithTheirCode() async throws {
+        try await withTestService(LoyaltyService.self) { client, _ in
+            let api = API(client)
+            let a = try await applied(api)
+            let listing = try await api.get("/referrals", as: a.referrer)
+            let mine = try listing.data(ReferralController.Listing.self)
+            #expect(try mine.code == a.code && mine.referrals.count == 1 && listing.meta().total == 1)
+            let empty = try await api.get("/referrals", as: a.referee).data(ReferralController.Listing.self)
+            #expect(empty.code == nil && empty.referrals.isEmpty)
+        }
+    }
+
+    @Test func statsCountAPendingReferral() async throws {
+        try await withTestService(LoyaltyService.self) { client, _ in
+            let api = API(client)
+            let a = try await applied(api)
+            let stats = try await api.get("/referrals/stats", as: a.referrer).data(ReferralStore.Stats.self)
+            #expect(stats.totalReferrals == 1 && stats.pendingReferrals == 1 && stats.completedReferrals == 0)
+        }
+    }
+
+    /// Completion is an admin's: 403 for the customer, 404 for an unknown or malformed id.
+    @Test func completionIsAnAdminsAndNeedsAKnownReferral() async throws {
+        try await withTestService(LoyaltyService.self) { client, _ in
+            let api = API(client)
+            let a = try await applied(api)
+            #expect(try await api.patch("/referrals/\(a.id)/complete", as: a.referrer, body: [:]).status == .forbidden)
+            #expect(try await complete(api, "\(UUID())").status == .notFound)
+            #expect(try await complete(api, "nope").status == .notFound)
+        }
+    }
+
+    /// Both balances are credited once, as EARN entries that point at the referral.
+    @Test func anAdminsCompletionCreditsBothOnce() async throws {
+        try await withTestService(LoyaltyService.self) { client, app in
+            let api = API(client)
+            let a = try await applied(api)
+            let completed = try await complete(api, a.id, ["referrerPoints": 300, "orderId": "order-9"])
+            #expect(completed.status == .ok)
+            let referral = try completed.data(Referral.self)
+            #expect(referral.status == .completed)
+            #expect(referral.referrerPointsAwarded == 300 && referral.refereePointsAwarded == 100)
+            #expect(referral.orderId == "order-9" && referral.completedAt != nil)
+
+            #expect(try await api.get("/loyalty", as: a.referrer).data(Account.self).points == 300)
+            #expect(try await api.get("/loyalty", as: a.referee).data(Account.self).points == 100)
+            let history = try await api.get("/loyalty/transactions", as: a.referee).data(LoyaltyController.History.self).transactions
+            #expect(history.count == 1 && history.first?.type == .earn)
+            #expect(history.first?.referenceType == "REFERRAL" && history.first?.referenceId == a.id)
+            let stats = try await api.get("/referrals/stats", as: a.referrer).data(ReferralStore.Stats.self)
+            #expect(stats.completedReferrals == 1 && stats.pendingReferrals == 0 && stats.totalPointsEarned == 300)
+            #expect(try await app.runtime.database.scalar(
+                "SELECT count(*)::int FROM outbox WHERE topic = 'customer.referral.completed' AND key = \(a.referrer)") == 1)
+        }
+    }
+
+    @Test func aCompletedReferralCannotBeCompletedAgain() async throws {
+        try await withTestService(LoyaltyService.self) { client, _ in
+            let api = API(client)
+            let a = try await applied(api)
+            #expect(try await complete(api, a.id, ["referrerPoints": 300, "orderId": "order-9"]).status == .ok)
+            let twice = try await complete(api, a.id)
+            #expect(twice.status == .conflict && twice.errorCode == "INVALID_STATE")
+        }
+    }
+
+    /// One behaviour: the referee's first paid order (redelivered, then a second order)
+    /// completes the pending referral once, crediting both.
     @Test func aPendingReferralCompletesOnTheRefereesFirstPaidOrder() async throws {
         try await withTestServiceAndBroker(LoyaltyService.self) { client, app, brokers in
+            let api = API(client)
             let referrer = TestEnvironment.uniqueUser(), referee = TestEnvironment.uniqueUser()
-            let code = try #require(try await call(client, .post, "/referrals/generate", as: referrer).data["code"] as? String)
-            let id = try #require(try await call(client, .post, "/referrals/apply", as: referee, body: #"{"code":"\#(code)"}"#).data["id"] as? String)
+            let code = try await generatedCode(api, for: referrer)
+            let id = try await api.post("/referrals/apply", as: referee, body: ["code": .string(code)]).data(Referral.self).id
 
             let publisher = try TestPublisher(brokers: brokers)
             let first = OrderPaymentSucceeded(orderId: "order-a-\(referee)", userId: referee, totalAmount: 40, items: [], paidAt: Date())
@@ -129,12 +261,12 @@ import TestSupport
             #expect(try await eventually {
                 try await database.scalar("SELECT coalesce(sum(points), 0)::int FROM transactions WHERE user_id = \(referee)") == 150
             })
-            let referral = try await call(client, .get, "/referrals", as: referrer).data["referrals"] as? [[String: Any]] ?? []
-            #expect(referral.first?["id"] as? String == id && referral.first?["status"] as? String == "COMPLETED")
-            #expect(referral.first?["orderId"] as? String == "order-a-\(referee)")
+            let referral = try await api.get("/referrals", as: referrer).data(ReferralController.Listing.self).referrals
+            #expect(referral.first?.id == id && referral.first?.status == .completed)
+            #expect(referral.first?.orderId == "order-a-\(referee)")
             // 40 + 10 for the orders and 100 as the referee; 250 for the referrer, once.
-            #expect(try await call(client, .get, "/loyalty", as: referee).data["points"] as? Int == 150)
-            #expect(try await call(client, .get, "/loyalty", as: referrer).data["points"] as? Int == 250)
+            #expect(try await api.get("/loyalty", as: referee).data(Account.self).points == 150)
+            #expect(try await api.get("/loyalty", as: referrer).data(Account.self).points == 250)
             #expect(try await database.scalar("SELECT count(*)::int FROM transactions WHERE reference_type = 'REFERRAL'") == 2)
             #expect(try await database.scalar("SELECT count(*)::int FROM outbox WHERE topic = 'customer.referral.completed'") == 1)
         }

@@ -1,115 +1,198 @@
 import Contracts
 import Foundation
-import HummingbirdTesting
+import Hummingbird
 @testable import profiles
 import Testing
 import TestSupport
 
-@Suite struct DashboardTests {
-    func get(_ client: any TestClientProtocol, _ token: String, _ path: String) async throws -> [String: Any] {
-        try await client.execute(uri: "/v1/customers" + path, method: .get, headers: bearer(token)) { r in
-            #expect(r.status == .ok, "\(path)")
-            return try r.json()
+/// `GET /onboarding-status` as the contract shows it (production's `Onboarding` only encodes).
+struct OnboardingStatus: Decodable {
+    struct Step: Decodable {
+        let key: String
+        let label: String
+        let done: Bool
+    }
+
+    let hasProfile: Bool
+    let hasAddress: Bool
+    let hasNotificationPreferences: Bool
+    let hasWishlistItem: Bool
+    let completedSteps: Int
+    let totalSteps: Int
+    let percentComplete: Int
+    let steps: [Step]
+
+    /// Whether the step with this key is done (nil when there is no such step).
+    func done(_ key: String) -> Bool? { steps.first { $0.key == key }?.done }
+}
+
+/// `GET /portal/support` as the contract shows it (production's `PortalSupport` only encodes).
+struct PortalSupportSummary: Decodable {
+    let open: Int
+    let resolved: Int
+    let closed: Int
+    let total: Int
+    let recent: [PortalSupport.Ticket]
+}
+
+@Suite(.needsTestServers) struct DashboardTests {
+    func onboarding(_ api: API, _ user: String) async throws -> OnboardingStatus {
+        try await api.get("/onboarding-status", as: user).data(OnboardingStatus.self)
+    }
+
+    func createProfile(_ api: API, _ user: String) async throws {
+        #expect(try await api.post("/profile", as: user, body: ["firstName": "A", "lastName": "B"]).status == .created)
+    }
+
+    func addAddress(_ api: API, _ user: String) async throws {
+        #expect(try await api.post("/addresses", as: user, body: ["line1": "1", "city": "C", "postcode": "M1 1AE"]).status == .created)
+    }
+
+    func savePreferences(_ api: API, _ user: String) async throws {
+        #expect(try await api.put("/notification-preferences", as: user, body: [:]).status == .ok)
+    }
+
+    @Test func aNewCustomerHasCompletedNoStep() async throws {
+        try await withTestService(ProfilesService.self) { (client, _) async throws in
+            #expect(try await onboarding(API(client), TestEnvironment.uniqueUser()).completedSteps == 0)
         }
     }
 
-    @Test func onboardingAdvancesStepByStep() async throws {
-        try await withTestServiceAndBroker(ProfilesService.self) { client, _, brokers in
-            let user = TestEnvironment.uniqueUser()
-            let token = try await TestEnvironment.token(user)
-            func status() async throws -> (Int, Int, [String: Bool]) {
-                let data = try await get(client, token, "/onboarding-status")["data"] as? [String: Any] ?? [:]
-                let steps = (data["steps"] as? [[String: Any]] ?? []).reduce(into: [String: Bool]()) { $0[$1["key"] as? String ?? ""] = $1["done"] as? Bool }
-                return (data["completedSteps"] as? Int ?? -1, data["percentComplete"] as? Int ?? -1, steps)
-            }
-            #expect(try await status().0 == 0)
-            _ = try await client.execute(uri: "/v1/customers/profile", method: .post, headers: bearer(token, jsonHeaders), body: jsonBody(#"{"firstName":"A","lastName":"B"}"#)) { $0.status }
-            #expect(try await status().0 == 1)
-            _ = try await client.execute(uri: "/v1/customers/addresses", method: .post, headers: bearer(token, jsonHeaders), body: jsonBody(#"{"line1":"1","city":"C","postcode":"M1 1AE"}"#)) { $0.status }
-            _ = try await get(client, token, "/notification-preferences")
-            let (two, fifty, steps) = try await status()
-            #expect(two == 2 && fifty == 50 && steps["notificationPreferences"] == false && steps["address"] == true)
-            _ = try await client.execute(uri: "/v1/customers/notification-preferences", method: .put, headers: bearer(token, jsonHeaders), body: jsonBody("{}")) { $0.status }
-            #expect(try await status().0 == 3)
-
-            let publisher = try TestPublisher(brokers: brokers)
-            try await publisher.publish(Topics.wishlistUpdated, WishlistUpdated(userId: user, action: .added, productId: "p1", itemCount: 1), userId: user, times: 2)
-            await publisher.shutdown()
-            var done = (0, 0, [String: Bool]())
-            for _ in 0..<200 where done.0 != 4 {
-                done = try await status()
-                if done.0 != 4 { try await Task.sleep(for: .milliseconds(50)) }
-            }
-            #expect(done.0 == 4 && done.1 == 100)
-            let quick = try await get(client, token, "/dashboard")["data"] as? [String: Any]
-            #expect((quick?["quickActions"] as? [Any])?.isEmpty == true)
+    @Test func aProfileCompletesItsStep() async throws {
+        try await withTestService(ProfilesService.self) { client, _ in
+            let api = API(client), user = TestEnvironment.uniqueUser()
+            try await createProfile(api, user)
+            #expect(try await onboarding(api, user).completedSteps == 1)
         }
     }
 
-    @Test func dashboardAndPortalReflectOtherContextsEventsInAnyOrder() async throws {
+    @Test func anAddressCompletesItsStepAndReadingThePreferencesDoesNot() async throws {
+        try await withTestService(ProfilesService.self) { client, _ in
+            let api = API(client), user = TestEnvironment.uniqueUser()
+            try await createProfile(api, user)
+            try await addAddress(api, user)
+            _ = try await api.get("/notification-preferences", as: user).data(Preferences.self)
+            let status = try await onboarding(api, user)
+            #expect(status.completedSteps == 2 && status.percentComplete == 50)
+            #expect(status.done("notificationPreferences") == false && status.done("address") == true)
+        }
+    }
+
+    @Test func savingThePreferencesCompletesTheirStep() async throws {
+        try await withTestService(ProfilesService.self) { client, _ in
+            let api = API(client), user = TestEnvironment.uniqueUser()
+            try await createProfile(api, user)
+            try await addAddress(api, user)
+            try await savePreferences(api, user)
+            #expect(try await onboarding(api, user).completedSteps == 3)
+        }
+    }
+
+    /// The wishlist step follows engagement's event (published twice: a redelivery).
+    @Test func aWishlistItemCompletesTheLastStepAndLeavesNoQuickAction() async throws {
         try await withTestServiceAndBroker(ProfilesService.self) { client, _, brokers in
-            let user = TestEnvironment.uniqueUser()
-            let token = try await TestEnvironment.token(user)
-            // Every event is published twice (a redelivery): its effect must happen once.
+            let api = API(client), user = TestEnvironment.uniqueUser()
+            try await createProfile(api, user)
+            try await addAddress(api, user)
+            try await savePreferences(api, user)
             let publisher = try TestPublisher(brokers: brokers)
-            func publish<P>(_ topic: Topic<P>, _ payload: P, userId: String, occurredAt: Date = Date()) async throws {
-                try await publisher.publish(topic, payload, userId: userId, occurredAt: occurredAt, times: 2)
-            }
-            let now = Date()
-            let ticket = UUID()
-            // The newer ticket state is published before the older one: the newer must win.
-            try await publish(Topics.supportTicketUpdated, SupportTicketUpdated(
-                ticketId: ticket, ticketRef: "TKT-ABCD1234", userId: user, subject: "Door hinge", status: .waitingOnCustomer,
-                priority: .high, assignedTo: "agent-1", updatedAt: now), userId: user, occurredAt: now)
-            try await publish(Topics.supportTicketCreated, SupportTicketCreated(
-                ticketId: ticket, ticketRef: "TKT-ABCD1234", userId: user, subject: "Door hinge", category: .product,
-                priority: .medium, status: .open, createdAt: now.addingTimeInterval(-60)), userId: user, occurredAt: now.addingTimeInterval(-60))
-            try await publish(Topics.loyaltyAccountUpdated, LoyaltyAccountUpdated(
-                userId: user, points: 1050, lifetimePoints: 1250, tier: .silver, transactionId: UUID()), userId: user, occurredAt: now)
-            try await publish(Topics.loyaltyAccountUpdated, LoyaltyAccountUpdated(
-                userId: user, points: 500, lifetimePoints: 500, tier: .bronze, transactionId: UUID()), userId: user, occurredAt: now.addingTimeInterval(-30))
-            let order = OrderPaymentSucceeded(
-                orderId: "order-1", orderRef: "LW-1001", userId: user, totalAmount: Decimal(string: "1249.50")!,
-                items: [.init(productId: "p1", quantity: 2, unitPrice: 500), .init(productId: "p2", quantity: 1, unitPrice: Decimal(string: "249.50")!)],
-                paidAt: now)
-            try await publish(Topics.orderPaymentSucceeded, order, userId: user)
-            try await publish(Topics.orderPaymentSucceeded, order, userId: user)  // another event for the same order
-            try await publish(Topics.appointmentBookingCreated, AppointmentBookingCreated(
-                appointmentId: "appt-1", userId: user, appointmentType: .showroom, showroomId: "leeds",
-                scheduledAt: now.addingTimeInterval(86_400), bookedAt: now), userId: user)
-            try await publish(Topics.brochureRequestCreated, BrochureRequestCreated(
-                requestId: "br-1", userId: user, brochureType: nil, requestedAt: now), userId: user)
+            try await publisher.publish(
+                Topics.wishlistUpdated, WishlistUpdated(userId: user, action: .added, productId: "p1", itemCount: 1), userId: user, times: 2)
             await publisher.shutdown()
+            _ = try await eventually(timeout: .seconds(10)) { try await onboarding(api, user).completedSteps == 4 }
+            let done = try await onboarding(api, user)
+            #expect(done.completedSteps == 4 && done.percentComplete == 100)
+            #expect(try await api.get("/dashboard", as: user).data(Dashboard.self).quickActions.isEmpty)
+        }
+    }
 
-            var dashboard: [String: Any] = [:]
-            for _ in 0..<200 {
-                dashboard = try await get(client, token, "/dashboard")["data"] as? [String: Any] ?? [:]
-                let ready = (dashboard["recentOrders"] as? [Any])?.count == 1 && (dashboard["upcomingAppointments"] as? [Any])?.count == 1
-                    && (dashboard["support"] as? [String: Int])?["open"] == 1 && (dashboard["loyaltyPoints"] as? [String: Any])?["current"] as? Int == 1050
-                if ready { break }
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            #expect(dashboard["profile"] is NSNull && dashboard["primaryAddress"] is NSNull)
-            let loyalty = try #require(dashboard["loyaltyPoints"] as? [String: Any])
-            #expect(loyalty["current"] as? Int == 1050 && loyalty["lifetime"] as? Int == 1250 && loyalty["tier"] as? String == "SILVER")
-            #expect(loyalty["nextTier"] as? String == "GOLD" && loyalty["pointsToNextTier"] as? Int == 3750)
-            #expect(dashboard["support"] as? [String: Int] == ["open": 1, "awaitingReply": 1])
-            #expect(dashboard["unreadNotifications"] as? Int == 1)
-            #expect(((dashboard["recentOrders"] as? [[String: Any]])?.first?["itemCount"] as? Int) == 3)
+    /// Publishes what the other contexts would about `user`, each event twice (a redelivery:
+    /// its effect must happen once) and some out of order, then waits until the dashboard
+    /// shows them all.
+    func publishOtherContextsEvents(about user: String, brokers: String, api: API) async throws {
+        let publisher = try TestPublisher(brokers: brokers)
+        func publish<P>(_ topic: Topic<P>, _ payload: P, occurredAt: Date = Date()) async throws {
+            try await publisher.publish(topic, payload, userId: user, occurredAt: occurredAt, times: 2)
+        }
+        let now = Date()
+        let ticket = UUID()
+        // The newer ticket state is published before the older one: the newer must win.
+        try await publish(Topics.supportTicketUpdated, SupportTicketUpdated(
+            ticketId: ticket, ticketRef: "TKT-ABCD1234", userId: user, subject: "Door hinge", status: .waitingOnCustomer,
+            priority: .high, assignedTo: "agent-1", updatedAt: now), occurredAt: now)
+        try await publish(Topics.supportTicketCreated, SupportTicketCreated(
+            ticketId: ticket, ticketRef: "TKT-ABCD1234", userId: user, subject: "Door hinge", category: .product,
+            priority: .medium, status: .open, createdAt: now.addingTimeInterval(-60)), occurredAt: now.addingTimeInterval(-60))
+        try await publish(Topics.loyaltyAccountUpdated, LoyaltyAccountUpdated(
+            userId: user, points: 1050, lifetimePoints: 1250, tier: .silver, transactionId: UUID()), occurredAt: now)
+        try await publish(Topics.loyaltyAccountUpdated, LoyaltyAccountUpdated(
+            userId: user, points: 500, lifetimePoints: 500, tier: .bronze, transactionId: UUID()), occurredAt: now.addingTimeInterval(-30))
+        let order = OrderPaymentSucceeded(
+            orderId: "order-1", orderRef: "LW-1001", userId: user, totalAmount: Decimal(string: "1249.50")!,
+            items: [.init(productId: "p1", quantity: 2, unitPrice: 500), .init(productId: "p2", quantity: 1, unitPrice: Decimal(string: "249.50")!)],
+            paidAt: now)
+        try await publish(Topics.orderPaymentSucceeded, order)
+        try await publish(Topics.orderPaymentSucceeded, order)  // another event for the same order
+        try await publish(Topics.appointmentBookingCreated, AppointmentBookingCreated(
+            appointmentId: "appt-1", userId: user, appointmentType: .showroom, showroomId: "leeds",
+            scheduledAt: now.addingTimeInterval(86_400), bookedAt: now))
+        try await publish(Topics.brochureRequestCreated, BrochureRequestCreated(
+            requestId: "br-1", userId: user, brochureType: nil, requestedAt: now))
+        await publisher.shutdown()
 
-            let orders = try await get(client, token, "/portal/orders")
-            let list = (orders["data"] as? [String: Any])?["orders"] as? [[String: Any]] ?? []
-            #expect(list.count == 1 && list.first?["orderRef"] as? String == "LW-1001")
-            #expect((list.first?["totalAmount"] as? NSNumber)?.doubleValue == 1249.5)
-            #expect((orders["meta"] as? [String: Any])?["total"] as? Int == 1)
-            let support = try await get(client, token, "/portal/support")["data"] as? [String: Any] ?? [:]
-            #expect(support["open"] as? Int == 1 && support["total"] as? Int == 1 && support["resolved"] as? Int == 0)
-            #expect(((support["recent"] as? [[String: Any]])?.first?["status"] as? String) == "WAITING_ON_CUSTOMER")
-            let appointments = try await get(client, token, "/portal/appointments")["data"] as? [String: Any]
-            #expect(((appointments?["appointments"] as? [[String: Any]])?.first?["showroomId"] as? String) == "leeds")
-            let brochures = try await get(client, token, "/portal/brochure-requests")["data"] as? [String: Any]
-            #expect(((brochures?["requests"] as? [[String: Any]])?.first?["brochureType"]) is NSNull)
-            #expect((appointments?["appointments"] as? [Any])?.count == 1 && (brochures?["requests"] as? [Any])?.count == 1)
+        _ = try await eventually(timeout: .seconds(10)) {
+            let dashboard = try await api.get("/dashboard", as: user).data(Dashboard.self)
+            return dashboard.recentOrders.count == 1 && dashboard.upcomingAppointments.count == 1 && dashboard.support.open == 1
+                && dashboard.loyaltyPoints.current == 1050
+        }
+    }
+
+    @Test func theDashboardShowsTheNewestStateOfOtherContextsEvents() async throws {
+        try await withTestServiceAndBroker(ProfilesService.self) { client, _, brokers in
+            let api = API(client), user = TestEnvironment.uniqueUser()
+            try await publishOtherContextsEvents(about: user, brokers: brokers, api: api)
+            let dashboard = try await api.get("/dashboard", as: user).data(Dashboard.self)
+            #expect(dashboard.profile == nil && dashboard.primaryAddress == nil)
+            let loyalty = dashboard.loyaltyPoints
+            #expect(loyalty.current == 1050 && loyalty.lifetime == 1250 && loyalty.tier == .silver)
+            #expect(loyalty.nextTier == .gold && loyalty.pointsToNextTier == 3750)
+            #expect(dashboard.support.open == 1 && dashboard.support.awaitingReply == 1)
+            #expect(dashboard.unreadNotifications == 1)
+            #expect(dashboard.recentOrders.first?.itemCount == 3)
+        }
+    }
+
+    @Test func thePortalListsAnOrderOnceWhateverItsEvents() async throws {
+        try await withTestServiceAndBroker(ProfilesService.self) { client, _, brokers in
+            let api = API(client), user = TestEnvironment.uniqueUser()
+            try await publishOtherContextsEvents(about: user, brokers: brokers, api: api)
+            let answer = try await api.get("/portal/orders", as: user)
+            let orders = try answer.data(PortalController.Orders.self).orders
+            #expect(orders.count == 1 && orders.first?.orderRef == "LW-1001")
+            #expect(orders.first?.totalAmount == Decimal(string: "1249.5"))
+            #expect(try answer.meta().total == 1)
+        }
+    }
+
+    @Test func thePortalsSupportSummaryShowsTheNewestTicketState() async throws {
+        try await withTestServiceAndBroker(ProfilesService.self) { client, _, brokers in
+            let api = API(client), user = TestEnvironment.uniqueUser()
+            try await publishOtherContextsEvents(about: user, brokers: brokers, api: api)
+            let support = try await api.get("/portal/support", as: user).data(PortalSupportSummary.self)
+            #expect(support.open == 1 && support.total == 1 && support.resolved == 0)
+            #expect(support.recent.first?.status == .waitingOnCustomer)
+        }
+    }
+
+    @Test func thePortalListsAppointmentsAndBrochureRequests() async throws {
+        try await withTestServiceAndBroker(ProfilesService.self) { client, _, brokers in
+            let api = API(client), user = TestEnvironment.uniqueUser()
+            try await publishOtherContextsEvents(about: user, brokers: brokers, api: api)
+            let appointments = try await api.get("/portal/appointments", as: user).data(PortalController.Appointments.self).appointments
+            let requests = try await api.get("/portal/brochure-requests", as: user).data(PortalController.Requests.self).requests
+            #expect(appointments.first?.showroomId == "leeds")
+            #expect(requests.first != nil && requests.first?.brochureType == nil)
+            #expect(appointments.count == 1 && requests.count == 1)
         }
     }
 }

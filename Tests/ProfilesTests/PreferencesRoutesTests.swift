@@ -1,49 +1,116 @@
+import Contracts
 import Foundation
 import Hummingbird
-import HummingbirdTesting
 @testable import profiles
 import Testing
 import TestSupport
 
-@Suite struct PreferencesRoutesTests {
-    func send(_ client: any TestClientProtocol, _ token: String, _ method: HTTPRequest.Method, _ path: String = "", _ body: String = "") async throws -> (HTTPResponse.Status, [String: Any]) {
-        try await client.execute(uri: "/v1/customers/notification-preferences" + path, method: method, headers: bearer(token, jsonHeaders), body: body.isEmpty ? nil : jsonBody(body)) { r in
-            (r.status, (try? r.json()["data"] as? [String: Any]) ?? [:])
+/// `NotificationPreferences` as the contract shows it: every flag a boolean of its own, the
+/// channel, and `optedOutAt` (which must be there, null until an opt-out). The production type
+/// writes this shape by hand and has no decoder for it.
+struct Preferences: Decodable {
+    let flags: [String: Bool]
+    let preferredChannel: NotificationPreferences.Channel
+    let optedOutAt: Date?
+
+    subscript(flag: String) -> Bool? { flags[flag] }
+
+    init(from decoder: any Decoder) throws {
+        let object = try decoder.container(keyedBy: NotificationPreferences.Key.self)
+        var flags: [String: Bool] = [:]
+        for flag in NotificationPreferences.flags { flags[flag] = try object.decode(Bool.self, forKey: .init(flag)) }
+        self.flags = flags
+        preferredChannel = try object.decode(NotificationPreferences.Channel.self, forKey: .init("preferredChannel"))
+        // `decode(Date?.self, …)` throws when the key is missing: null is what is expected.
+        optedOutAt = try object.decode(Date?.self, forKey: .init("optedOutAt"))
+    }
+}
+
+@Suite(.needsTestServers) struct PreferencesRoutesTests {
+    static let path = "/notification-preferences"
+
+    @Test func theDefaultsAreShownWithoutBeingStored() async throws {
+        try await withTestService(ProfilesService.self) { client, app in
+            let user = TestEnvironment.uniqueUser()
+            let defaults = try await API(client).get(Self.path, as: user).data(Preferences.self)
+            #expect(defaults["emailMarketing"] == false && defaults["orderUpdates"] == true)
+            #expect(defaults.preferredChannel == .email && defaults.optedOutAt == nil)
+            #expect(try await app.runtime.database.scalar("SELECT count(*)::int FROM notification_preferences WHERE user_id = \(user)") == 0)
         }
     }
 
-    @Test func defaultsPutResetsPatchChangesAndOptOuts() async throws {
+    @Test func patchChangesTheFieldsSent() async throws {
+        try await withTestService(ProfilesService.self) { client, _ in
+            let patched = try await API(client).patch(
+                Self.path, as: TestEnvironment.uniqueUser(), body: ["emailMarketing": true, "newsletter": true, "preferredChannel": "SMS"]
+            ).data(Preferences.self)
+            #expect(patched["emailMarketing"] == true && patched["newsletter"] == true && patched.preferredChannel == .sms)
+        }
+    }
+
+    /// PUT replaces everything: what is not sent returns to its default.
+    @Test func putReturnsWhatIsNotSentToItsDefault() async throws {
+        try await withTestService(ProfilesService.self) { client, _ in
+            let api = API(client), user = TestEnvironment.uniqueUser()
+            _ = try await api.patch(Self.path, as: user, body: ["emailMarketing": true, "newsletter": true, "preferredChannel": "SMS"])
+            let put = try await api.put(Self.path, as: user, body: ["smsMarketing": true]).data(Preferences.self)
+            #expect(put["smsMarketing"] == true && put["emailMarketing"] == false && put["newsletter"] == false)
+            #expect(put.preferredChannel == .email)
+        }
+    }
+
+    @Test func anUnknownFlagOrChannelIsRefused() async throws {
+        try await withTestService(ProfilesService.self) { (client, _) async throws in
+            let api = API(client), user = TestEnvironment.uniqueUser()
+            #expect(try await api.patch(Self.path, as: user, body: ["carrierPigeon": true]).status == .unprocessableContent)
+            #expect(try await api.patch(Self.path, as: user, body: ["preferredChannel": "FAX"]).status == .unprocessableContent)
+        }
+    }
+
+    @Test func optingOutOfAChannelClearsItsFlagOnlyAndStampsTheTime() async throws {
+        try await withTestService(ProfilesService.self) { client, _ in
+            let api = API(client), user = TestEnvironment.uniqueUser()
+            _ = try await api.patch(Self.path, as: user, body: ["smsMarketing": true, "emailMarketing": true, "pushMarketing": true])
+            let sms = try await api.post(Self.path + "/opt-out", as: user, body: ["channel": "SMS"]).data(Preferences.self)
+            #expect(sms["smsMarketing"] == false && sms["emailMarketing"] == true && sms.optedOutAt != nil)
+        }
+    }
+
+    @Test func optingOutWithoutAChannelClearsEveryMarketingFlag() async throws {
+        try await withTestService(ProfilesService.self) { client, _ in
+            let api = API(client), user = TestEnvironment.uniqueUser()
+            _ = try await api.patch(Self.path, as: user, body: ["emailMarketing": true, "pushMarketing": true, "promotionalOffers": true])
+            let marketing = try await api.post(Self.path + "/opt-out", as: user).data(Preferences.self)
+            #expect(NotificationPreferences.marketingFlags.allSatisfy { marketing[$0] == false })
+            #expect(marketing["orderUpdates"] == true)
+        }
+    }
+
+    @Test func optingOutOfAllClearsEveryFlag() async throws {
+        try await withTestService(ProfilesService.self) { client, _ in
+            let api = API(client), user = TestEnvironment.uniqueUser()
+            _ = try await api.patch(Self.path, as: user, body: ["emailMarketing": true, "pushMarketing": true, "promotionalOffers": true])
+            let all = try await api.post(Self.path + "/opt-out", as: user, body: ["channel": "ALL"]).data(Preferences.self)
+            #expect(NotificationPreferences.flags.allSatisfy { all[$0] == false })
+        }
+    }
+
+    /// Every save published its event; a refused change is no save.
+    @Test func everySaveIsPublished() async throws {
         try await withTestService(ProfilesService.self) { client, app in
-            let user = TestEnvironment.uniqueUser()
-            let token = try await TestEnvironment.token(user)
-            let (_, defaults) = try await send(client, token, .get)
-            #expect(defaults["emailMarketing"] as? Bool == false && defaults["orderUpdates"] as? Bool == true)
-            #expect(defaults["preferredChannel"] as? String == "EMAIL" && defaults["optedOutAt"] is NSNull)
-            #expect(try await app.runtime.database.scalar("SELECT count(*)::int FROM notification_preferences WHERE user_id = \(user)") == 0)
-
-            let (_, patched) = try await send(client, token, .patch, "", #"{"emailMarketing":true,"newsletter":true,"preferredChannel":"SMS"}"#)
-            #expect(patched["emailMarketing"] as? Bool == true && patched["newsletter"] as? Bool == true && patched["preferredChannel"] as? String == "SMS")
-            // PUT replaces everything: what is not sent returns to its default.
-            let (_, put) = try await send(client, token, .put, "", #"{"smsMarketing":true}"#)
-            #expect(put["smsMarketing"] as? Bool == true && put["emailMarketing"] as? Bool == false && put["newsletter"] as? Bool == false)
-            #expect(put["preferredChannel"] as? String == "EMAIL")
-
-            let (bad, _) = try await send(client, token, .patch, "", #"{"carrierPigeon":true}"#)
-            #expect(bad == .unprocessableContent)
-            let (badChannel, _) = try await send(client, token, .patch, "", #"{"preferredChannel":"FAX"}"#)
-            #expect(badChannel == .unprocessableContent)
-
-            _ = try await send(client, token, .patch, "", #"{"emailMarketing":true,"pushMarketing":true,"promotionalOffers":true}"#)
-            let (_, sms) = try await send(client, token, .post, "/opt-out", #"{"channel":"SMS"}"#)
-            #expect(sms["smsMarketing"] as? Bool == false && sms["emailMarketing"] as? Bool == true && sms["optedOutAt"] is String)
-            let (_, marketing) = try await send(client, token, .post, "/opt-out")
-            #expect(NotificationPreferences.marketingFlags.allSatisfy { marketing[$0] as? Bool == false })
-            #expect(marketing["orderUpdates"] as? Bool == true)
-            let (_, all) = try await send(client, token, .post, "/opt-out", #"{"channel":"ALL"}"#)
-            #expect(NotificationPreferences.flags.allSatisfy { all[$0] as? Bool == false })
-
-            // Every save published its event.
-            #expect(try await app.runtime.database.scalar("SELECT count(*)::int FROM outbox WHERE key = \(user) AND topic = 'customer.notification_preferences.updated'") == 6)
+            let api = API(client), user = TestEnvironment.uniqueUser()
+            _ = try await api.get(Self.path, as: user)
+            _ = try await api.patch(Self.path, as: user, body: ["emailMarketing": true, "newsletter": true, "preferredChannel": "SMS"])
+            _ = try await api.put(Self.path, as: user, body: ["smsMarketing": true])
+            _ = try await api.patch(Self.path, as: user, body: ["carrierPigeon": true])
+            _ = try await api.patch(Self.path, as: user, body: ["preferredChannel": "FAX"])
+            _ = try await api.patch(Self.path, as: user, body: ["emailMarketing": true, "pushMarketing": true, "promotionalOffers": true])
+            _ = try await api.post(Self.path + "/opt-out", as: user, body: ["channel": "SMS"])
+            _ = try await api.post(Self.path + "/opt-out", as: user)
+            _ = try await api.post(Self.path + "/opt-out", as: user, body: ["channel": "ALL"])
+            #expect(try await app.runtime.database.scalar("""
+                SELECT count(*)::int FROM outbox WHERE key = \(user) AND topic = 'customer.notification_preferences.updated'
+                """) == 6)
         }
     }
 }

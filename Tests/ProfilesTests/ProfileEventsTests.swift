@@ -1,42 +1,62 @@
 import Contracts
 import EventBus
 import Foundation
-import HummingbirdTesting
+import Hummingbird
 @testable import profiles
 import Testing
 import TestSupport
 
 /// Through a Kafka of the test's own (an in-process mock cluster).
-@Suite struct ProfileEventsTests {
-    @Test func userCreatedMakesAProfileOnceAndItIsPublished() async throws {
-        try await withTestServiceAndBroker(ProfilesService.self) { client, app, brokers in
-            let user = TestEnvironment.uniqueUser()
-            let created = UserCreated(userId: user, email: "New.User@Example.com", firstName: "New", lastName: "User", registeredAt: Date())
-            let id = UUID()
-            let publisher = try TestPublisher(brokers: brokers)
-            try await publisher.publish(Topics.userCreated, created, userId: user, id: id, source: "auth", times: 2)
-            await publisher.shutdown()
+@Suite(.needsTestServers) struct ProfileEventsTests {
+    /// The auth service's `user.created` for a new user, delivered twice with one event id;
+    /// returns once the profile it makes can be read.
+    func signUp(_ api: API, brokers: String) async throws -> (user: String, eventId: UUID, profile: Profile?) {
+        let user = TestEnvironment.uniqueUser()
+        let created = UserCreated(userId: user, email: "New.User@Example.com", firstName: "New", lastName: "User", registeredAt: Date())
+        let id = UUID()
+        let publisher = try TestPublisher(brokers: brokers)
+        try await publisher.publish(Topics.userCreated, created, userId: user, id: id, source: "auth", times: 2)
+        await publisher.shutdown()
 
-            let token = try await TestEnvironment.token(user)
-            var profile: [String: Any] = [:]
-            for _ in 0..<200 where profile.isEmpty {
-                profile = try await client.execute(uri: "/v1/customers/profile", method: .get, headers: bearer(token)) { r in
-                    r.status == .ok ? (try r.json()["data"] as? [String: Any] ?? [:]) : [:]
-                }
-                if profile.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
-            }
-            #expect(profile["firstName"] as? String == "New" && profile["email"] as? String == "new.user@example.com")
-            // POST on a profile made from the auth event is still a 409: clients PATCH it.
-            try await client.execute(
-                uri: "/v1/customers/profile", method: .post, headers: bearer(token, jsonHeaders), body: jsonBody(#"{"firstName":"A","lastName":"B"}"#)
-            ) { (r: TestResponse) async throws in
-                #expect(r.status == .conflict)
-            }
+        var profile: Profile?
+        for _ in 0..<200 where profile == nil {
+            let answer = try await api.get("/profile", as: user)
+            if answer.status == .ok { profile = try answer.data(Profile.self) } else { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        return (user, id, profile)
+    }
+
+    @Test func aSignUpMakesAProfileWithTheNormalisedEmail() async throws {
+        try await withTestServiceAndBroker(ProfilesService.self) { client, _, brokers in
+            let profile = try #require(try await signUp(API(client), brokers: brokers).profile)
+            #expect(profile.firstName == "New" && profile.email == "new.user@example.com")
+        }
+    }
+
+    /// A redelivered event makes no second profile.
+    @Test func aRedeliveredSignUpMakesTheProfileOnce() async throws {
+        try await withTestServiceAndBroker(ProfilesService.self) { client, app, brokers in
+            let (user, id, _) = try await signUp(API(client), brokers: brokers)
             try await Task.sleep(for: .milliseconds(300))
             #expect(try await app.runtime.database.scalar("SELECT count(*)::int FROM profiles WHERE user_id = \(user)") == 1)
             #expect(try await app.runtime.database.scalar("SELECT count(*)::int FROM processed_events WHERE event_id = \(id)") == 1)
+        }
+    }
 
-            // The profile's creation is on customer.profile.updated, in the envelope.
+    /// POST on a profile made from the auth event is still a 409: clients PATCH it.
+    @Test func creatingAProfileMadeFromASignUpIsAConflict() async throws {
+        try await withTestServiceAndBroker(ProfilesService.self) { client, _, brokers in
+            let api = API(client)
+            let (user, _, profile) = try await signUp(api, brokers: brokers)
+            #expect(profile != nil)
+            #expect(try await api.post("/profile", as: user, body: ["firstName": "A", "lastName": "B"]).status == .conflict)
+        }
+    }
+
+    /// The profile's creation is on customer.profile.updated, in the envelope.
+    @Test func theProfileMadeFromASignUpIsPublishedWithTheEventAsItsCorrelation() async throws {
+        try await withTestServiceAndBroker(ProfilesService.self) { client, _, brokers in
+            let (user, id, _) = try await signUp(API(client), brokers: brokers)
             var found: EventEnvelope<ProfileUpdated>?
             let reader = try KafkaConsumer(
                 KafkaConfiguration(brokers: brokers, clientId: "reader", groupId: "reader-\(UUID().uuidString.prefix(6))"),

@@ -19,7 +19,7 @@ import Testing
         let line = JSONLogHandler.line(fields)
         #expect(line.last == UInt8(ascii: "\n"))
         #expect(line.dropLast().contains(UInt8(ascii: "\n")) == false)
-        let parsed = try JSONSerialization.jsonObject(with: Data(line)) as? [String: String]
+        let parsed = try JSONDecoder().decode([String: String].self, from: Data(line))
         #expect(parsed == fields)
         #expect(String(decoding: line, as: UTF8.self).contains(#"\u0001\u001f"#))
     }

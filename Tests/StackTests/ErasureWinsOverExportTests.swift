@@ -1,17 +1,19 @@
 import Contracts
 import Foundation
-import HTTPKit
-import NIOHTTP1
+import Hummingbird
 import PostgresNIO
 import Testing
 import TestSupport
+@testable import engagement
+@testable import loyalty
+@testable import profiles
 
 /// CONTRACT §13, "Erasure wins over export", through the gateway and the stack's broker: no
 /// export is ever downloadable with data an erasure removed, however the two requests meet.
 ///
 /// Each race runs 20 times, four customers at a time and one test after another: enough
 /// overlap for the races to happen, without crowding out the suites that time their servers.
-@Suite(.serialized) struct ErasureWinsOverExportTests {
+@Suite(.needsStack, .serialized) struct ErasureWinsOverExportTests {
     /// Runs `body` `times` times, at most `width` at once.
     static func repeated(_ times: Int, width: Int = 4, _ body: @escaping @Sendable () async throws -> Void) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -36,70 +38,83 @@ import TestSupport
         let user = TestEnvironment.uniqueUser("erase")
         let mark = String(user.suffix(12))
         let product = "oak-\(user)"
-        #expect(try await send(.POST, "/profile", as: user, json: #"{"firstName":"Zoe\#(mark)","lastName":"Quill"}"#).status == 201)
-        #expect(try await send(.POST, "/addresses", as: user,
-                               json: #"{"line1":"1 Lane\#(mark)","city":"Leeds","postcode":"LS1 4AP","country":"GB"}"#).status == 201)
-        #expect(try await send(.POST, "/wishlist/items", as: user,
-                               json: #"{"productId":"\#(product)","category":"KITCHEN","notes":"note\#(mark)"}"#).status == 201)
-        #expect(try await send(.POST, "/reviews", as: user,
-                               json: #"{"productId":"\#(product)","rating":5,"title":"Solid","body":"Solid and well made, truly."}"#).status == 201)
-        #expect(try await send(.POST, "/support/tickets", as: user,
-                               json: #"{"subject":"subject\#(mark)","message":"message\#(mark) about my door"}"#).status == 201)
-        let code = try #require(try data(await send(.POST, "/referrals/generate", as: user))["code"] as? String)
+        #expect(try await gateway.post("/profile", as: user, body: ["firstName": "Zoe\(mark)", "lastName": "Quill"]).status == .created)
+        #expect(try await gateway.post(
+            "/addresses", as: user, body: ["line1": "1 Lane\(mark)", "city": "Leeds", "postcode": "LS1 4AP", "country": "GB"]
+        ).status == .created)
+        #expect(try await gateway.post(
+            "/wishlist/items", as: user, body: ["productId": "\(product)", "category": "KITCHEN", "notes": "note\(mark)"]
+        ).status == .created)
+        #expect(try await gateway.post(
+            "/reviews", as: user, body: ["productId": "\(product)", "rating": 5, "title": "Solid", "body": "Solid and well made, truly."]
+        ).status == .created)
+        #expect(try await gateway.post(
+            "/support/tickets", as: user, body: ["subject": "subject\(mark)", "message": "message\(mark) about my door"]
+        ).status == .created)
+        let code = try await gateway.post("/referrals/generate", as: user).data(ReferralController.Generated.self).code
         // The reviewer's and referrer's names have reached engagement's and loyalty's projections.
         #expect(try await eventually(timeout: .seconds(20)) {
-            let reviews = try await send(.GET, "/reviews", as: user).json()["data"] as? [[String: Any]]
-            let referrer = try data(await Gateway.get("/v1/customers/referrals/validate/\(code)"))["referrerName"] as? String
-            return reviews?.first?["reviewerName"] as? String == "Zoe\(mark) Q." && referrer == "Zoe\(mark) Q."
+            let reviews = try await gateway.get("/reviews", as: user).data([Review].self)
+            let referrer = try await gateway.get("/referrals/validate/\(code)", as: nil).data(ReferralStore.Validation.self).referrerName
+            return reviews.first?.reviewerName == "Zoe\(mark) Q." && referrer == "Zoe\(mark) Q."
         })
-        return Customer(user: user, referralCode: code, erased: ["Zoe\(mark)", "Lane\(mark)", "note\(mark)", "subject\(mark)", "message\(mark)", code])
+        return Customer(
+            user: user, referralCode: code, erased: ["Zoe\(mark)", "Lane\(mark)", "note\(mark)", "subject\(mark)", "message\(mark)", code])
     }
 
     /// The export's final status (it leaves PENDING: READY, or CANCELLED by the erasure).
-    static func settled(_ exportId: String, of user: String) async throws -> String {
+    static func settled(_ exportId: UUID, of user: String) async throws -> PrivacyRequest.Status {
         _ = try await eventually(timeout: .seconds(40)) {
-            try data(await send(.GET, "/privacy/exports/\(exportId)", as: user))["status"] as? String != "PENDING"
+            try await Self.export(exportId, of: user).status != .pending
         }
-        return try data(await send(.GET, "/privacy/exports/\(exportId)", as: user))["status"] as? String ?? "?"
+        return try await Self.export(exportId, of: user).status
     }
 
-    static func download(_ exportId: String, of user: String) async throws -> Gateway.Reply {
-        try await send(.GET, "/privacy/exports/\(exportId)/download", as: user)
+    static func export(_ exportId: UUID, of user: String) async throws -> PrivacyRequest {
+        try await gateway.get("/privacy/exports/\(exportId.lowercasedString)", as: user).data(PrivacyRequest.self)
+    }
+
+    static func download(_ exportId: UUID, of user: String) async throws -> Answer {
+        try await gateway.get("/privacy/exports/\(exportId.lowercasedString)/download", as: user)
     }
 
     /// A READY document made after the erasure: every context answered, with what is left.
-    static func expectClean(_ text: String, of customer: Customer) throws {
+    static func expectClean(_ download: Answer, of customer: Customer) throws {
+        let text = download.text
         for erased in customer.erased {
             #expect(!text.contains(erased), "the export holds \(erased): \(text.prefix(3000))")
         }
-        let document = try PrivacyAcrossContextsTests.object(text)
-        #expect(document["profile"] is NSNull)
-        #expect((document["addresses"] as? [Any])?.isEmpty == true)
-        #expect(document["wishlist"] is NSNull)
-        let reviews = document["reviews"] as? [[String: Any]] ?? []
-        #expect(reviews.count == 1 && reviews.first?["reviewerName"] as? String == "Customer")
-        let tickets = document["tickets"] as? [[String: Any]] ?? []
-        #expect(tickets.count == 1 && tickets.first?["subject"] as? String == "[removed]")
-        let loyalty = document["loyalty"] as? [String: Any]
-        #expect(loyalty?["referralCode"] is NSNull)
+        // Present, and null: the JSON itself.
+        let object = try download.decode([String: JSONValue].self)
+        #expect(object["profile"] == .null)
+        #expect(object["wishlist"] == .null)
+        if case .object(let loyalty)? = object["loyalty"] {
+            #expect(loyalty["referralCode"] == .null)
+        } else {
+            Issue.record("no loyalty part: \(text.prefix(3000))")
+        }
+        let document = try download.decode(ExportDocument.self)
+        #expect(document.addresses.isEmpty)
+        #expect(document.reviews.count == 1 && document.reviews.first?.reviewerName == "Customer")
+        #expect(document.tickets.count == 1 && document.tickets.first?.subject == "[removed]")
     }
 
     @Test func anErasureAndAnExportSentTogetherNeverLeaveTheErasedDataDownloadable() async throws {
         try await Self.repeated(20) {
             let customer = try await Self.customerWithDataEverywhere()
-            async let erasure = send(.POST, "/privacy/erasure", as: customer.user)
-            async let export = send(.POST, "/privacy/exports", as: customer.user)
+            async let erasure = gateway.post("/privacy/erasure", as: customer.user)
+            async let export = gateway.post("/privacy/exports", as: customer.user)
             let (erased, requested) = try await (erasure, export)
-            #expect(erased.status == 202 && requested.status == 202)
-            let exportId = try #require(try data(requested)["id"] as? String)
+            #expect(erased.status == .accepted && requested.status == .accepted)
+            let exportId = try requested.data(PrivacyRequest.self).id
             let status = try await Self.settled(exportId, of: customer.user)
             let download = try await Self.download(exportId, of: customer.user)
             switch status {
-            case "CANCELLED":
-                #expect(download.status == 404)
-            case "READY":
-                #expect(download.status == 200)
-                try Self.expectClean(download.body, of: customer)
+            case .cancelled:
+                #expect(download.status == .notFound)
+            case .ready:
+                #expect(download.status == .ok)
+                try Self.expectClean(download, of: customer)
             default:
                 Issue.record("export \(exportId) ended \(status)")
             }
@@ -109,28 +124,23 @@ import TestSupport
     @Test func anExportAMomentAfterAnErasureHoldsOnlyWhatIsLeft() async throws {
         try await Self.repeated(20) {
             let customer = try await Self.customerWithDataEverywhere()
-            #expect(try await send(.POST, "/privacy/erasure", as: customer.user).status == 202)
-            let requested = try await send(.POST, "/privacy/exports", as: customer.user)
-            let exportId = try #require(try data(requested)["id"] as? String)
-            #expect(try await Self.settled(exportId, of: customer.user) == "READY")
+            #expect(try await gateway.post("/privacy/erasure", as: customer.user).status == .accepted)
+            let requested = try await gateway.post("/privacy/exports", as: customer.user)
+            let exportId = try requested.data(PrivacyRequest.self).id
+            #expect(try await Self.settled(exportId, of: customer.user) == .ready)
             let download = try await Self.download(exportId, of: customer.user)
-            #expect(download.status == 200)
-            try Self.expectClean(download.body, of: customer)
+            #expect(download.status == .ok)
+            try Self.expectClean(download, of: customer)
             // The erased customer's referral code no longer works.
             #expect(try await eventually(timeout: .seconds(10)) {
-                try await Gateway.get("/v1/customers/referrals/validate/\(customer.referralCode)").status == 404
+                try await gateway.get("/referrals/validate/\(customer.referralCode)", as: nil).status == .notFound
             })
         }
     }
 
-    @Test func anErasureCancelsReadyAndPendingExportsAndDropsLateParts() async throws {
-        let customer = try await Self.customerWithDataEverywhere()
-        let user = customer.user
-        let readyId = try #require(try data(await send(.POST, "/privacy/exports", as: user))["id"] as? String)
-        #expect(try await Self.settled(readyId, of: user) == "READY")
-        #expect(try await Self.download(readyId, of: user).status == 200)
-        // A pending export, its profiles part already collected: made in profiles' tables, since
-        // the stack's contexts answer a real request within milliseconds.
+    /// A pending export of `user`, its profiles part already collected: made in profiles'
+    /// tables, since the stack's contexts answer a real request within milliseconds.
+    static func pendingExport(of user: String) async throws -> UUID {
         let pendingId = UUID()
         try await withDatabase(schema: "profiles") { database in
             try await database.query("""
@@ -141,28 +151,49 @@ import TestSupport
                 INSERT INTO privacy_export_parts (export_id, context, chunk, chunks, part) VALUES (\(pendingId), 'profiles', 1, 1, '{}')
                 """)
         }
-        #expect(try await send(.POST, "/privacy/erasure", as: user).status == 202)
-        for id in [readyId, pendingId.uuidString.lowercased()] {
-            let export = try data(await send(.GET, "/privacy/exports/\(id)", as: user))
-            #expect(export["status"] as? String == "CANCELLED", "\(id)")
-            #expect(export["expiresAt"] is NSNull)
-            #expect(try await Self.download(id, of: user).status == 404)
+        return pendingId
+    }
+
+    @Test func anErasureCancelsReadyAndPendingExports() async throws {
+        let customer = try await Self.customerWithDataEverywhere()
+        let user = customer.user
+        let readyId = try await gateway.post("/privacy/exports", as: user).data(PrivacyRequest.self).id
+        #expect(try await Self.settled(readyId, of: user) == .ready)
+        #expect(try await Self.download(readyId, of: user).status == .ok)
+        let pendingId = try await Self.pendingExport(of: user)
+        #expect(try await gateway.post("/privacy/erasure", as: user).status == .accepted)
+        for id in [readyId, pendingId] {
+            let export = try await Self.export(id, of: user)
+            #expect(export.status == .cancelled, "\(id)")
+            #expect(export.expiresAt == nil)
+            #expect(try await Self.download(id, of: user).status == .notFound)
         }
         let (parts, cancelled) = try await withDatabase(schema: "profiles") { database in
             (
-                try await database.scalar("SELECT count(*)::int FROM privacy_export_parts p JOIN privacy_requests r ON r.id = p.export_id WHERE r.user_id = \(user)"),
+                try await database.scalar(
+                    "SELECT count(*)::int FROM privacy_export_parts p JOIN privacy_requests r ON r.id = p.export_id WHERE r.user_id = \(user)"),
                 try await database.scalar("SELECT count(*)::int FROM privacy_requests WHERE user_id = \(user) AND status = 'CANCELLED'")
             )
         }
         #expect(parts == 0)
         #expect(cancelled == 2)
+    }
 
-        // A part arriving after the cancellation is dropped: here, the part the pending export
-        // was waiting for.
+    /// A part arriving after the cancellation is dropped: here, the part the pending export
+    /// was waiting for.
+    @Test func aPartArrivingAfterAnErasureCancelledItsExportIsDropped() async throws {
+        let user = TestEnvironment.uniqueUser("erase")
+        let mark = String(user.suffix(12))
+        #expect(try await gateway.post("/profile", as: user, body: ["firstName": "Zoe\(mark)", "lastName": "Quill"]).status == .created)
+        let pendingId = try await Self.pendingExport(of: user)
+        #expect(try await gateway.post("/privacy/erasure", as: user).status == .accepted)
+        #expect(try await Self.export(pendingId, of: user).status == .cancelled)
+
         let publisher = try TestPublisher(brokers: TestEnvironment.kafkaBrokers)
         let late = try await publisher.publish(Topics.dataExportPart, DataExportPart(
             exportId: pendingId, userId: user, context: "support",
-            part: .object(["tickets": .array([.object(["subject": .string(customer.erased[3])])])]), chunk: 1, chunks: 1), userId: user, source: "support")
+            part: .object(["tickets": .array([.object(["subject": .string("subject\(mark)")])])]), chunk: 1, chunks: 1),
+            userId: user, source: "support")
         await publisher.shutdown()
         let (delivered, kept) = try await withDatabase(schema: "profiles") { database in
             let delivered = try await eventually(timeout: .seconds(10)) {
@@ -172,9 +203,9 @@ import TestSupport
         }
         #expect(delivered)
         #expect(kept == 0)
-        let export = try data(await send(.GET, "/privacy/exports/\(pendingId.uuidString.lowercased())", as: user))
-        #expect(export["status"] as? String == "CANCELLED")
-        #expect((export["parts"] as? [String: String])?.values.allSatisfy { $0 == "PENDING" } == true)
-        #expect(try await Self.download(pendingId.uuidString.lowercased(), of: user).status == 404)
+        let export = try await Self.export(pendingId, of: user)
+        #expect(export.status == .cancelled)
+        #expect(export.parts?.values.allSatisfy { $0 == "PENDING" } == true)
+        #expect(try await Self.download(pendingId, of: user).status == .notFound)
     }
 }

@@ -1,74 +1,76 @@
-import AsyncHTTPClient
+import Contracts
 import Foundation
 import HTTPKit
-import NIOCore
-import NIOHTTP1
+import Hummingbird
 import Testing
 import TestSupport
 
 /// Through the nginx gateway in front of the four services `scripts/test` started.
-@Suite struct GatewayTests {
+@Suite(.needsStack) struct GatewayTests {
     static let contexts = ["profiles", "engagement", "support", "loyalty"]
 
     @Test func gatewayHealth() async throws {
-        let response = try await Gateway.get("/health")
-        #expect(response.status == 200)
-        #expect(response.body == #"{"status":"ok","service":"customer-service"}"#)
-        #expect(response.headers.first(name: "X-Request-ID") != nil)
+        let response = try await gatewayRoot.get("/health", as: nil)
+        #expect(response.status == .ok)
+        #expect(response.text == #"{"status":"ok","service":"customer-service"}"#)
+        #expect(response.headers[.requestId] != nil)
     }
 
     @Test(arguments: contexts)
     func eachContextIsReady(context: String) async throws {
-        let response = try await Gateway.get("/health/\(context)")
-        #expect(response.status == 200)
-        let json = try response.json()
-        #expect(json["status"] as? String == "ok")
-        #expect((json["checks"] as? [String: String])?["database"] == "ok")
-        #expect((json["checks"] as? [String: String])?["redis"] == "ok")
-        #expect((json["checks"] as? [String: String])?["kafka"] == "ok")
+        let response = try await gatewayRoot.get("/health/\(context)", as: nil)
+        #expect(response.status == .ok)
+        let ready = try response.decode(Readiness.self)
+        #expect(ready.status == "ok")
+        #expect(ready.checks["database"] == "ok")
+        #expect(ready.checks["redis"] == "ok")
+        #expect(ready.checks["kafka"] == "ok")
         // Other stack tests write events meanwhile: the relay keeps the lag to milliseconds.
-        #expect((json["outboxLag"] as? Double).map { $0 < 1 } == true)
+        #expect(ready.outboxLag.map { $0 < 1 } == true)
     }
 
     @Test(arguments: contexts)
     func eachContextsMetricsAreReachable(context: String) async throws {
-        _ = try await Gateway.get("/health/\(context)")
-        let response = try await Gateway.get("/metrics/\(context)")
-        #expect(response.status == 200)
-        #expect(response.body.contains("http_requests_total"))
+        _ = try await gatewayRoot.get("/health/\(context)", as: nil)
+        let response = try await gatewayRoot.get("/metrics/\(context)", as: nil)
+        #expect(response.status == .ok)
+        #expect(response.text.contains("http_requests_total"))
     }
 
     @Test(arguments: ["/v1/customers/unknown", "/v1/customers/profiles", "/v1/customers", "/nothing"])
     func unknownPathsAreAJSON404WithoutAToken(path: String) async throws {
-        let response = try await Gateway.get(path, headers: ["X-Request-ID": "smoke-404"])
-        #expect(response.status == 404)
-        #expect(response.headers.first(name: "X-Request-ID") == "smoke-404")
-        let json = try response.json()
-        #expect(json["success"] as? Bool == false)
-        #expect((json["error"] as? [String: Any])?["code"] as? String == "NOT_FOUND")
-        #expect(json["requestId"] as? String == "smoke-404")
+        let response = try await gatewayRoot.get(path, as: nil, headers: [.requestId: "smoke-404"])
+        #expect(response.status == .notFound)
+        #expect(response.headers[.requestId] == "smoke-404")
+        let envelope = try response.decode(ErrorEnvelope.self)
+        #expect(envelope.success == false)
+        #expect(envelope.error.code == "NOT_FOUND")
+        #expect(envelope.requestId == "smoke-404")
     }
 
     /// A path the gateway routes, that the context does not know: the service's 404,
     /// with the caller's request id carried through.
-    @Test(arguments: ["/v1/customers/profile/nope/deeper", "/v1/customers/wishlist/x/y/z", "/v1/customers/support/nope/x/y", "/v1/customers/loyalty/nope/x"])
+    @Test(arguments: [
+        "/v1/customers/profile/nope/deeper", "/v1/customers/wishlist/x/y/z", "/v1/customers/support/nope/x/y", "/v1/customers/loyalty/nope/x",
+    ])
     func routedUnknownPathsAre404FromTheContext(path: String) async throws {
-        let response = try await Gateway.get(path, headers: ["X-Request-ID": "smoke-routed"])
-        #expect(response.status == 404)
-        #expect(response.headers.first(name: "X-Request-ID") == "smoke-routed")
-        #expect(try response.json()["requestId"] as? String == "smoke-routed")
+        let response = try await gatewayRoot.get(path, as: nil, headers: [.requestId: "smoke-routed"])
+        #expect(response.status == .notFound)
+        #expect(response.headers[.requestId] == "smoke-routed")
+        #expect(response.requestId == "smoke-routed")
     }
 
     /// nginx's own refusals leave in the contract's envelope too.
     @Test func theGatewaysOwnRefusalsAreEnvelopes() async throws {
         for (method, path, status, code) in [
-            (HTTPMethod.TRACE, "/v1/customers/profile", 404, "NOT_FOUND"), (.POST, "/health", 404, "NOT_FOUND"),
-            (.GET, "/v1/customers/wishlist/check/a%00b", 400, "BAD_REQUEST"),
+            (HTTPRequest.Method.trace, "/v1/customers/profile", HTTPResponse.Status.notFound, "NOT_FOUND"),
+            (.post, "/health", .notFound, "NOT_FOUND"),
+            (.get, "/v1/customers/wishlist/check/a%00b", .badRequest, "BAD_REQUEST"),
         ] {
-            let reply = try await Gateway.send(method, path)
+            let reply = try await gatewayRoot.send(method, path, as: nil, json: nil)
             #expect(reply.status == status, "\(method) \(path)")
-            #expect((try reply.json()["error"] as? [String: Any])?["code"] as? String == code, "\(method) \(path): \(reply.body)")
-            #expect(reply.headers.first(name: "X-Request-ID") != nil)
+            #expect(reply.errorCode == code, "\(method) \(path): \(reply.text)")
+            #expect(reply.headers[.requestId] != nil)
         }
     }
 
@@ -91,65 +93,54 @@ import TestSupport
         #expect(headers.contains("content-type: application/json"), "\(head)")
         #expect(headers.contains("x-content-type-options: nosniff"), "\(head)")
         let requestId = try #require(headers.first { $0.hasPrefix("x-request-id: ") }?.dropFirst("x-request-id: ".count), "\(head)")
-        let json = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any] ?? [:]
-        #expect(json["success"] as? Bool == false)
-        #expect((json["error"] as? [String: Any])?["code"] as? String == code, "\(body)")
-        #expect(json["requestId"] as? String == String(requestId))
+        let envelope = try #require(try? JSONCoding.decoder.decode(ErrorEnvelope.self, from: Data(body.utf8)), "\(body)")
+        #expect(envelope.success == false)
+        #expect(envelope.error.code == code, "\(body)")
+        #expect(envelope.requestId == String(requestId))
     }
 
-    /// CONTRACT §1's headers and duplicate keys, through the gateway to a context.
-    @Test func securityHeadersAndDuplicateKeysThroughTheGateway() async throws {
+    /// CONTRACT §1's headers, through the gateway to a context: a customer's data is
+    /// `no-store`, and every answer, a context's, nginx's or a public page's, is `nosniff`.
+    @Test func customerDataIsNoStoreAndEveryAnswerIsNosniff() async throws {
         let user = TestEnvironment.uniqueUser()
-        let profile = try await send(.GET, "/profile", as: user)
-        #expect(profile.headers.first(name: "Cache-Control") == "no-store")
-        #expect(profile.headers["X-Content-Type-Options"] == ["nosniff"])
+        let profile = try await gateway.get("/profile", as: user)
+        #expect(profile.headers[.cacheControl] == "no-store")
+        #expect(profile.headers[values: .contentTypeOptions] == ["nosniff"])
         for path in ["/v1/customers/reviews/product/none", "/health", "/nothing"] {
-            let reply = try await Gateway.get(path)
-            #expect(reply.headers["X-Content-Type-Options"] == ["nosniff"], "\(path)")
-            #expect(reply.headers.first(name: "Cache-Control") == nil, "\(path)")
+            let reply = try await gatewayRoot.get(path, as: nil)
+            #expect(reply.headers[values: .contentTypeOptions] == ["nosniff"], "\(path)")
+            #expect(reply.headers[.cacheControl] == nil, "\(path)")
         }
-        let duplicate = try await send(.POST, "/profile", as: user, json: #"{"firstName":"Ann","lastName":"Lee","firstName":"Eve"}"#)
-        #expect(duplicate.status == 400)
-        #expect((try duplicate.json()["error"] as? [String: Any])?["code"] as? String == "BAD_REQUEST")
-        #expect(try await send(.GET, "/profile", as: user).status == 404)
+    }
+
+    /// CONTRACT §1's duplicate keys, through the gateway to a context: the body is refused
+    /// and nothing is written.
+    @Test func aBodyWithDuplicateKeysIsRefusedThroughTheGateway() async throws {
+        let user = TestEnvironment.uniqueUser()
+        let duplicate = try await gateway.send(.post, "/profile", as: user, json: #"{"firstName":"Ann","lastName":"Lee","firstName":"Eve"}"#)
+        #expect(duplicate.status == .badRequest)
+        #expect(duplicate.errorCode == "BAD_REQUEST")
+        #expect(try await gateway.get("/profile", as: user).status == .notFound)
     }
 
     @Test func aMintedTokenIsAccepted() async throws {
         // A routed path with no such route yet still proves auth runs after routing:
         // a bad token on an unknown path is a 404, not a 401.
-        let response = try await Gateway.get("/v1/customers/loyalty/nope/x", headers: ["Authorization": "Bearer junk"])
-        #expect(response.status == 404)
-    }
-}
-
-enum Gateway {
-    struct Reply {
-        let status: Int
-        let headers: HTTPHeaders
-        let body: String
-
-        func json() throws -> [String: Any] {
-            try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any] ?? [:]
-        }
+        let response = try await gatewayRoot.get("/v1/customers/loyalty/nope/x", as: nil, headers: [.authorization: "Bearer junk"])
+        #expect(response.status == .notFound)
     }
 
-    static func get(_ path: String, headers: [String: String] = [:]) async throws -> Reply {
-        try await send(.GET, path, headers: headers)
+    /// `GET /health/<context>` (CONTRACT §11).
+    private struct Readiness: Decodable {
+        let status: String
+        let checks: [String: String]
+        let outboxLag: Double?
     }
 
-    /// A request to `base + path` (the test stack's gateway unless `base` names another server).
-    static func send(
-        _ method: HTTPMethod, _ path: String, base: String = TestEnvironment.gatewayURL, headers: [String: String] = [:], json: String? = nil
-    ) async throws -> Reply {
-        var request = HTTPClientRequest(url: base + path)
-        request.method = method
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let json {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: json))
-        }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
-        let body = try await response.body.collect(upTo: 1 << 26)  // a data export can be megabytes
-        return Reply(status: Int(response.status.code), headers: response.headers, body: String(buffer: body))
+    /// The contract's error envelope, whole: `success` too.
+    private struct ErrorEnvelope: Decodable {
+        let success: Bool
+        let error: APIError
+        let requestId: String
     }
 }

@@ -1,32 +1,31 @@
 import Contracts
 import Foundation
-import NIOHTTP1
+import Hummingbird
 import PostgresNIO
 import Testing
 import TestSupport
+@testable import engagement
+@testable import loyalty
+@testable import profiles
+@testable import support
 
 /// CONTRACT §13 with all four contexts, through the gateway and the stack's broker: an export
 /// gathers exactly the customer's data from every context, a large customer's too, and an
 /// erasure scrubs every context once.
-@Suite struct PrivacyAcrossContextsTests {
+@Suite(.needsStack) struct PrivacyAcrossContextsTests {
     /// Requests an export as `user` and waits until it is READY; returns its id and the
-    /// downloaded document's text.
-    static func export(as user: String, timeout: Duration = .seconds(30)) async throws -> (id: String, document: String) {
-        let requested = try await send(.POST, "/privacy/exports", as: user)
-        #expect(requested.status == 202)
-        let id = try #require(try data(requested)["id"] as? String)
+    /// downloaded document.
+    static func export(as user: String, timeout: Duration = .seconds(30)) async throws -> (id: UUID, document: Answer) {
+        let requested = try await gateway.post("/privacy/exports", as: user)
+        #expect(requested.status == .accepted)
+        let id = try requested.data(PrivacyRequest.self).id
         #expect(try await eventually(timeout: timeout) {
-            try data(await send(.GET, "/privacy/exports/\(id)", as: user))["status"] as? String == "READY"
+            try await gateway.get("/privacy/exports/\(id.lowercasedString)", as: user).data(PrivacyRequest.self).status == .ready
         })
-        let token = try await TestEnvironment.token(user)
-        let download = try await Gateway.send(.GET, "/v1/customers/privacy/exports/\(id)/download", headers: ["Authorization": "Bearer \(token)"])
-        #expect(download.status == 200)
-        #expect(download.headers.first(name: "Content-Disposition") == #"attachment; filename="lomash-wood-data-\#(id).json""#)
-        return (id, download.body)
-    }
-
-    static func object(_ text: String) throws -> [String: Any] {
-        try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] ?? [:]
+        let download = try await gateway.get("/privacy/exports/\(id.lowercasedString)/download", as: user)
+        #expect(download.status == .ok)
+        #expect(download.headers[.contentDisposition] == #"attachment; filename="lomash-wood-data-\#(id.lowercasedString).json""#)
+        return (id, download)
     }
 
     /// How many events of `topic` about `user` a context wrote to its outbox.
@@ -43,74 +42,135 @@ import TestSupport
         return binds
     }
 
-    @Test func anExportHoldsExactlyTheCustomersDataFromEveryContext() async throws {
-        let user = TestEnvironment.uniqueUser(), friend = TestEnvironment.uniqueUser(), other = TestEnvironment.uniqueUser()
-        let table = "oak-table-\(user)", bed = "pine-bed-\(user)"
-        #expect(try await send(.POST, "/profile", as: user, json: #"{"firstName":"Ada","lastName":"Lovelace","phone":"07700900123"}"#).status == 201)
-        for postcode in ["LS1 4AP", "EH1 1YZ"] {
-            #expect(try await send(.POST, "/addresses", as: user, json: #"{"line1":"1 Oak Lane","city":"Leeds","postcode":"\#(postcode)","country":"GB"}"#).status == 201)
-        }
-        #expect(try await send(.PUT, "/notification-preferences", as: user, json: #"{"newsletter":true}"#).status == 200)
-        for (product, category) in [(table, "KITCHEN"), (bed, "BEDROOM")] {
-            #expect(try await send(.POST, "/wishlist/items", as: user, json: #"{"productId":"\#(product)","category":"\#(category)"}"#).status == 201)
-        }
-        let review = try data(await send(.POST, "/reviews", as: user, json: #"{"productId":"\#(table)","rating":5,"title":"Lovely","body":"A lovely solid oak table."}"#))
-        let reviewId = try #require(review["id"] as? String)
-        #expect(try await send(.PATCH, "/reviews/\(reviewId)/status", as: "admin-1", role: .admin, json: #"{"status":"APPROVED"}"#).status == 200)
-        let ticket = try data(await send(.POST, "/support/tickets", as: user, json: #"{"subject":"Hinge squeaks","message":"The kitchen door hinge squeaks."}"#))
-        let ticketId = try #require(ticket["id"] as? String)
-        #expect(try await send(.POST, "/support/tickets/\(ticketId)/messages", as: "agent-1", role: .agent,
-                               json: #"{"message":"Internal: customer is a VIP, check the stock.","isInternal":true}"#).status == 201)
-        #expect(try await send(.POST, "/support/tickets/\(ticketId)/messages", as: "agent-1", role: .agent, json: #"{"message":"Try a drop of oil."}"#).status == 201)
-        #expect(try await send(.POST, "/loyalty/transactions", as: "admin-1", role: .admin,
-                               json: #"{"userId":"\#(user)","type":"EARN","points":500,"reason":"Welcome"}"#).status == 201)
-        let code = try #require(try data(await send(.POST, "/referrals/generate", as: user))["code"] as? String)
-        #expect(try await send(.POST, "/referrals/apply", as: friend, json: #"{"code":"\#(code)"}"#).status == 201)
+    /// `user` pays order `LW-2001` (120.00, one `product`), as the orders service announces it.
+    static func payOrder(of user: String, product: String) async throws {
         let publisher = try TestPublisher(brokers: TestEnvironment.kafkaBrokers)
         try await publisher.publish(Topics.orderPaymentSucceeded, OrderPaymentSucceeded(
             orderId: "order-\(user)", orderRef: "LW-2001", userId: user, totalAmount: 120,
-            items: [.init(productId: table, quantity: 1, unitPrice: 120)], paidAt: Date()), userId: user, source: "orders")
+            items: [.init(productId: product, quantity: 1, unitPrice: 120)], paidAt: Date()), userId: user, source: "orders")
         await publisher.shutdown()
-        // Someone else's data, which must not appear.
-        #expect(try await send(.POST, "/support/tickets", as: other, json: #"{"subject":"Other customer","message":"Not Ada's ticket at all."}"#).status == 201)
-        #expect(try await eventually(timeout: .seconds(10)) {
-            let orders = try data(await send(.GET, "/portal/orders", as: user))["orders"] as? [[String: Any]] ?? []
-            let points = try data(await send(.GET, "/loyalty", as: user))["points"] as? Int
-            return orders.count == 1 && points == 620
-        })
+    }
 
-        let (_, text) = try await Self.export(as: user)
-        let document = try Self.object(text)
+    @Test func anExportHasExactlyTheContractsKeysForTheCustomer() async throws {
+        let user = TestEnvironment.uniqueUser()
+        let (_, download) = try await Self.export(as: user)
+        let document = try download.decode([String: JSONValue].self)
         #expect(Set(document.keys) == [
             "generatedAt", "userId", "profile", "addresses", "notificationPreferences", "wishlist", "reviews", "tickets", "loyalty",
             "referrals", "portal",
         ])
-        #expect(document["userId"] as? String == user)
-        let profile = document["profile"] as? [String: Any]
-        #expect(profile?["firstName"] as? String == "Ada" && profile?["phone"] as? String == "07700900123")
-        #expect(Set((document["addresses"] as? [[String: Any]] ?? []).compactMap { $0["postcode"] as? String }) == ["LS1 4AP", "EH1 1YZ"])
-        #expect((document["notificationPreferences"] as? [String: Any])?["newsletter"] as? Bool == true)
-        let wishlist = document["wishlist"] as? [String: Any]
-        #expect(wishlist?["itemCount"] as? Int == 2)
-        #expect(Set((wishlist?["items"] as? [[String: Any]] ?? []).compactMap { $0["productId"] as? String }) == [table, bed])
-        let reviews = document["reviews"] as? [[String: Any]] ?? []
-        #expect(reviews.count == 1 && reviews.first?["id"] as? String == reviewId && reviews.first?["status"] as? String == "APPROVED")
-        let tickets = document["tickets"] as? [[String: Any]] ?? []
-        #expect(tickets.count == 1 && tickets.first?["id"] as? String == ticketId && tickets.first?["subject"] as? String == "Hinge squeaks")
-        let messages = tickets.first?["messages"] as? [[String: Any]] ?? []
-        #expect(messages.map { $0["senderType"] as? String } == ["CUSTOMER", "AGENT"])
-        #expect(messages.map { $0["message"] as? String } == ["The kitchen door hinge squeaks.", "Try a drop of oil."])
-        #expect(!text.contains("VIP") && !text.contains(other) && !text.contains("Other customer"))
-        let loyalty = document["loyalty"] as? [String: Any]
-        #expect((loyalty?["account"] as? [String: Any])?["points"] as? Int == 620)
-        #expect((loyalty?["transactions"] as? [[String: Any]] ?? []).map { $0["points"] as? Int } == [120, 500])
-        #expect((loyalty?["referralCode"] as? [String: Any])?["code"] as? String == code)
-        let referrals = document["referrals"] as? [[String: Any]] ?? []
-        #expect(referrals.count == 1 && referrals.first?["refereeId"] as? String == friend && referrals.first?["status"] as? String == "PENDING")
-        let portal = document["portal"] as? [String: Any]
-        #expect((portal?["orders"] as? [[String: Any]])?.map { $0["orderRef"] as? String } == ["LW-2001"])
+        #expect(document["userId"] == .string(user))
+    }
 
-        // Once Kafka has them, no context keeps a copy of the parts in its outbox.
+    @Test func anExportHoldsTheCustomersProfileAddressesAndPreferences() async throws {
+        let user = TestEnvironment.uniqueUser()
+        #expect(try await gateway.post(
+            "/profile", as: user, body: ["firstName": "Ada", "lastName": "Lovelace", "phone": "07700900123"]
+        ).status == .created)
+        for postcode in ["LS1 4AP", "EH1 1YZ"] {
+            #expect(try await gateway.post(
+                "/addresses", as: user, body: ["line1": "1 Oak Lane", "city": "Leeds", "postcode": "\(postcode)", "country": "GB"]
+            ).status == .created)
+        }
+        #expect(try await gateway.put("/notification-preferences", as: user, body: ["newsletter": true]).status == .ok)
+
+        let document = try await Self.export(as: user).document.decode(ExportDocument.self)
+        #expect(document.userId == user)
+        #expect(document.profile?.firstName == "Ada" && document.profile?.phone == "07700900123")
+        #expect(Set(document.addresses.map(\.postcode)) == ["LS1 4AP", "EH1 1YZ"])
+        #expect(document.notificationPreferences?.newsletter == true)
+    }
+
+    @Test func anExportHoldsTheCustomersWishlistAndReviews() async throws {
+        let user = TestEnvironment.uniqueUser()
+        let table = "oak-table-\(user)", bed = "pine-bed-\(user)"
+        for (product, category) in [(table, "KITCHEN"), (bed, "BEDROOM")] {
+            #expect(try await gateway.post(
+                "/wishlist/items", as: user, body: ["productId": "\(product)", "category": "\(category)"]
+            ).status == .created)
+        }
+        let reviewId = try await gateway.post(
+            "/reviews", as: user, body: ["productId": "\(table)", "rating": 5, "title": "Lovely", "body": "A lovely solid oak table."]
+        ).data(Review.self).id
+        #expect(try await gateway.patch(
+            "/reviews/\(reviewId.lowercasedString)/status", as: "admin-1", role: .admin, body: ["status": "APPROVED"]
+        ).status == .ok)
+
+        let document = try await Self.export(as: user).document.decode(ExportDocument.self)
+        #expect(document.wishlist?.itemCount == 2)
+        #expect(Set(document.wishlist?.items.map(\.productId) ?? []) == [table, bed])
+        #expect(document.reviews.count == 1 && document.reviews.first?.id == reviewId && document.reviews.first?.status == .approved)
+    }
+
+    /// The customer's tickets with the messages they can see: no internal note, and nothing of
+    /// another customer's.
+    @Test func anExportHoldsTheCustomersTicketsWithoutInternalNotesOrAnotherCustomersTicket() async throws {
+        let user = TestEnvironment.uniqueUser(), other = TestEnvironment.uniqueUser()
+        let ticketId = try await gateway.post(
+            "/support/tickets", as: user, body: ["subject": "Hinge squeaks", "message": "The kitchen door hinge squeaks."]
+        ).data(Ticket.self).id
+        let ticket = ticketId.lowercasedString
+        #expect(try await gateway.post(
+            "/support/tickets/\(ticket)/messages", as: "agent-1", role: .agent,
+            body: ["message": "Internal: customer is a VIP, check the stock.", "isInternal": true]
+        ).status == .created)
+        #expect(try await gateway.post(
+            "/support/tickets/\(ticket)/messages", as: "agent-1", role: .agent, body: ["message": "Try a drop of oil."]
+        ).status == .created)
+        // Someone else's data, which must not appear.
+        #expect(try await gateway.post(
+            "/support/tickets", as: other, body: ["subject": "Other customer", "message": "Not Ada's ticket at all."]
+        ).status == .created)
+
+        let download = try await Self.export(as: user).document
+        let document = try download.decode(ExportDocument.self)
+        let tickets = document.tickets
+        #expect(tickets.count == 1 && tickets.first?.id == ticketId && tickets.first?.subject == "Hinge squeaks")
+        let messages = tickets.first?.messages ?? []
+        #expect(messages.map(\.senderType) == [.customer, .agent])
+        #expect(messages.map(\.message) == ["The kitchen door hinge squeaks.", "Try a drop of oil."])
+        let text = download.text
+        #expect(!text.contains("VIP") && !text.contains(other) && !text.contains("Other customer"))
+    }
+
+    /// The account, the whole ledger (an admin's points and a paid order's, newest first), the
+    /// customer's referral code and the referral a friend made with it.
+    @Test func anExportHoldsTheCustomersPointsReferralCodeAndReferrals() async throws {
+        let user = TestEnvironment.uniqueUser(), friend = TestEnvironment.uniqueUser()
+        #expect(try await gateway.post(
+            "/loyalty/transactions", as: "admin-1", role: .admin, body: ["userId": "\(user)", "type": "EARN", "points": 500, "reason": "Welcome"]
+        ).status == .created)
+        let code = try await gateway.post("/referrals/generate", as: user).data(ReferralController.Generated.self).code
+        #expect(try await gateway.post("/referrals/apply", as: friend, body: ["code": "\(code)"]).status == .created)
+        try await Self.payOrder(of: user, product: "oak-table-\(user)")
+        #expect(try await eventually(timeout: .seconds(10)) {
+            try await gateway.get("/loyalty", as: user).data(Account.self).points == 620
+        })
+
+        let document = try await Self.export(as: user).document.decode(ExportDocument.self)
+        #expect(document.loyalty.account?.points == 620)
+        #expect(document.loyalty.transactions.map(\.points) == [120, 500])
+        #expect(document.loyalty.referralCode?.code == code)
+        let referrals = document.referrals
+        #expect(referrals.count == 1 && referrals.first?.refereeId == friend && referrals.first?.status == .pending)
+    }
+
+    @Test func anExportHoldsTheCustomersPaidOrders() async throws {
+        let user = TestEnvironment.uniqueUser()
+        try await Self.payOrder(of: user, product: "oak-table-\(user)")
+        #expect(try await eventually(timeout: .seconds(10)) {
+            try await gateway.get("/portal/orders", as: user).data(PortalController.Orders.self).orders.count == 1
+        })
+
+        let document = try await Self.export(as: user).document.decode(ExportDocument.self)
+        #expect(document.portal.orders.map(\.orderRef) == ["LW-2001"])
+    }
+
+    /// Once Kafka has them, no context keeps a copy of the parts in its outbox.
+    @Test func noContextKeepsItsPartOfAnExportInItsOutbox() async throws {
+        let user = TestEnvironment.uniqueUser()
+        #expect(try await gateway.post("/profile", as: user, body: ["firstName": "Ada", "lastName": "Lovelace"]).status == .created)
+        _ = try await Self.export(as: user)
         for schema in ["profiles", "engagement", "support", "loyalty"] {
             #expect(try await Self.published("customer.data_export.part", by: schema, about: user) == 0, "\(schema)")
         }
@@ -118,7 +178,7 @@ import TestSupport
 
     @Test func aCustomerWithTenThousandLedgerEntriesAndAHundredTicketsExportsCompletely() async throws {
         let user = TestEnvironment.uniqueUser()
-        #expect(try await send(.GET, "/loyalty", as: user).status == 200)  // the account
+        #expect(try await gateway.get("/loyalty", as: user).status == .ok)  // the account
         try await withDatabase(schema: "loyalty") { database in
             try await database.query("""
                 INSERT INTO transactions (id, user_id, type, points, balance_after, reason, created_at)
@@ -142,72 +202,117 @@ import TestSupport
                 """)
         }
 
-        let (id, text) = try await Self.export(as: user, timeout: .seconds(60))
-        let document = try Self.object(text)
-        let transactions = (document["loyalty"] as? [String: Any])?["transactions"] as? [[String: Any]] ?? []
+        let (exportId, download) = try await Self.export(as: user, timeout: .seconds(60))
+        let document = try download.decode(ExportDocument.self)
+        let transactions = document.loyalty.transactions
         #expect(transactions.count == 10_000)
-        #expect(transactions.first?["reason"] as? String == "Bulk earn 1" && transactions.last?["reason"] as? String == "Bulk earn 10000")
-        #expect(Set(transactions.compactMap { $0["id"] as? String }).count == 10_000)
-        let tickets = document["tickets"] as? [[String: Any]] ?? []
-        #expect(tickets.count == 100 && tickets.allSatisfy { ($0["messages"] as? [[String: Any]])?.first?["message"] as? String == longText })
+        #expect(transactions.first?.reason == "Bulk earn 1" && transactions.last?.reason == "Bulk earn 10000")
+        #expect(Set(transactions.map(\.id)).count == 10_000)
+        let tickets = document.tickets
+        #expect(tickets.count == 100 && tickets.allSatisfy { $0.messages.first?.message == longText })
         // It travelled in several chunks per large part, each well under Kafka's 1 MB limit.
-        let exportId = UUID(uuidString: id)!
         let (loyaltyChunks, supportChunks, largest) = try await withDatabase(schema: "profiles") { database in
-            let loyalty = try await database.scalar("SELECT max(chunks)::int FROM privacy_export_parts WHERE export_id = \(exportId) AND context = 'loyalty'")
-            let support = try await database.scalar("SELECT max(chunks)::int FROM privacy_export_parts WHERE export_id = \(exportId) AND context = 'support'")
-            let largest = try await database.scalar("SELECT max(octet_length(part))::int FROM privacy_export_parts WHERE export_id = \(exportId)")
+            let loyalty = try await database.scalar(
+                "SELECT max(chunks)::int FROM privacy_export_parts WHERE export_id = \(exportId) AND context = 'loyalty'")
+            let support = try await database.scalar(
+                "SELECT max(chunks)::int FROM privacy_export_parts WHERE export_id = \(exportId) AND context = 'support'")
+            let largest = try await database.scalar(
+                "SELECT max(octet_length(part))::int FROM privacy_export_parts WHERE export_id = \(exportId)")
             return (loyalty, support, largest)
         }
         #expect(loyaltyChunks > 1 && supportChunks > 1 && largest < 300_000, "\(loyaltyChunks) \(supportChunks) \(largest)")
     }
 
-    @Test func erasureScrubsEveryContextOnce() async throws {
+    /// Grace, with something to erase in every context: a profile and an address, a wishlist
+    /// item, an approved review, a ticket with her phone number, points and a referral code;
+    /// her name has reached engagement's reviews and loyalty's referral validation.
+    struct Grace {
+        let user: String
+        let table: String
+        let ticketId: String
+        let code: String
+    }
+
+    static func grace() async throws -> Grace {
         let user = TestEnvironment.uniqueUser()
         let table = "oak-table-\(user)"
-        #expect(try await send(.POST, "/profile", as: user, json: #"{"firstName":"Grace","lastName":"Hopper"}"#).status == 201)
-        #expect(try await send(.POST, "/addresses", as: user, json: #"{"line1":"1 Oak Lane","city":"Leeds","postcode":"LS1 4AP","country":"GB"}"#).status == 201)
-        #expect(try await send(.POST, "/wishlist/items", as: user, json: #"{"productId":"\#(table)","category":"KITCHEN"}"#).status == 201)
-        let reviewId = try #require(try data(await send(.POST, "/reviews", as: user,
-            json: #"{"productId":"\#(table)","rating":4,"title":"Solid","body":"Solid and well made, Grace."}"#))["id"] as? String)
-        #expect(try await send(.PATCH, "/reviews/\(reviewId)/status", as: "admin-1", role: .admin, json: #"{"status":"APPROVED"}"#).status == 200)
-        let ticketId = try #require(try data(await send(.POST, "/support/tickets", as: user,
-            json: #"{"subject":"Call me on 07700 900123","message":"My number is 07700 900123."}"#))["id"] as? String)
-        #expect(try await send(.POST, "/loyalty/transactions", as: "admin-1", role: .admin,
-                               json: #"{"userId":"\#(user)","type":"EARN","points":50,"reason":"Welcome"}"#).status == 201)
-        let code = try #require(try data(await send(.POST, "/referrals/generate", as: user))["code"] as? String)
-        @Sendable func reviewerName() async throws -> String? {
-            let page = try data(await Gateway.get("/v1/customers/reviews/product/\(table)"))
-            return (page["reviews"] as? [[String: Any]])?.first?["reviewerName"] as? String
-        }
-        @Sendable func referrerName() async throws -> Any? {
-            let validation = try data(await Gateway.get("/v1/customers/referrals/validate/\(code)"))
-            return validation["referrerName"] ?? nil
-        }
+        #expect(try await gateway.post("/profile", as: user, body: ["firstName": "Grace", "lastName": "Hopper"]).status == .created)
+        #expect(try await gateway.post(
+            "/addresses", as: user, body: ["line1": "1 Oak Lane", "city": "Leeds", "postcode": "LS1 4AP", "country": "GB"]
+        ).status == .created)
+        #expect(try await gateway.post("/wishlist/items", as: user, body: ["productId": "\(table)", "category": "KITCHEN"]).status == .created)
+        let reviewId = try await gateway.post(
+            "/reviews", as: user, body: ["productId": "\(table)", "rating": 4, "title": "Solid", "body": "Solid and well made, Grace."]
+        ).data(Review.self).id.lowercasedString
+        #expect(try await gateway.patch(
+            "/reviews/\(reviewId)/status", as: "admin-1", role: .admin, body: ["status": "APPROVED"]
+        ).status == .ok)
+        let ticketId = try await gateway.post(
+            "/support/tickets", as: user, body: ["subject": "Call me on 07700 900123", "message": "My number is 07700 900123."]
+        ).data(Ticket.self).id.lowercasedString
+        #expect(try await gateway.post(
+            "/loyalty/transactions", as: "admin-1", role: .admin, body: ["userId": "\(user)", "type": "EARN", "points": 50, "reason": "Welcome"]
+        ).status == .created)
+        let code = try await gateway.post("/referrals/generate", as: user).data(ReferralController.Generated.self).code
         #expect(try await eventually(timeout: .seconds(10)) {
-            let reviewer = try await reviewerName()
-            let referrer = try await referrerName()
-            return reviewer == "Grace H." && referrer as? String == "Grace H."
+            let reviewer = try await Self.reviewerName(of: table)
+            let referrer = try await Self.referrerName(of: code)
+            return reviewer == "Grace H." && referrer == "Grace H."
         })
+        return Grace(user: user, table: table, ticketId: ticketId, code: code)
+    }
 
-        let erased = try await send(.POST, "/privacy/erasure", as: user)
-        let accepted = try data(erased)
-        #expect(erased.status == 202 && accepted["status"] as? String == "ACCEPTED")
-        #expect(try await send(.GET, "/profile", as: user).status == 404)
+    /// The reviewer's name on the public page of `product`'s reviews.
+    static func reviewerName(of product: String) async throws -> String? {
+        try await gateway.get("/reviews/product/\(product)", as: nil).data(ProductReviews.self).reviews.first?.reviewerName
+    }
+
+    /// The referrer's name a public validation of `code` shows.
+    static func referrerName(of code: String) async throws -> String? {
+        try await gateway.get("/referrals/validate/\(code)", as: nil).data(ReferralStore.Validation.self).referrerName
+    }
+
+    @Test func anErasureScrubsEveryContext() async throws {
+        let grace = try await Self.grace()
+        let user = grace.user
+        let erased = try await gateway.post("/privacy/erasure", as: user)
+        let accepted = try erased.data([String: JSONValue].self)  // `ErasureAccepted.status` is a constant: read the JSON
+        #expect(erased.status == .accepted && accepted["status"] == "ACCEPTED")
+        #expect(try await gateway.get("/profile", as: user).status == .notFound)
         #expect(try await eventually(timeout: .seconds(30)) {
-            let ticket = try data(await send(.GET, "/support/tickets/\(ticketId)", as: "agent-1", role: .agent))
-            let items = try data(await send(.GET, "/wishlist", as: user))["items"] as? [[String: Any]]
-            let reviewer = try await reviewerName()
+            let ticket = try await gateway.get("/support/tickets/\(grace.ticketId)", as: "agent-1", role: .agent).data(Ticket.self)
+            let items = try await gateway.get("/wishlist", as: user).data(Wishlist.self).items
+            let reviewer = try await Self.reviewerName(of: grace.table)
             // CONTRACT §13: the erased customer's referral code stops working.
-            let validation = try await Gateway.get("/v1/customers/referrals/validate/\(code)")
-            return ticket["status"] as? String == "CLOSED" && ticket["subject"] as? String == "[removed]" && items?.isEmpty == true
-                && reviewer == "Customer" && validation.status == 404
+            let validation = try await gateway.get("/referrals/validate/\(grace.code)", as: nil)
+            return ticket.status == .closed && ticket.subject == "[removed]" && items.isEmpty
+                && reviewer == "Customer" && validation.status == .notFound
         })
-        let ticket = try data(await send(.GET, "/support/tickets/\(ticketId)", as: "agent-1", role: .agent))
-        let messages = ticket["messages"] as? [[String: Any]] ?? []
-        #expect(messages.map { $0["senderType"] as? String } == ["CUSTOMER", "SYSTEM"])
-        #expect(messages.first?["message"] as? String == "[removed]")
-        #expect(messages.last?["message"] as? String == "This ticket was closed because the customer asked for their data to be erased.")
-        // Each event once; a repeat changes nothing more.
+        let ticket = try await gateway.get("/support/tickets/\(grace.ticketId)", as: "agent-1", role: .agent).data(Ticket.self)
+        let messages = ticket.messages ?? []
+        #expect(messages.map(\.senderType) == [.customer, .system])
+        #expect(messages.first?.message == "[removed]")
+        #expect(messages.last?.message == "This ticket was closed because the customer asked for their data to be erased.")
+    }
+
+    /// A customer with a profile and a ticket, erased: their ticket is closed and redacted.
+    static func erasedCustomerWithATicket() async throws -> (user: String, ticketId: String) {
+        let user = TestEnvironment.uniqueUser()
+        #expect(try await gateway.post("/profile", as: user, body: ["firstName": "Grace", "lastName": "Hopper"]).status == .created)
+        let ticketId = try await gateway.post(
+            "/support/tickets", as: user, body: ["subject": "Call me on 07700 900123", "message": "My number is 07700 900123."]
+        ).data(Ticket.self).id.lowercasedString
+        #expect(try await gateway.post("/privacy/erasure", as: user).status == .accepted)
+        #expect(try await eventually(timeout: .seconds(30)) {
+            let ticket = try await gateway.get("/support/tickets/\(ticketId)", as: "agent-1", role: .agent).data(Ticket.self)
+            return ticket.status == .closed && ticket.subject == "[removed]"
+        })
+        return (user, ticketId)
+    }
+
+    /// Each event once; a repeat changes nothing more.
+    @Test func anErasurePublishesEachEventOnceAndARepeatNothingMore() async throws {
+        let (user, _) = try await Self.erasedCustomerWithATicket()
         @Sendable func counts() async throws -> [Int] {
             [
                 try await Self.published("customer.erasure.requested", by: "profiles", about: user),
@@ -217,12 +322,17 @@ import TestSupport
             ]
         }
         #expect(try await counts() == [1, 1, 2])
-        #expect(try await send(.POST, "/privacy/erasure", as: user).status == 202)
+        #expect(try await gateway.post("/privacy/erasure", as: user).status == .accepted)
         try await Task.sleep(for: .seconds(1))
         #expect(try await counts() == [1, 1, 2])
-        #expect(try await send(.GET, "/support/tickets/\(ticketId)", as: user).status == 200)
-        // The token still works, and a new profile starts afresh.
-        let fresh = try await send(.POST, "/profile", as: user, json: #"{"firstName":"G","lastName":"H"}"#)
-        #expect(fresh.status == 201)
+    }
+
+    /// The token still works after an erasure: the customer reads their (redacted) ticket, and a
+    /// new profile starts afresh.
+    @Test func anErasedCustomerStillReadsTheirTicketAndCanStartAFreshProfile() async throws {
+        let (user, ticketId) = try await Self.erasedCustomerWithATicket()
+        #expect(try await gateway.get("/support/tickets/\(ticketId)", as: user).status == .ok)
+        let fresh = try await gateway.post("/profile", as: user, body: ["firstName": "G", "lastName": "H"])
+        #expect(fresh.status == .created)
     }
 }

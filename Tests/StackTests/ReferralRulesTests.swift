@@ -1,24 +1,25 @@
 import Contracts
 import Foundation
-import HTTPKit
-import NIOHTTP1
+import HTTPTypes
 import PostgresNIO
 import Testing
 import TestSupport
+@testable import loyalty
 
 /// CONTRACT §9's rules that need orders from the dev broker: referrals are for new customers,
 /// a pair cannot refer each other, and only the referee's first paid order completes one.
-@Suite struct ReferralRulesTests {
+@Suite(.needsStack) struct ReferralRulesTests {
     static func code(of user: String) async throws -> String {
-        try #require(try data(await send(.POST, "/referrals/generate", as: user))["code"] as? String)
+        try await gateway.post("/referrals/generate", as: user).data(ReferralController.Generated.self).code
     }
 
-    static func apply(_ code: String, as user: String) async throws -> Gateway.Reply {
-        try await send(.POST, "/referrals/apply", as: user, json: #"{"code":"\#(code)"}"#)
+    static func apply(_ code: String, as user: String) async throws -> Answer {
+        try await gateway.post("/referrals/apply", as: user, body: ["code": "\(code)"])
     }
 
-    static func errorCode(_ reply: Gateway.Reply) throws -> String? {
-        (try reply.json()["error"] as? [String: Any])?["code"] as? String
+    /// `user`'s points balance.
+    static func points(of user: String) async throws -> Int {
+        try await gateway.get("/loyalty", as: user).data(Account.self).points
     }
 
     /// Publishes a paid order of `user` and waits until loyalty has earned on it.
@@ -28,22 +29,22 @@ import TestSupport
             orderId: orderId, userId: user, totalAmount: 100, items: [.init(productId: "oak-table", quantity: 1, unitPrice: 100)], paidAt: Date()),
             userId: user, source: "orders")
         await publisher.shutdown()
-        #expect(try await eventually(timeout: .seconds(10)) { try data(await send(.GET, "/loyalty", as: user))["points"] as? Int == points })
+        #expect(try await eventually(timeout: .seconds(10)) { try await Self.points(of: user) == points })
     }
 
-    static func referral(of referee: String, by referrer: String) async throws -> [String: Any]? {
-        let referrals = try data(await send(.GET, "/referrals", as: referrer))["referrals"] as? [[String: Any]] ?? []
-        return referrals.first { ($0["refereeId"] as? String).map { Array($0.utf8) == Array(referee.utf8) } == true }
+    static func referral(of referee: String, by referrer: String) async throws -> Referral? {
+        let referrals = try await gateway.get("/referrals", as: referrer).data(ReferralController.Listing.self).referrals
+        return referrals.first { Array($0.refereeId.utf8) == Array(referee.utf8) }
     }
 
     @Test func twoCustomersCannotReferEachOther() async throws {
         let ada = TestEnvironment.uniqueUser(), bob = TestEnvironment.uniqueUser()
         let adaCode = try await Self.code(of: ada), bobCode = try await Self.code(of: bob)
-        #expect(try await Self.apply(adaCode, as: bob).status == 201)
+        #expect(try await Self.apply(adaCode, as: bob).status == .created)
         let back = try await Self.apply(bobCode, as: ada)
-        #expect(back.status == 400)
-        #expect(try Self.errorCode(back) == "SELF_REFERRAL")
-        #expect(try data(await send(.GET, "/referrals/stats", as: bob))["totalReferrals"] as? Int == 0)
+        #expect(back.status == .badRequest)
+        #expect(back.errorCode == "SELF_REFERRAL")
+        #expect(try await gateway.get("/referrals/stats", as: bob).data(ReferralStore.Stats.self).totalReferrals == 0)
     }
 
     @Test func bothAtOnceLeaveAtMostOneReferral() async throws {
@@ -52,8 +53,8 @@ import TestSupport
             let adaCode = try await Self.code(of: ada), bobCode = try await Self.code(of: bob)
             async let first = Self.apply(adaCode, as: bob)
             async let second = Self.apply(bobCode, as: ada)
-            let statuses = try await [first.status, second.status].sorted()
-            #expect(statuses == [201, 400])
+            let statuses = try await [first.status, second.status].sorted { $0.code < $1.code }
+            #expect(statuses == [.created, .badRequest])
         }
     }
 
@@ -62,19 +63,19 @@ import TestSupport
         let code = try await Self.code(of: referrer)
         try await Self.paidOrder("order-\(customer)", of: customer, pointsAfter: 100)
         let applied = try await Self.apply(code, as: customer)
-        #expect(applied.status == 409)
-        #expect(try Self.errorCode(applied) == "CONFLICT")
+        #expect(applied.status == .conflict)
+        #expect(applied.errorCode == "CONFLICT")
         #expect(try await Self.referral(of: customer, by: referrer) == nil)
     }
 
     @Test func onlyTheRefereesFirstPaidOrderCompletesAReferral() async throws {
         let referrer = TestEnvironment.uniqueUser(), referee = TestEnvironment.uniqueUser(), late = TestEnvironment.uniqueUser()
         let code = try await Self.code(of: referrer)
-        #expect(try await Self.apply(code, as: referee).status == 201)
+        #expect(try await Self.apply(code, as: referee).status == .created)
         try await Self.paidOrder("first-\(referee)", of: referee, pointsAfter: 100 + 100)  // 100 earned, 100 as the referee
         let completed = try #require(try await Self.referral(of: referee, by: referrer))
-        #expect(completed["status"] as? String == "COMPLETED" && completed["orderId"] as? String == "first-\(referee)")
-        #expect(try data(await send(.GET, "/loyalty", as: referrer))["points"] as? Int == 250)
+        #expect(completed.status == .completed && completed.orderId == "first-\(referee)")
+        #expect(try await Self.points(of: referrer) == 250)
 
         // A referral that exists although its referee had paid before (applied while the first
         // order was on its way): the next order does not complete it.
@@ -85,7 +86,7 @@ import TestSupport
                 """)
         }
         try await Self.paidOrder("second-\(late)", of: late, pointsAfter: 200)
-        #expect(try await Self.referral(of: late, by: referrer)?["status"] as? String == "PENDING")
-        #expect(try data(await send(.GET, "/loyalty", as: referrer))["points"] as? Int == 250)
+        #expect(try await Self.referral(of: late, by: referrer)?.status == .pending)
+        #expect(try await Self.points(of: referrer) == 250)
     }
 }

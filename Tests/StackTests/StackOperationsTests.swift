@@ -1,17 +1,23 @@
+import Contracts
 import Foundation
 import HTTPKit
-import NIOHTTP1
+import HTTPTypes
 import PostgresNIO
 import Synchronization
 import Testing
 import TestSupport
+@testable import loyalty
 
 /// `scripts/stack` as an operator uses it, on a stack of the test's own (the test run's
 /// binaries, its own folder and ports, two loyalty instances), so the shared test stack is
 /// left alone: a context killed with SIGKILL comes back with `up`; a rolling restart under
 /// load fails no request and loses or doubles no write; a context serves alone while the
 /// gateway answers the stopped ones' routes with the contract's 503.
-@Suite struct StackOperationsTests {
+///
+/// One test over one private stack, its behaviours in this order: each starts where the one
+/// before left the stack (the last stops contexts), and a stack of its own for each would
+/// start PostgreSQL, Redis, five servers and nginx three times over.
+@Suite(.needsStack) struct StackOperationsTests {
     @Test func killedRestartedAndAloneThroughTheGateway() async throws {
         let stack = try PrivateStack()
         do {
@@ -30,13 +36,15 @@ import TestSupport
     func upBringsBackAContextKilledWithSIGKILL(_ stack: PrivateStack) async throws {
         let killed = try stack.pid("loyalty")
         #expect(kill(killed, SIGKILL) == 0)
-        #expect(try await eventually(timeout: .seconds(5)) { await stack.get("/health/ready", base: stack.instanceURL("loyalty")).status != 200 })
+        #expect(try await eventually(timeout: .seconds(5)) {
+            await stack.get("/health/ready", base: stack.instanceURL("loyalty"))?.status != .ok
+        })
         let started = ContinuousClock.now
         try await stack.run("up")
         print("scripts/stack up restarted a killed loyalty in \(ContinuousClock.now - started)")
         #expect(ContinuousClock.now - started < .seconds(30))
         #expect(try stack.pid("loyalty") != killed)
-        #expect(await stack.get("/health/ready", base: stack.instanceURL("loyalty")).status == 200)
+        #expect(await stack.get("/health/ready", base: stack.instanceURL("loyalty"))?.status == .ok)
     }
 
     func aRollingRestartUnderLoadFailsNothing(_ stack: PrivateStack) async throws {
@@ -60,24 +68,32 @@ import TestSupport
                     repeat {
                         request += 1
                         let write = !request.isMultiple(of: 2), number = request
-                        @Sendable func attempt() async -> Gateway.Reply {
+                        @Sendable func attempt() async -> Result<Answer, any Error> {
                             write
-                                ? await stack.send(.POST, "/v1/customers/loyalty/transactions", token: admin,
-                                    json: #"{"userId":"\#(user)","type":"EARN","points":1,"reason":"load \#(client)-\#(number)"}"#,
-                                    headers: ["Idempotency-Key": "load-\(user)-\(client)-\(number)"])
-                                : await stack.send(.GET, "/v1/customers/loyalty", token: customer)
+                                ? await stack.send(
+                                    .post, "/loyalty/transactions", token: admin,
+                                    body: ["userId": "\(user)", "type": "EARN", "points": 1, "reason": "load \(client)-\(number)"],
+                                    headers: [.idempotencyKey: "load-\(user)-\(client)-\(number)"])
+                                : await stack.send(.get, "/loyalty", token: customer)
                         }
                         let started = ContinuousClock.now
                         var reply = await attempt()
                         defer { load.durations.append(ContinuousClock.now - started) }
-                        for _ in 0..<2 where reply.status == 0 {
+                        for _ in 0..<2 where (try? reply.get()) == nil {
                             load.retried += 1
                             reply = await attempt()
                         }
-                        if write, reply.status == 201, let id = (try? reply.json()["data"] as? [String: Any])?["id"] as? String {
-                            load.written.append(id)
-                        } else if reply.status != (write ? 201 : 200) {
-                            load.failures.append("\(write ? "POST" : "GET") \(reply.status) \(reply.body)")
+                        let method = write ? "POST" : "GET", expected: HTTPResponse.Status = write ? .created : .ok
+                        switch reply {
+                        case .failure(let error): load.failures.append("\(method) nothing answered: \(error)")
+                        case .success(let answer) where answer.status != expected: load.failures.append("\(method) \(answer)")
+                        case .success(let answer) where write:
+                            if let entry = try? answer.data(LedgerEntry.self) {
+                                load.written.append(entry.id.lowercasedString)
+                            } else {
+                                load.failures.append("\(method) \(answer)")
+                            }
+                        case .success: break
                         }
                     } while !done.isSet
                     return load
@@ -88,7 +104,9 @@ import TestSupport
         try await restarting.value
         // Both instances were replaced.
         #expect(try stack.pid("loyalty") != before.0 && stack.pid("loyalty-2") != before.1)
-        print("rolling restart of loyalty under load: \(outcomes.written.count) writes acknowledged, \(outcomes.failures.count) requests failed, \(outcomes.retried) retried after a closed keep-alive connection; p99 \(outcomes.p99) over \(outcomes.durations.count) requests")
+        print(
+            "rolling restart of loyalty under load: \(outcomes.written.count) writes acknowledged, \(outcomes.failures.count) requests failed, "
+                + "\(outcomes.retried) retried after a closed keep-alive connection; p99 \(outcomes.p99) over \(outcomes.durations.count) requests")
         #expect(outcomes.failures.isEmpty, "\(outcomes.failures.prefix(5))")
         #expect(outcomes.written.count > 20)
         // Every acknowledged write is in the ledger, once.
@@ -96,25 +114,28 @@ import TestSupport
             try await database.query("SELECT id::text FROM transactions WHERE user_id = \(user)").values(String.self)
         }
         #expect(ledger.sorted() == outcomes.written.sorted())
-        let account = try await stack.send(.GET, "/v1/customers/loyalty", token: customer).json()["data"] as? [String: Any]
-        #expect(account?["points"] as? Int == outcomes.written.count)
+        let account = try await stack.send(.get, "/loyalty", token: customer).get().data(Account.self)
+        #expect(account.points == outcomes.written.count)
     }
 
     func aContextAloneServesWhileTheOthersAre503(_ stack: PrivateStack) async throws {
         for context in ["profiles", "engagement", "support"] { try await stack.run("stop", context) }
         let customer = try await TestEnvironment.token(TestEnvironment.uniqueUser())
-        #expect(await stack.send(.GET, "/v1/customers/loyalty", token: customer).status == 200)
-        for path in ["/v1/customers/profile", "/v1/customers/wishlist", "/v1/customers/support/tickets"] {
-            let reply = await stack.send(.GET, path, token: customer)
-            #expect(reply.status == 503, "\(path)")
-            let body = try reply.json(), error = body["error"] as? [String: Any]
-            #expect(error?["code"] as? String == "SERVICE_UNAVAILABLE" && reply.headers.first(name: "Retry-After") == "2")
-            #expect(body["success"] as? Bool == false && reply.headers.first(name: "X-Request-ID") != nil)
+        #expect(try await stack.send(.get, "/loyalty", token: customer).get().status == .ok)
+        for path in ["/profile", "/wishlist", "/support/tickets"] {
+            let reply = try await stack.send(.get, path, token: customer).get()
+            #expect(reply.status == .serviceUnavailable, "\(path)")
+            #expect(reply.errorCode == "SERVICE_UNAVAILABLE" && reply.headers[.retryAfter] == "2")
+            #expect(try reply.decode(Envelope.self).success == false && reply.headers[.requestId] != nil)
         }
-        let unknown = await stack.get("/v1/customers/no-such-thing", base: stack.gateway)
-        let unknownError = try unknown.json()["error"] as? [String: Any]
-        #expect(unknown.status == 404 && unknownError?["code"] as? String == "NOT_FOUND")
+        let unknown = try #require(await stack.get("/v1/customers/no-such-thing", base: stack.gateway))
+        #expect(unknown.status == .notFound && unknown.errorCode == "NOT_FOUND")
     }
+}
+
+/// An envelope's `success`.
+private struct Envelope: Decodable {
+    let success: Bool
 }
 
 /// What the load's clients saw.
@@ -178,19 +199,24 @@ struct PrivateStack: Sendable {
         return pid
     }
 
-    /// A GET to `base + path`; status 0 when nothing answered.
-    func get(_ path: String, base: String) async -> Gateway.Reply {
-        await answer { try await Gateway.send(.GET, path, base: base) }
+    /// A GET to `base + path` (no token); nil when nothing answered.
+    func get(_ path: String, base: String) async -> Answer? {
+        try? await API.gateway(base: base, prefix: "").get(path, as: nil)
     }
 
-    /// A request through this stack's gateway; status 0 when nothing answered.
-    func send(_ method: HTTPMethod, _ path: String, token: String, json: String? = nil, headers: [String: String] = [:]) async -> Gateway.Reply {
-        await answer {
-            try await Gateway.send(method, path, base: gateway, headers: headers.merging(["Authorization": "Bearer \(token)"]) { $1 }, json: json)
+    /// A request through this stack's gateway to `/v1/customers<path>` with `token`; the
+    /// error when nothing answered.
+    func send(
+        _ method: HTTPRequest.Method, _ path: String, token: String, body: JSONValue? = nil, headers: HTTPFields = [:]
+    ) async -> Result<Answer, any Error> {
+        var headers = headers
+        headers[.authorization] = "Bearer \(token)"
+        let api = API.gateway(base: gateway)
+        do {
+            if let body { return .success(try await api.send(method, path, as: nil, body: body, headers: headers)) }
+            return .success(try await api.send(method, path, as: nil, json: nil, headers: headers))
+        } catch {
+            return .failure(error)
         }
-    }
-
-    private func answer(_ request: () async throws -> Gateway.Reply) async -> Gateway.Reply {
-        do { return try await request() } catch { return Gateway.Reply(status: 0, headers: [:], body: "\(error)") }
     }
 }

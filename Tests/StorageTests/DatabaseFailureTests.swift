@@ -8,7 +8,7 @@ import TestSupport
 /// leased forever when a statement fails before its rows are read (a unique violation of an
 /// INSERT … RETURNING does), so a service whose requests hit constraint errors ran out of
 /// connections and hung; `Database` leases and returns connections itself.
-@Suite struct DatabaseFailureTests {
+@Suite(.needsTestServers) struct DatabaseFailureTests {
     struct InsertThing: PostgresPreparedStatement {
         static let sql = "INSERT INTO things (id) VALUES ($1) RETURNING id"
         typealias Row = Int
@@ -58,7 +58,7 @@ import TestSupport
 
 /// postgres-nio can leave a statement on a connection the server is dropping waiting forever;
 /// when the database is lost, whatever still runs on the old pool must answer at once.
-@Suite struct LostPoolTests {
+@Suite(.needsTestServers) struct LostPoolTests {
     @Test func operationsOnALostPoolFailAtOnceAndCancellationReachesThem() async throws {
         let configuration = try DatabaseConfiguration(url: TestEnvironment.databaseURL, schema: "public", maxConnections: 1)
         let pool = PoolGeneration(PostgresClient(configuration: configuration.clientConfiguration))

@@ -5,7 +5,7 @@ import Synchronization
 import Testing
 import TestSupport
 
-@Suite struct MigrationRunnerTests {
+@Suite(.needsTestServers) struct MigrationRunnerTests {
     // Neither migration may run twice: the table would already exist, the row would double.
     let migrations = [
         Migration(1, "create things", "CREATE TABLE things (id int PRIMARY KEY, name text NOT NULL)"),
@@ -45,7 +45,7 @@ import TestSupport
     }
 }
 
-@Suite struct TransactionTests {
+@Suite(.needsTestServers) struct TransactionTests {
     @Test func aUniqueViolationInsideATransactionIsClassifiedAndRollsBackEverything() async throws {
         let schema = TestEnvironment.uniqueSchema("tx")
         try await withDatabase(schema: schema) { (database: Database) async throws -> Void in

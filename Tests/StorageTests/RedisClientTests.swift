@@ -5,21 +5,22 @@ import Storage
 import Testing
 import TestSupport
 
-@Suite struct RedisClientTests {
-    /// A client with roomy timeouts unless the test is about them: the suite starts whole
-    /// stacks beside these tests on two cores, and production's 250 ms (for a cache that must
-    /// never hold a request up) is not what they check.
-    func client(_ url: String = TestEnvironment.redisURL, productionTimeouts: Bool = false) throws -> RedisClient {
-        var configuration = try RedisConfiguration(url: url)
-        if !productionTimeouts {
-            configuration.connectTimeout = .seconds(2)
-            configuration.commandTimeout = .seconds(2)
-        }
-        return RedisClient(configuration, logger: TestEnvironment.quietLogger)
+/// A client with roomy timeouts unless the test is about them: the suite starts whole
+/// stacks beside these tests on two cores, and production's 250 ms (for a cache that must
+/// never hold a request up) is not what they check.
+func redisClient(_ url: String = TestEnvironment.redisURL, productionTimeouts: Bool = false) throws -> RedisClient {
+    var configuration = try RedisConfiguration(url: url)
+    if !productionTimeouts {
+        configuration.connectTimeout = .seconds(2)
+        configuration.commandTimeout = .seconds(2)
     }
+    return RedisClient(configuration, logger: TestEnvironment.quietLogger)
+}
 
+/// Against the test Redis (`TEST_REDIS_URL`) and a `redis-server` of the test's own.
+@Suite(.needsTestServers) struct RedisClientTests {
     @Test func roundTripsValuesWithTTLAndDeletes() async throws {
-        let redis = try client()
+        let redis = try redisClient()
         defer { redis.shutdown() }
         let key = "test:\(UUID().uuidString)"
         #expect(try await redis.get(key) == nil)
@@ -39,7 +40,7 @@ import TestSupport
     }
 
     @Test func pipelinesConcurrentCommandsInOrder() async throws {
-        let redis = try client()
+        let redis = try redisClient()
         defer { redis.shutdown() }
         let prefix = "test:\(UUID().uuidString)"
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -53,31 +54,8 @@ import TestSupport
         }
     }
 
-    @Test func aServerThatNeverAnswersTimesOutQuickly() async throws {
-        try await withSilentServer { port in
-            let redis = try client("redis://127.0.0.1:\(port)", productionTimeouts: true)
-            defer { redis.shutdown() }
-            let started = ContinuousClock.now
-            await #expect(throws: RedisError.self) { _ = try await redis.get("k") }
-            #expect(ContinuousClock.now - started < .seconds(1))
-            #expect(await redis.ping() == false)
-        }
-    }
-
-    @Test func aCacheOverAnUnreachableRedisStillServesFromTheLoader() async throws {
-        try await withSilentServer { port in
-            let redis = try client("redis://127.0.0.1:\(port)", productionTimeouts: true)
-            defer { redis.shutdown() }
-            let cache = Cache(redis: redis, service: "test", ttlSeconds: 60, logger: TestEnvironment.quietLogger)
-            let started = ContinuousClock.now
-            let value = try await cache.fetch(cache.key("profile", "u1")) { "from-postgres" }
-            #expect(value == "from-postgres")
-            #expect(ContinuousClock.now - started < .seconds(2))
-        }
-    }
-
     @Test func aCacheStoresAndInvalidates() async throws {
-        let redis = try client()
+        let redis = try redisClient()
         defer { redis.shutdown() }
         let cache = Cache(redis: redis, service: "test", ttlSeconds: 60, logger: TestEnvironment.quietLogger)
         let key = cache.key("thing", UUID().uuidString)
@@ -90,7 +68,7 @@ import TestSupport
     /// The race a plain delete leaves: a reader loads the old rows, the write commits and
     /// invalidates, then the reader stores what it loaded. That entry must never be served.
     @Test func aValueLoadedBeforeAnInvalidationIsNotServedAfterIt() async throws {
-        let redis = try client()
+        let redis = try redisClient()
         defer { redis.shutdown() }
         let cache = Cache(redis: redis, service: "test", ttlSeconds: 60, logger: TestEnvironment.quietLogger)
         let key = cache.key("thing", UUID().uuidString)
@@ -105,12 +83,38 @@ import TestSupport
 
     @Test func aStoppedRedisIsDetectedAndARestartedOneIsUsedAgain() async throws {
         let server = try await ChildProcess.redis()
-        let redis = try client(server.url)
+        let redis = try redisClient(server.url)
         defer { redis.shutdown() }
         try await redis.set("k", "v", ttlSeconds: 60)
         server.stop()
         await #expect(throws: RedisError.self) { _ = try await redis.get("k") }
         #expect(await redis.ping() == false)
+    }
+}
+
+/// A Redis that accepts connections and never answers: a server of the test's own.
+@Suite struct UnresponsiveRedisTests {
+    @Test func aServerThatNeverAnswersTimesOutQuickly() async throws {
+        try await withSilentServer { port in
+            let redis = try redisClient("redis://127.0.0.1:\(port)", productionTimeouts: true)
+            defer { redis.shutdown() }
+            let started = ContinuousClock.now
+            await #expect(throws: RedisError.self) { _ = try await redis.get("k") }
+            #expect(ContinuousClock.now - started < .seconds(1))
+            #expect(await redis.ping() == false)
+        }
+    }
+
+    @Test func aCacheOverAnUnreachableRedisStillServesFromTheLoader() async throws {
+        try await withSilentServer { port in
+            let redis = try redisClient("redis://127.0.0.1:\(port)", productionTimeouts: true)
+            defer { redis.shutdown() }
+            let cache = Cache(redis: redis, service: "test", ttlSeconds: 60, logger: TestEnvironment.quietLogger)
+            let started = ContinuousClock.now
+            let value = try await cache.fetch(cache.key("profile", "u1")) { "from-postgres" }
+            #expect(value == "from-postgres")
+            #expect(ContinuousClock.now - started < .seconds(2))
+        }
     }
 }
 

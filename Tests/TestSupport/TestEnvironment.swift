@@ -2,15 +2,21 @@ import Auth
 import Foundation
 import Logging
 import ServiceKit
+import Testing
 
-/// What `scripts/test` provides: an ephemeral PostgreSQL and Redis, the built binaries and
-/// a running gateway. Tests read it here, and fail with a clear message when run outside
-/// the script.
+/// What `scripts/test` provides: an ephemeral PostgreSQL and Redis, the dev broker, the built
+/// binaries and a running gateway. Suites that need them carry `.needsTestServers` or
+/// `.needsStack`, so a plain `swift test` skips them and runs the rest.
 public enum TestEnvironment {
     static let values = ProcessInfo.processInfo.environment
 
+    static var serversArePresent: Bool { ["TEST_DATABASE_URL", "TEST_REDIS_URL", "TEST_KAFKA_BROKERS"].allSatisfy(isSet) }
+    static var stackIsPresent: Bool { serversArePresent && ["GATEWAY_URL", "LW_BIN_DIR"].allSatisfy(isSet) }
+    static func isSet(_ name: String) -> Bool { values[name].map { !$0.isEmpty } ?? false }
+
     static func required(_ name: String) -> String {
         guard let value = values[name], !value.isEmpty else {
+            // A suite that reads this without `.needsTestServers` or `.needsStack`.
             fatalError("\(name) is not set: run the tests with scripts/test (it starts PostgreSQL, Redis and the stack)")
         }
         return value
@@ -76,4 +82,17 @@ public func eventually(timeout: Duration = .seconds(20), _ condition: @Sendable 
         try await Task.sleep(for: .milliseconds(50))
     }
     return try await condition()
+}
+
+extension Trait where Self == ConditionTrait {
+    /// For suites that need `scripts/test`'s PostgreSQL, Redis and dev broker: without them the
+    /// suite is skipped with this reason instead of stopping the whole run.
+    public static var needsTestServers: Self {
+        .enabled(if: TestEnvironment.serversArePresent, "needs PostgreSQL, Redis and the dev broker: run scripts/test")
+    }
+
+    /// For suites that call the running stack through its gateway.
+    public static var needsStack: Self {
+        .enabled(if: TestEnvironment.stackIsPresent, "needs the four servers and the gateway: run scripts/test")
+    }
 }

@@ -20,45 +20,6 @@ public func withTestService<S: ServiceDefinition>(
     }
 }
 
-extension TestResponse {
-    /// The body as a JSON object (fails the test with the body's text when it is not one).
-    public func json() throws -> [String: Any] {
-        let object = try JSONSerialization.jsonObject(with: Data(body.readableBytesView))
-        guard let dictionary = object as? [String: Any] else {
-            throw TestFailure("not a JSON object: \(String(buffer: body))")
-        }
-        return dictionary
-    }
-
-    /// `error.code` of an error envelope.
-    public func errorCode() throws -> String? {
-        ((try json()["error"]) as? [String: Any])?["code"] as? String
-    }
-
-    /// `error.details` of an error envelope, as `field: message`.
-    public func errorDetails() throws -> [String: String] {
-        let details = ((try json()["error"]) as? [String: Any])?["details"] as? [[String: Any]] ?? []
-        return Dictionary(details.map { ($0["field"] as? String ?? "", $0["message"] as? String ?? "") }) { first, _ in first }
-    }
-}
-
-public struct TestFailure: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}
-
-/// Headers with a bearer token.
-public func bearer(_ token: String, _ extra: HTTPFields = [:]) -> HTTPFields {
-    var headers = extra
-    headers[.authorization] = "Bearer \(token)"
-    return headers
-}
-
-/// A JSON request body.
-public func jsonBody(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
-
-public let jsonHeaders: HTTPFields = [.contentType: "application/json"]
-
 /// `withTestService` with a Kafka broker of the test's own: an in-process mock cluster with
 /// every platform topic. `body` also gets the broker's bootstrap address (for a
 /// `TestPublisher` or a reader).

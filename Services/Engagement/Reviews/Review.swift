@@ -8,7 +8,7 @@ import HTTPKit
 
 /// A product review (CONTRACT §6). `reviewerName` and `verifiedPurchase` come from the
 /// names and purchases engagement keeps from other contexts' events.
-struct Review: Encodable, Sendable {
+struct Review: Codable, Sendable {
     typealias Status = ReviewStatus
 
     @LowercaseID var id: UUID
@@ -35,7 +35,7 @@ struct Review: Encodable, Sendable {
 /// A review as the public product page shows it (CONTRACT §6): what a shopper reads, and
 /// nothing that identifies the customer — no `userId` (an auth-provider subject), no
 /// `orderId`, no moderation fields.
-struct PublicReview: Encodable, Sendable {
+struct PublicReview: Codable, Sendable {
     @LowercaseID var id: UUID
     let productId: String
     @Nullable var category: ProductCategory?
@@ -104,7 +104,7 @@ struct Moderation: Sendable {
 }
 
 /// A product's approved reviews counted by rating: the public page's `summary`.
-struct RatingSummary: Encodable, Sendable, Equatable {
+struct RatingSummary: Codable, Sendable, Equatable {
     let averageRating: Double
     let totalReviews: Int
     let distribution: [String: Int]
@@ -121,7 +121,7 @@ struct RatingSummary: Encodable, Sendable, Equatable {
 }
 
 /// The public product page: the summary and a page of approved reviews.
-struct ProductReviews: Encodable, Sendable {
+struct ProductReviews: Codable, Sendable {
     enum Sort: String, CaseIterable, Sendable {
         case newest, highest, lowest
 

@@ -7,7 +7,7 @@ import Contracts
 import HTTPKit
 
 /// A customer's wishlist (CONTRACT §5): one per customer, created empty on first access.
-struct Wishlist: Encodable, Sendable {
+struct Wishlist: Codable, Sendable {
     /// The most items a wishlist holds; the database checks it too.
     static let limit = 100
 
@@ -18,7 +18,7 @@ struct Wishlist: Encodable, Sendable {
     let itemCount: Int
 }
 
-struct WishlistItem: Encodable, Sendable {
+struct WishlistItem: Codable, Sendable {
     @LowercaseID var id: UUID
     let productId: String
     let category: ProductCategory

@@ -11,7 +11,7 @@ import Hummingbird
 struct WishlistController {
     let store: WishlistStore
 
-    struct Check: Encodable, Sendable {
+    struct Check: Codable, Sendable {
         let inWishlist: Bool
         @Nullable var itemId: UUID?
     }

@@ -7,8 +7,8 @@ import Contracts
 import HTTPKit
 
 /// A customer's points account (CONTRACT §8).
-struct Account: Encodable, Sendable {
-    struct Expiring: Encodable, Sendable {
+struct Account: Codable, Sendable {
+    struct Expiring: Codable, Sendable {
         let points: Int
         let before: Date
     }
@@ -26,7 +26,7 @@ struct Account: Encodable, Sendable {
     let updatedAt: Date
 }
 
-extension Account.Expiring: Decodable, Equatable {}
+extension Account.Expiring: Equatable {}
 
 /// One immutable ledger entry: `points` is the signed change to the balance.
 struct LedgerEntry: Codable, Sendable, Equatable {

@@ -12,7 +12,7 @@ import Hummingbird
 struct LoyaltyController {
     let store: LedgerStore
 
-    struct History: Encodable, Sendable { let transactions: [LedgerEntry] }
+    struct History: Codable, Sendable { let transactions: [LedgerEntry] }
 
     func register(on routes: RouterGroup<AppContext>) {
         routes.group(context: CustomerContext.self)

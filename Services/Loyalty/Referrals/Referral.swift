@@ -6,8 +6,8 @@ import Foundation
 import Contracts
 
 /// A referral: the referee used the referrer's code (CONTRACT §9).
-struct Referral: Encodable, Sendable {
-    enum Status: String, Encodable, Sendable { case pending = "PENDING", completed = "COMPLETED" }
+struct Referral: Codable, Sendable {
+    enum Status: String, Codable, Sendable { case pending = "PENDING", completed = "COMPLETED" }
 
     @LowercaseID var id: UUID
     let code: String

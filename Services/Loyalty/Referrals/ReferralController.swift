@@ -12,12 +12,12 @@ import Hummingbird
 struct ReferralController {
     let store: ReferralStore
 
-    struct Generated: Encodable, Sendable {
+    struct Generated: Codable, Sendable {
         let code: String
         let createdAt: Date
     }
 
-    struct Listing: Encodable, Sendable {
+    struct Listing: Codable, Sendable {
         @Nullable var code: String?
         let referrals: [Referral]
     }

@@ -22,14 +22,14 @@ struct ReferralStore: Sendable {
         let refereePoints: Int
     }
 
-    struct Stats: Encodable, Sendable {
+    struct Stats: Codable, Sendable {
         let totalReferrals: Int
         let pendingReferrals: Int
         let completedReferrals: Int
         let totalPointsEarned: Int
     }
 
-    struct Validation: Encodable, Sendable {
+    struct Validation: Codable, Sendable {
         var valid = true
         let code: String
         @Nullable var referrerName: String?

@@ -14,7 +14,7 @@ import Storage
 /// postcode with and without its space). Profile writes refresh their row; the
 /// `rebuild-customer-index` job rebuilds it all (and catches address changes).
 enum CustomerIndex {
-    struct Entry: Encodable, Sendable {
+    struct Entry: Codable, Sendable {
         let userId: String
         let firstName: String
         let lastName: String

@@ -2,19 +2,19 @@ import Contracts
 
 /// The customer's home screen (CONTRACT §2), assembled from this context's own tables and
 /// projections — never from calls to other services.
-struct Dashboard: Encodable, Sendable {
-    struct LoyaltyPoints: Encodable, Sendable {
+struct Dashboard: Codable, Sendable {
+    struct LoyaltyPoints: Codable, Sendable {
         let current: Int
         let lifetime: Int
         let tier: LoyaltyTier
         @Nullable var nextTier: LoyaltyTier?
         @Nullable var pointsToNextTier: Int?
     }
-    struct Support: Encodable, Sendable {
+    struct Support: Codable, Sendable {
         let open: Int
         let awaitingReply: Int
     }
-    struct QuickAction: Encodable, Sendable {
+    struct QuickAction: Codable, Sendable {
         let key: String
         let label: String
         let href: String

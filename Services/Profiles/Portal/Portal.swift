@@ -7,7 +7,7 @@ import Contracts
 
 // The portal's read models (CONTRACT §10), built from other services' events.
 
-struct PortalOrder: Encodable, Sendable {
+struct PortalOrder: Codable, Sendable {
     let orderId: String
     @Nullable var orderRef: String?
     let totalAmount: Decimal
@@ -16,7 +16,7 @@ struct PortalOrder: Encodable, Sendable {
     let paidAt: Date
 }
 
-struct PortalAppointment: Encodable, Sendable {
+struct PortalAppointment: Codable, Sendable {
     let appointmentId: String
     let appointmentType: AppointmentBookingCreated.AppointmentType
     let scheduledAt: Date
@@ -24,14 +24,14 @@ struct PortalAppointment: Encodable, Sendable {
     let bookedAt: Date
 }
 
-struct PortalBrochureRequest: Encodable, Sendable {
+struct PortalBrochureRequest: Codable, Sendable {
     let requestId: String
     @Nullable var brochureType: String?
     let requestedAt: Date
 }
 
 struct PortalSupport: Encodable, Sendable {
-    struct Ticket: Encodable, Sendable {
+    struct Ticket: Codable, Sendable {
         @LowercaseID var ticketId: UUID
         let ticketRef: String
         let subject: String

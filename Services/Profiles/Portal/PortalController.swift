@@ -5,9 +5,9 @@ import Hummingbird
 struct PortalController {
     let store: PortalStore
 
-    struct Orders: Encodable, Sendable { let orders: [PortalOrder] }
-    struct Appointments: Encodable, Sendable { let appointments: [PortalAppointment] }
-    struct Requests: Encodable, Sendable { let requests: [PortalBrochureRequest] }
+    struct Orders: Codable, Sendable { let orders: [PortalOrder] }
+    struct Appointments: Codable, Sendable { let appointments: [PortalAppointment] }
+    struct Requests: Codable, Sendable { let requests: [PortalBrochureRequest] }
 
     func register(on routes: RouterGroup<AppContext>) {
         routes.group(context: CustomerContext.self)

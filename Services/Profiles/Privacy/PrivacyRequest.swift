@@ -8,9 +8,9 @@ import Contracts
 /// A privacy request (CONTRACT §13), as the audit keeps it: who asked, when, for whom, and the
 /// outcome, never the personal data itself. An export is the contract's `Export`; an erasure
 /// shows in an admin's list of the customer's requests with `kind: ERASURE`.
-struct PrivacyRequest: Encodable, Sendable {
-    enum Kind: String, Encodable, Sendable { case export = "EXPORT", erasure = "ERASURE" }
-    enum Status: String, Encodable, Sendable {
+struct PrivacyRequest: Codable, Sendable {
+    enum Kind: String, Codable, Sendable { case export = "EXPORT", erasure = "ERASURE" }
+    enum Status: String, Codable, Sendable {
         case pending = "PENDING", ready = "READY", failed = "FAILED"
         /// An export an erasure overtook: its parts are gone and none is kept any more.
         case cancelled = "CANCELLED"

@@ -7,7 +7,7 @@ import Contracts
 import HTTPKit
 
 /// A support ticket (CONTRACT §7), with `messages` on the single view.
-struct Ticket: Encodable, Sendable {
+struct Ticket: Codable, Sendable {
     typealias Category = TicketCategory
     typealias Priority = TicketPriority
     typealias Status = TicketStatus
@@ -37,7 +37,7 @@ struct Ticket: Encodable, Sendable {
     var messages: [Message]?
 }
 
-struct Message: Encodable, Sendable {
+struct Message: Codable, Sendable {
     enum Sender: String, Codable, Sendable { case customer = "CUSTOMER", agent = "AGENT", system = "SYSTEM" }
 
     @LowercaseID var id: UUID

@@ -12,7 +12,7 @@ import Hummingbird
 struct TicketController {
     let store: TicketStore
 
-    struct Listing: Encodable, Sendable { let tickets: [Ticket] }
+    struct Listing: Codable, Sendable { let tickets: [Ticket] }
 
     func register(on routes: RouterGroup<AppContext>) {
         routes.group(context: CustomerContext.self)

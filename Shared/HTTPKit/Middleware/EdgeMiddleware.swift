@@ -92,7 +92,6 @@ extension HTTPField.Name {
     public static let contentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
     public static let correlationId = HTTPField.Name("X-Correlation-ID")!
     public static let realIP = HTTPField.Name("X-Real-IP")!
-    public static let retryAfter = HTTPField.Name("Retry-After")!
     public static let rateLimitLimit = HTTPField.Name("RateLimit-Limit")!
     public static let rateLimitRemaining = HTTPField.Name("RateLimit-Remaining")!
     public static let rateLimitReset = HTTPField.Name("RateLimit-Reset")!

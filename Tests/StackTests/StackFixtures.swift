@@ -1,22 +1,16 @@
 import Auth
 import Foundation
 import HTTPKit
-import NIOHTTP1
 import PostgresNIO
 import TestSupport
 
 /// The checkout these tests run from (for its scripts and files).
 let repositoryRoot = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
-/// A request through the gateway to `/v1/customers<path>` as `user` (a customer unless `role`
-/// says otherwise).
-func send(_ method: HTTPMethod, _ path: String, as user: String, role: Role = .customer, json: String? = nil) async throws -> Gateway.Reply {
-    let token = try await TestEnvironment.token(user, role: role)
-    return try await Gateway.send(method, "/v1/customers" + path, headers: ["Authorization": "Bearer \(token)"], json: json)
-}
-
-/// The `data` of a success envelope.
-func data(_ reply: Gateway.Reply) throws -> [String: Any] { try reply.json()["data"] as? [String: Any] ?? [:] }
+/// The stack's gateway, at `/v1/customers`.
+let gateway = API.gateway()
+/// The gateway's own paths (`/health`, `/metrics/<context>`, `/docs`).
+let gatewayRoot = API.gateway(prefix: "")
 
 /// Makes `user` look inactive for 3 days in profiles (their profile and the given projections
 /// of profiles' schema, by their time column), then runs the stack's `anonymize-inactive-users`
