@@ -4,7 +4,7 @@ import PackageDescription
 // Swift 6 language mode everywhere; existentials are spelled `any`, as in the
 // libraries we build on.
 let settings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 
 func service(_ name: String, _ path: String) -> Target {
@@ -172,15 +172,41 @@ let package = Package(
         ),
         .testTarget(name: "ContractsTests", dependencies: ["Contracts"], path: "Tests/ContractsTests", swiftSettings: settings),
         .testTarget(name: "DomainTests", dependencies: ["Domain", "Contracts"], path: "Tests/DomainTests", swiftSettings: settings),
-        .testTarget(name: "AuthTests", dependencies: ["Auth", .product(name: "JWTKit", package: "jwt-kit"), .product(name: "Crypto", package: "swift-crypto")], path: "Tests/AuthTests", swiftSettings: settings),
-        .testTarget(name: "StorageTests", dependencies: ["Storage", "Contracts", "EventBus", "HTTPKit", "TestSupport", .product(name: "NIOPosix", package: "swift-nio")], path: "Tests/StorageTests", swiftSettings: settings),
-        .testTarget(name: "EventBusTests", dependencies: ["EventBus", "Contracts", "Domain", "Storage", "TestSupport"], path: "Tests/EventBusTests", swiftSettings: settings),
-        .testTarget(name: "HTTPKitTests", dependencies: ["HTTPKit", "Contracts", "EventBus", "ServiceKit", "Storage", "TestSupport", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")], path: "Tests/HTTPKitTests", swiftSettings: settings),
+        .testTarget(
+            name: "AuthTests",
+            dependencies: ["Auth", .product(name: "JWTKit", package: "jwt-kit"), .product(name: "Crypto", package: "swift-crypto")],
+            path: "Tests/AuthTests", swiftSettings: settings),
+        .testTarget(
+            name: "StorageTests",
+            dependencies: ["Storage", "Contracts", "EventBus", "HTTPKit", "TestSupport", .product(name: "NIOPosix", package: "swift-nio")],
+            path: "Tests/StorageTests", swiftSettings: settings),
+        .testTarget(
+            name: "EventBusTests", dependencies: ["EventBus", "Contracts", "Domain", "Storage", "TestSupport"], path: "Tests/EventBusTests",
+            swiftSettings: settings),
+        .testTarget(
+            name: "HTTPKitTests",
+            dependencies: [
+                "HTTPKit", "Contracts", "EventBus", "ServiceKit", "Storage", "TestSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ], path: "Tests/HTTPKitTests", swiftSettings: settings),
         .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit"], path: "Tests/ServiceKitTests", swiftSettings: settings),
-        .testTarget(name: "ProfilesTests", dependencies: ["profiles", "Contracts", "EventBus", "ServiceKit", "TestSupport"], path: "Tests/ProfilesTests", swiftSettings: settings),
-        .testTarget(name: "EngagementTests", dependencies: ["engagement", "Auth", "Contracts", "ServiceKit", "Storage", "TestSupport"], path: "Tests/EngagementTests", swiftSettings: settings),
-        .testTarget(name: "SupportTests", dependencies: ["support", "Auth", "Contracts", "HTTPKit", "ServiceKit", "TestSupport"], path: "Tests/SupportTests", swiftSettings: settings),
-        .testTarget(name: "LoyaltyTests", dependencies: ["loyalty", "Contracts", "ServiceKit", "TestSupport"], path: "Tests/LoyaltyTests", swiftSettings: settings),
-        .testTarget(name: "StackTests", dependencies: ["TestSupport", "Auth", "Contracts", "HTTPKit", "profiles", "engagement", "support", "loyalty", .product(name: "HTTPTypes", package: "swift-http-types")], path: "Tests/StackTests", swiftSettings: settings),
+        .testTarget(
+            name: "ProfilesTests", dependencies: ["profiles", "Contracts", "EventBus", "ServiceKit", "TestSupport"], path: "Tests/ProfilesTests",
+            swiftSettings: settings),
+        .testTarget(
+            name: "EngagementTests", dependencies: ["engagement", "Auth", "Contracts", "ServiceKit", "Storage", "TestSupport"],
+            path: "Tests/EngagementTests", swiftSettings: settings),
+        .testTarget(
+            name: "SupportTests", dependencies: ["support", "Auth", "Contracts", "HTTPKit", "ServiceKit", "TestSupport"], path: "Tests/SupportTests",
+            swiftSettings: settings),
+        .testTarget(
+            name: "LoyaltyTests", dependencies: ["loyalty", "Contracts", "ServiceKit", "TestSupport"], path: "Tests/LoyaltyTests",
+            swiftSettings: settings),
+        .testTarget(
+            name: "StackTests",
+            dependencies: [
+                "TestSupport", "Auth", "Contracts", "HTTPKit", "profiles", "engagement", "support", "loyalty",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ], path: "Tests/StackTests", swiftSettings: settings),
     ]
 )

@@ -6,14 +6,17 @@ import Storage
 /// entries, one review per customer and product.
 enum EngagementMigrations {
     static let all = [
-        Migration(1, "wishlists", """
+        Migration(
+            1, "wishlists",
+            """
             CREATE TABLE wishlists (
                 user_id    text        PRIMARY KEY,
                 id         uuid        NOT NULL UNIQUE,
                 item_count int         NOT NULL DEFAULT 0 CHECK (item_count BETWEEN 0 AND 100),
                 created_at timestamptz NOT NULL DEFAULT now()
             )
-            """, """
+            """,
+            """
             CREATE TABLE wishlist_items (
                 id         uuid        PRIMARY KEY,
                 user_id    text        NOT NULL REFERENCES wishlists ON DELETE CASCADE,
@@ -27,7 +30,9 @@ enum EngagementMigrations {
             )
             """
         ),
-        Migration(2, "reviews, ratings, purchases and names", """
+        Migration(
+            2, "reviews, ratings, purchases and names",
+            """
             CREATE TABLE reviews (
                 id                uuid        PRIMARY KEY,
                 user_id           text        NOT NULL,

@@ -1,13 +1,17 @@
+import HTTPKit
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import HTTPKit
 
 /// What engagement knows of a product: its id (owned by the catalogue, an opaque string)
 /// and the two ranges it belongs to.
-enum ProductCategory: String, Codable, CaseIterable, Sendable { case kitchen = "KITCHEN", bedroom = "BEDROOM" }
+enum ProductCategory: String, Codable, CaseIterable, Sendable {
+    case kitchen = "KITCHEN"
+    case bedroom = "BEDROOM"
+}
 
 enum ProductId {
     /// `productId` in a body: 1–100 characters.

@@ -1,13 +1,14 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Domain
 import EventBus
 import HTTPKit
 import Hummingbird
 import ServiceKit
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Composition root of the loyalty context: its settings read once (ARCHITECTURE §9), its
 /// stores made once, and the routes, consumed events and the expiry job that use them.
@@ -32,9 +33,11 @@ struct LoyaltyService: ServiceDefinition {
         ledger = LedgerStore(
             runtime: runtime, thresholds: try LoyaltyTierThresholds(env),
             expiryDays: try env.int("LOYALTY_POINTS_EXPIRY_DAYS", default: 365, range: 1...36_500))
-        referrals = ReferralStore(ledger: ledger, rewards: .init(
-            referrerPoints: try env.int("REFERRAL_REFERRER_POINTS", default: 250, range: 0...1_000_000),
-            refereePoints: try env.int("REFERRAL_REFEREE_POINTS", default: 100, range: 0...1_000_000)))
+        referrals = ReferralStore(
+            ledger: ledger,
+            rewards: .init(
+                referrerPoints: try env.int("REFERRAL_REFERRER_POINTS", default: 250, range: 0...1_000_000),
+                refereePoints: try env.int("REFERRAL_REFEREE_POINTS", default: 100, range: 0...1_000_000)))
         pointsPerPound = Decimal(try env.int("LOYALTY_POINTS_PER_POUND", default: 1, range: 0...1000))
     }
 

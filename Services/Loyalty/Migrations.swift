@@ -3,7 +3,9 @@ import Storage
 /// The loyalty schema. Points are money to customers: the invariants live in the database.
 enum LoyaltyMigrations {
     static let all = [
-        Migration(1, "accounts and ledger", """
+        Migration(
+            1, "accounts and ledger",
+            """
             CREATE TABLE accounts (
                 user_id         text        PRIMARY KEY,
                 points_balance  int         NOT NULL DEFAULT 0 CHECK (points_balance >= 0),
@@ -14,7 +16,8 @@ enum LoyaltyMigrations {
                 created_at      timestamptz NOT NULL DEFAULT now(),
                 updated_at      timestamptz NOT NULL DEFAULT now()
             )
-            """, """
+            """,
+            """
             CREATE TABLE transactions (
                 id              uuid        PRIMARY KEY,
                 user_id         text        NOT NULL REFERENCES accounts,
@@ -53,17 +56,22 @@ enum LoyaltyMigrations {
             "CREATE INDEX lots_user_open ON lots (user_id, earned_at) WHERE remaining > 0"
         ),
         // One earn per order: a redelivered event or a second event for the same order earns nothing.
-        Migration(2, "one earn per order", """
+        Migration(
+            2, "one earn per order",
+            """
             CREATE UNIQUE INDEX transactions_one_earn_per_order ON transactions (reference_id)
             WHERE type = 'EARN' AND reference_type = 'order'
             """),
-        Migration(3, "referrals, customer names and expiry", """
+        Migration(
+            3, "referrals, customer names and expiry",
+            """
             CREATE TABLE referral_codes (
                 user_id    text        PRIMARY KEY,
                 code       text        NOT NULL UNIQUE CHECK (code = upper(code)),
                 created_at timestamptz NOT NULL DEFAULT now()
             )
-            """, """
+            """,
+            """
             CREATE TABLE referrals (
                 id                      uuid        PRIMARY KEY,
                 code                    text        NOT NULL,
@@ -104,7 +112,9 @@ enum LoyaltyMigrations {
         // order cannot be referred, and only the referee's first paid order completes a
         // referral. An order that earned no points (under £1) counts too, so the ledger alone
         // cannot say; it does know the orders that earned, which is every order seen so far.
-        Migration(5, "paid orders", """
+        Migration(
+            5, "paid orders",
+            """
             CREATE TABLE paid_orders (
                 order_id text        PRIMARY KEY,
                 user_id  text        NOT NULL,

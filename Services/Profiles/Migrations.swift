@@ -3,7 +3,9 @@ import Storage
 /// The profiles schema. SQL lives here so the binary is self-contained.
 enum ProfilesMigrations {
     static let all = [
-        Migration(1, "profiles", """
+        Migration(
+            1, "profiles",
+            """
             CREATE TABLE profiles (
                 id                     uuid        PRIMARY KEY,
                 user_id                text        NOT NULL UNIQUE,
@@ -22,7 +24,9 @@ enum ProfilesMigrations {
                 updated_at             timestamptz NOT NULL DEFAULT now()
             )
             """),
-        Migration(2, "addresses", """
+        Migration(
+            2, "addresses",
+            """
             CREATE TABLE addresses (
                 id         uuid        PRIMARY KEY,
                 user_id    text        NOT NULL,
@@ -42,7 +46,9 @@ enum ProfilesMigrations {
             // Exactly one primary per customer is enforced by the store; at most one, here.
             "CREATE UNIQUE INDEX addresses_one_primary ON addresses (user_id) WHERE is_primary"
         ),
-        Migration(3, "notification preferences", """
+        Migration(
+            3, "notification preferences",
+            """
             CREATE TABLE notification_preferences (
                 user_id               text        PRIMARY KEY,
                 email_marketing       boolean     NOT NULL,
@@ -60,7 +66,9 @@ enum ProfilesMigrations {
             """),
         // Read models fed by other contexts' events. Each row remembers the time of the event
         // that wrote it, so an older event arriving late never overwrites a newer state.
-        Migration(4, "projections", """
+        Migration(
+            4, "projections",
+            """
             CREATE TABLE loyalty_summaries (
                 user_id         text        PRIMARY KEY,
                 points          int         NOT NULL,
@@ -68,13 +76,15 @@ enum ProfilesMigrations {
                 tier            text        NOT NULL,
                 event_at        timestamptz NOT NULL
             )
-            """, """
+            """,
+            """
             CREATE TABLE wishlist_summaries (
                 user_id    text        PRIMARY KEY,
                 item_count int         NOT NULL,
                 event_at   timestamptz NOT NULL
             )
-            """, """
+            """,
+            """
             CREATE TABLE support_tickets (
                 ticket_id  uuid        PRIMARY KEY,
                 user_id    text        NOT NULL,
@@ -120,7 +130,9 @@ enum ProfilesMigrations {
             """,
             "CREATE INDEX portal_brochure_requests_user ON portal_brochure_requests (user_id, requested_at DESC)"
         ),
-        Migration(5, "customer index and anonymisation", """
+        Migration(
+            5, "customer index and anonymisation",
+            """
             CREATE TABLE customer_index (
                 user_id    text        PRIMARY KEY,
                 first_name text        NOT NULL,
@@ -131,7 +143,8 @@ enum ProfilesMigrations {
                 created_at timestamptz NOT NULL,
                 search     text        NOT NULL
             )
-            """, """
+            """,
+            """
             DO $$
             BEGIN
                 -- Trigram index when pg_trgm is installed (the stack installs it); without it
@@ -146,7 +159,9 @@ enum ProfilesMigrations {
             "CREATE INDEX customer_index_name ON customer_index (last_name, first_name)",
             "ALTER TABLE profiles ADD COLUMN anonymized_at timestamptz"
         ),
-        Migration(6, "privacy requests", """
+        Migration(
+            6, "privacy requests",
+            """
             CREATE TABLE privacy_requests (
                 id             uuid        PRIMARY KEY,
                 user_id        text        NOT NULL,
@@ -177,7 +192,9 @@ enum ProfilesMigrations {
             """
         ),
         // An erasure cancels the customer's exports (CONTRACT §13).
-        Migration(7, "cancelled exports", """
+        Migration(
+            7, "cancelled exports",
+            """
             ALTER TABLE privacy_requests DROP CONSTRAINT privacy_requests_status_check,
                 ADD CONSTRAINT privacy_requests_status_check
                 CHECK (status IN ('PENDING', 'READY', 'FAILED', 'CANCELLED', 'ERASED', 'ALREADY_ERASED'))

@@ -48,9 +48,11 @@ struct ProfilesService: ServiceDefinition {
         ProfileController(store: profiles).register(on: routes)
         AddressController(store: addresses).register(on: routes)
         PreferencesController(store: preferences).register(on: routes)
-        DashboardController(store: DashboardStore(
-            profiles: profiles, addresses: addresses, portal: portal, thresholds: settings.tiers
-        )).register(on: routes)
+        DashboardController(
+            store: DashboardStore(
+                profiles: profiles, addresses: addresses, portal: portal, thresholds: settings.tiers
+            )
+        ).register(on: routes)
         PortalController(store: portal).register(on: routes)
         CustomerSearchController(database: runtime.database).register(on: routes)
         PrivacyController(store: privacy).register(on: routes)

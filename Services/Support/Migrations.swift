@@ -4,7 +4,9 @@ import Storage
 /// stamps agree, and a ticket is rated at most once — in the database as well as in code.
 enum SupportMigrations {
     static let all = [
-        Migration(1, "tickets, messages and ratings", """
+        Migration(
+            1, "tickets, messages and ratings",
+            """
             CREATE TABLE tickets (
                 id                uuid        PRIMARY KEY,
                 ticket_ref        text        NOT NULL UNIQUE CHECK (ticket_ref ~ '^TKT-[A-Z0-9]{8}$'),
@@ -55,6 +57,6 @@ enum SupportMigrations {
                 rated_at  timestamptz NOT NULL DEFAULT clock_timestamp()
             )
             """
-        ),
+        )
     ]
 }

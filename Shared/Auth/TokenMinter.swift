@@ -1,9 +1,10 @@
+import JWTKit
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import JWTKit
 
 /// Signs tokens the way the auth-service does. For tests, load tools and `scripts/token`;
 /// production tokens come from the auth-service.

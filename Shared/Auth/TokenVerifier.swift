@@ -1,12 +1,13 @@
+import Contracts
 import Crypto
+import JWTKit
+import Synchronization
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Contracts
-import JWTKit
-import Synchronization
 
 /// Verifies HS256 tokens signed with the secret shared with the auth-service.
 public struct TokenVerifier: Sendable {
@@ -108,8 +109,8 @@ public struct TokenVerifier: Sendable {
 
     private static func headerDeclaresHS256(_ token: String) -> Bool {
         guard let dot = token.firstIndex(of: "."),
-              let data = Data(base64URLEncoded: String(token[..<dot])),
-              let header = try? JSONDecoder().decode(Header.self, from: data)
+            let data = Data(base64URLEncoded: String(token[..<dot])),
+            let header = try? JSONDecoder().decode(Header.self, from: data)
         else { return false }
         return header.alg == "HS256"
     }

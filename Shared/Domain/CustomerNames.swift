@@ -1,13 +1,14 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Contracts
 import EventBus
 import Logging
 import PostgresNIO
 import Storage
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Customers' display names, kept by each context that shows one (loyalty's `referrerName`,
 /// engagement's `reviewerName`) in a `customer_names` table of its own schema: saved from
@@ -53,7 +54,8 @@ public enum CustomerNames {
     private static func save(
         _ userIds: [String], firstNames: [String?], lastNames: [String?], at: [Date], _ connection: PostgresConnection, _ logger: Logger
     ) async throws {
-        try await connection.query("""
+        try await connection.query(
+            """
             INSERT INTO customer_names (user_id, first_name, last_name, event_at)
             SELECT * FROM unnest(\(userIds)::text[], \(NullableArray(firstNames))::text[], \(NullableArray(lastNames))::text[],
                 \(at)::timestamptz[])

@@ -1,9 +1,10 @@
+import Contracts
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Contracts
 
 /// Splits a context's export part into chunks that each encode to about `budget` bytes, and
 /// merges them back. A part is a JSON object; its long lists (ledger entries, tickets) are

@@ -1,12 +1,13 @@
+import Contracts
+import EventBus
+import Logging
+import PostgresNIO
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Contracts
-import EventBus
-import Logging
-import PostgresNIO
 
 extension EventHandlers {
     /// Answers every `customer.data_export.requested` with this context's part (CONTRACT §13),
@@ -43,9 +44,11 @@ extension EventHandlers {
                     correlationId: event.id.lowercasedString, userId: request.userId,
                     payload: ProfileAnonymized(userId: request.userId, anonymizedAt: anonymizedAt))
                 if try await Self.record(anonymisation.payload, aheadOfEvent: true, connection, logger) {
-                    logger.notice("anonymisation applied ahead of its event, for an export", metadata: [
-                        "exportId": "\(request.exportId.lowercasedString)", "userId": "\(request.userId)",
-                    ])
+                    logger.notice(
+                        "anonymisation applied ahead of its event, for an export",
+                        metadata: [
+                            "exportId": "\(request.exportId.lowercasedString)", "userId": "\(request.userId)",
+                        ])
                     try await forget([anonymisation], connection)
                 }
             }
@@ -59,13 +62,15 @@ extension EventHandlers {
     private static func record(
         _ anonymisation: ProfileAnonymized, aheadOfEvent: Bool, _ connection: PostgresConnection, _ logger: Logger
     ) async throws -> Bool {
-        let recorded = try await connection.query("""
+        let recorded = try await connection.query(
+            """
             INSERT INTO anonymisations AS a (user_id, anonymized_at)
             SELECT \(anonymisation.userId), \(anonymisation.anonymizedAt)
             WHERE NOT \(aheadOfEvent) OR \(anonymisation.anonymizedAt) >= (SELECT since FROM anonymisations_recorded)
             ON CONFLICT (user_id) DO UPDATE SET anonymized_at = EXCLUDED.anonymized_at WHERE a.anonymized_at < EXCLUDED.anonymized_at
             RETURNING user_id
-            """, logger: logger).values(String.self)
+            """, logger: logger
+        ).values(String.self)
         return !recorded.isEmpty
     }
 }
@@ -89,8 +94,10 @@ extension Outbox {
                     chunk: index + 1, chunks: chunks.count),
                 correlationId: request.id.lowercasedString, on: connection, logger: logger)
         }
-        logger.info("export part sent", metadata: [
-            "exportId": "\(request.payload.exportId.lowercasedString)", "chunks": "\(chunks.count)",
-        ])
+        logger.info(
+            "export part sent",
+            metadata: [
+                "exportId": "\(request.payload.exportId.lowercasedString)", "chunks": "\(chunks.count)",
+            ])
     }
 }

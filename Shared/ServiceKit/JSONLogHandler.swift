@@ -1,3 +1,7 @@
+import Contracts
+import Logging
+import Synchronization
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -6,9 +10,6 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-import Contracts
-import Logging
-import Synchronization
 
 /// One JSON object per line on standard output: time, level, service, message, metadata.
 struct JSONLogHandler: LogHandler {
@@ -89,7 +90,9 @@ struct JSONLogHandler: LogHandler {
             case 0x09: line.append(contentsOf: [backslash, UInt8(ascii: "t")])
             case ..<0x20:
                 let hex = Array("0123456789abcdef".utf8)
-                line.append(contentsOf: [backslash, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+                line.append(contentsOf: [
+                    backslash, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)],
+                ])
             default: line.append(byte)
             }
         }

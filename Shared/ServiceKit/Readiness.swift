@@ -1,11 +1,12 @@
+import Contracts
+import HTTPKit
+import Hummingbird
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Contracts
-import HTTPKit
-import Hummingbird
 
 /// A dependency check for `GET /health/ready`. The database is required (503 without
 /// it); Redis and Kafka only degrade the service.
@@ -49,9 +50,11 @@ struct OperationalRoutes: Sendable {
 
     func register(on router: Router<AppContext>) {
         router.get("/health") { _, _ in
-            Response.json(try JSONCoding.encoder.encode(Health(
-                service: service, version: version,
-                uptimeSeconds: Int((ContinuousClock.now - started).components.seconds))))
+            Response.json(
+                try JSONCoding.encoder.encode(
+                    Health(
+                        service: service, version: version,
+                        uptimeSeconds: Int((ContinuousClock.now - started).components.seconds))))
         }
         router.get("/health/ready") { _, _ in
             let ready = await readiness()

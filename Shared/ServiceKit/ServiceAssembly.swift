@@ -23,7 +23,8 @@ public enum ServiceAssembly {
     ) async throws -> ServiceApp {
         let runtime = makeRuntime(S.self, configuration: configuration, logger: logger)
         let service = try S(runtime: runtime)
-        let database = runtime.database, redis = runtime.redis
+        let database = runtime.database
+        let redis = runtime.redis
         let migrated = Latch(open: !configuration.migrateOnStart)
         let events = try eventServices(service.eventHandlers(), runtime: runtime, migrated: migrated)
         let jobs = service.jobs()
@@ -97,7 +98,9 @@ public enum ServiceAssembly {
 
     /// The producer, outbox relay and (when the context consumes topics) the consumer, when
     /// Kafka is configured. Without `KAFKA_BROKERS` events wait in the outbox.
-    static func eventServices(_ handlers: EventHandlers, runtime: Runtime, migrated: Latch) throws -> (producer: KafkaProducer?, services: [any Service]) {
+    static func eventServices(
+        _ handlers: EventHandlers, runtime: Runtime, migrated: Latch
+    ) throws -> (producer: KafkaProducer?, services: [any Service]) {
         guard let kafka = runtime.configuration.kafka else { return (nil, []) }
         let producer = try KafkaProducer(kafka, logger: runtime.logger)
         var services: [any Service] = [
@@ -105,9 +108,10 @@ public enum ServiceAssembly {
             OutboxRelay(database: runtime.database, producer: producer, outbox: runtime.outbox, logger: runtime.logger, ready: migrated),
         ]
         if !handlers.isEmpty {
-            services.append(EventConsumer(
-                configuration: kafka, handlers: handlers, database: runtime.database, producer: producer, ready: migrated,
-                logger: runtime.logger))
+            services.append(
+                EventConsumer(
+                    configuration: kafka, handlers: handlers, database: runtime.database, producer: producer, ready: migrated,
+                    logger: runtime.logger))
         }
         return (producer, services)
     }

@@ -98,7 +98,10 @@ public struct ServiceCommand<S: ServiceDefinition>: AsyncParsableCommand {
                     throw ValidationError("no job named \(name); jobs: \(jobs.map(\.name).joined(separator: ", "))")
                 }
                 let result = try await withThrowingTaskGroup(of: JobRunner.RunResult?.self) { group in
-                    group.addTask { await runtime.database.run(); return nil }
+                    group.addTask {
+                        await runtime.database.run()
+                        return nil
+                    }
                     defer { group.cancelAll() }
                     try await ServiceAssembly.migrate(S.allMigrations, database: runtime.database, logger: logger, attempts: 5)
                     let result = try await JobRunner(runtime: runtime).run(job, dryRun: dryRun)

@@ -90,8 +90,10 @@ private let secret = "test-secret-0123456789abcdef-0123456789"
     }
 
     /// CONTRACT §1: a `sub` is 1–128 bytes of UTF-8 without control characters or white space.
-    @Test(arguments: ["", "user\u{0}x", "user\r\nx", "user x", "user\tx", "user\u{85}x", "user\u{2028}x", "user\u{3000}x",
-                      String(repeating: "a", count: 129), String(repeating: "\u{E9}", count: 65)])
+    @Test(arguments: [
+        "", "user\u{0}x", "user\r\nx", "user x", "user\tx", "user\u{85}x", "user\u{2028}x", "user\u{3000}x",
+        String(repeating: "a", count: 129), String(repeating: "\u{E9}", count: 65),
+    ])
     func rejectsASubjectTheContractDoesNotAllow(sub: String) async throws {
         let token = try await TokenMinter(secret: secret).mint(sub: sub)
         await #expect(throws: AuthFailure.unauthenticated("Invalid token subject")) { try await TokenVerifier(secret: secret).verify(token) }
@@ -121,7 +123,8 @@ private let secret = "test-secret-0123456789abcdef-0123456789"
         // Lengths whose last character has unused bits: 2 or 3 modulo 4.
         var sub = "u1"
         while base64URL(Data(#"{"sub":"\#(sub)","exp":4102444800}"#.utf8)).count % 4 < 2 { sub += "x" }
-        let header = base64URL(Data(#"{"alg":"HS256", "typ":"JWT"}"#.utf8)), payload = base64URL(Data(#"{"sub":"\#(sub)","exp":4102444800}"#.utf8))
+        let header = base64URL(Data(#"{"alg":"HS256", "typ":"JWT"}"#.utf8))
+        let payload = base64URL(Data(#"{"sub":"\#(sub)","exp":4102444800}"#.utf8))
         #expect(header.count % 4 >= 2)
         let canonical = signed(header, payload)
         #expect(try await verifier.verify(canonical).userId == sub)
@@ -130,14 +133,19 @@ private let secret = "test-secret-0123456789abcdef-0123456789"
         }
         let parts = canonical.split(separator: ".").map(String.init)
         #expect(parts[2].count % 4 == 3)  // 32 bytes: 43 characters, the last with 2 unused bits
-        await #expect(throws: AuthFailure.unauthenticated("Invalid token")) { try await verifier.verify("\(parts[0]).\(parts[1]).\(respelt(parts[2]))") }
+        await #expect(throws: AuthFailure.unauthenticated("Invalid token")) {
+            try await verifier.verify("\(parts[0]).\(parts[1]).\(respelt(parts[2]))")
+        }
         // Padding and characters outside base64url are refused too.
         await #expect(throws: AuthFailure.unauthenticated("Invalid token")) { try await verifier.verify(canonical + "=") }
-        await #expect(throws: AuthFailure.unauthenticated("Invalid token")) { try await verifier.verify("\(parts[0]).\(parts[1]).+\(parts[2].dropFirst())") }
+        await #expect(throws: AuthFailure.unauthenticated("Invalid token")) {
+            try await verifier.verify("\(parts[0]).\(parts[1]).+\(parts[2].dropFirst())")
+        }
     }
 
     @Test func ownershipComparesUserIdsByteForByte() {
-        let nfc = Principal(userId: "caf\u{E9}", role: .customer), kelvin = Principal(userId: "sec-\u{212A}123", role: .customer)
+        let nfc = Principal(userId: "caf\u{E9}", role: .customer)
+        let kelvin = Principal(userId: "sec-\u{212A}123", role: .customer)
         #expect("caf\u{E9}" == "cafe\u{301}")  // what Swift's String says
         #expect(!nfc.owns("cafe\u{301}") && nfc.owns("caf\u{E9}"))
         #expect(!kelvin.owns("sec-K123") && kelvin.owns("sec-\u{212A}123"))
@@ -200,11 +208,23 @@ private let secret = "test-secret-0123456789abcdef-0123456789"
     }
 
     func isUnauthenticated(_ body: () throws -> Principal) -> Bool {
-        do { _ = try body(); return false } catch { if case .unauthenticated? = error as? AuthFailure { return true }; return false }
+        do {
+            _ = try body()
+            return false
+        } catch {
+            if case .unauthenticated? = error as? AuthFailure { return true }
+            return false
+        }
     }
 
     func isForbidden(_ body: () throws -> Principal) -> Bool {
-        do { _ = try body(); return false } catch { if case .forbidden? = error as? AuthFailure { return true }; return false }
+        do {
+            _ = try body()
+            return false
+        } catch {
+            if case .forbidden? = error as? AuthFailure { return true }
+            return false
+        }
     }
 }
 

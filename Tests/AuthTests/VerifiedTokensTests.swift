@@ -1,6 +1,7 @@
-@testable import Auth
 import Foundation
 import Testing
+
+@testable import Auth
 
 @Suite struct VerifiedTokensTests {
     let customer = Principal(userId: "u1", role: .customer)

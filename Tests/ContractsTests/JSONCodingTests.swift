@@ -16,7 +16,8 @@ import Testing
     }
 
     @Test func aStructKeepsItsOrderAndADictionaryIsSortedSoTheSameValueIsAlwaysTheSameBytes() throws {
-        let expected = #"{"zeta":1,"link":"https://lomash.example/a/b","at":"2025-11-30T12:00:00.561Z","shownAsNull":null,"#
+        let expected =
+            #"{"zeta":1,"link":"https://lomash.example/a/b","at":"2025-11-30T12:00:00.561Z","shownAsNull":null,"#
             + #""inner":{"zeta":1,"alpha":"a"},"counts":{"1":2,"2":9,"3":0,"4":4,"5":1}}"#
         // Dictionaries hash with a per-process seed; many encodings of fresh copies must agree.
         for _ in 0..<20 {

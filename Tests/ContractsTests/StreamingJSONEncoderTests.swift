@@ -1,6 +1,7 @@
 import Foundation
-@testable import Contracts
 import Testing
+
+@testable import Contracts
 
 /// `JSONCoding.encoder` writes JSON as a value encodes itself. Its output must be the value
 /// Foundation's `JSONEncoder` (with the same conventions, its fallback) writes for every shape
@@ -125,8 +126,9 @@ import Testing
         try sameJSON(Swallowing())
         try sameJSON(WithSuper())
         try sameJSON(WithData())
-        #expect(try JSONCoding.decoder.decode(JSONValue.self, from: JSONCoding.encoder.encode(BackAndForth()))
-            == .object(["nested": .object(["a": .int(1), "b": .int(2)]), "last": .string("x")]))
+        #expect(
+            try JSONCoding.decoder.decode(JSONValue.self, from: JSONCoding.encoder.encode(BackAndForth()))
+                == .object(["nested": .object(["a": .int(1), "b": .int(2)]), "last": .string("x")]))
     }
 
     @Test func nestedContainersInOrderAreStreamed() throws {

@@ -23,8 +23,10 @@ import Testing
         #expect(UserID.isValid(id))
     }
 
-    @Test(arguments: ["", "a\u{0}b", "a\rb", "a\nb", "a b", "a\tb", "a\u{7F}b", "a\u{85}b", "a\u{A0}b", "a\u{2028}b",
-                      String(repeating: "a", count: 129), String(repeating: "\u{E9}", count: 65)])
+    @Test(arguments: [
+        "", "a\u{0}b", "a\rb", "a\nb", "a b", "a\tb", "a\u{7F}b", "a\u{85}b", "a\u{A0}b", "a\u{2028}b",
+        String(repeating: "a", count: 129), String(repeating: "\u{E9}", count: 65),
+    ])
     func invalidIds(id: String) {
         #expect(!UserID.isValid(id))
     }

@@ -1,7 +1,8 @@
 import Contracts
-@testable import Domain
 import Foundation
 import Testing
+
+@testable import Domain
 
 /// Export parts travel in chunks under a byte budget and merge back into exactly the part.
 @Suite struct ExportChunksTests {
@@ -31,7 +32,11 @@ import Testing
         #expect(ExportChunks.merge(chunks) == part)
         // Order within a list survives.
         guard case .object(let loyalty)? = { if case .object(let f) = ExportChunks.merge(chunks) { f["loyalty"] } else { nil } }(),
-              case .array(let merged)? = loyalty["transactions"] else { Issue.record("no transactions"); return }
+            case .array(let merged)? = loyalty["transactions"]
+        else {
+            Issue.record("no transactions")
+            return
+        }
         #expect(merged.first == .object(["id": .string("entry-0"), "points": .int(1), "reason": .string("")]))
         #expect(merged.count == 10_000)
     }
@@ -47,9 +52,10 @@ import Testing
         let big = JSONValue.string(String(repeating: "y", count: 5_000))
         let part = JSONValue.object(["tickets": .array([.string("a"), big, .string("b")])])
         let chunks = try ExportChunks.split(part, budget: 1_000)
-        #expect(chunks == [
-            .object(["tickets": .array([.string("a")])]), .object(["tickets": .array([big])]), .object(["tickets": .array([.string("b")])]),
-        ])
+        #expect(
+            chunks == [
+                .object(["tickets": .array([.string("a")])]), .object(["tickets": .array([big])]), .object(["tickets": .array([.string("b")])]),
+            ])
         #expect(ExportChunks.merge(chunks) == part)
     }
 

@@ -1,8 +1,9 @@
 import Contracts
-@testable import engagement
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import engagement
 
 /// What engagement does with other contexts' events, through the inbox of a broker of the
 /// test's own.
@@ -14,9 +15,11 @@ import TestSupport
     }
 
     func createReview(_ api: API, _ user: String, _ product: String) async throws -> Review {
-        let created = try await api.post("/reviews", as: user, body: [
-            "productId": .string(product), "rating": 5, "title": "Great", "body": "Exactly as pictured.",
-        ])
+        let created = try await api.post(
+            "/reviews", as: user,
+            body: [
+                "productId": .string(product), "rating": 5, "title": "Great", "body": "Exactly as pictured.",
+            ])
         #expect(created.status == .created)
         return try created.data(Review.self)
     }
@@ -40,11 +43,13 @@ import TestSupport
 
     @Test func aReviewAfterTheOrderIsAVerifiedPurchase() async throws {
         try await withTestServiceAndBroker(EngagementService.self) { client, app, brokers in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             let publisher = try TestPublisher(brokers: brokers)
             // Order first, delivered twice: one purchase row per product.
-            let first = try await publisher.publish(Topics.orderPaymentSucceeded, order(user, products: ["chair", "chair", "desk"]),
-                                                    userId: user, source: "orders", times: 2)
+            let first = try await publisher.publish(
+                Topics.orderPaymentSucceeded, order(user, products: ["chair", "chair", "desk"]),
+                userId: user, source: "orders", times: 2)
             await publisher.shutdown()
             #expect(try await eventually { try await app.hasProcessed(first.id) })
             #expect(try await app.runtime.database.scalar("SELECT count(*)::int FROM purchases WHERE user_id = \(user)") == 2)
@@ -58,7 +63,8 @@ import TestSupport
     /// Review first, approved, its public page cached; then the order arrives.
     @Test func aReviewBeforeTheOrderIsVerifiedWhenItArrivesAndLeavesTheCachedPage() async throws {
         try await withTestServiceAndBroker(EngagementService.self) { client, app, brokers in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             let sofa = uniqueProduct("sofa")
             let review = try await approvedReview(api, user, sofa)
             #expect(review.verifiedPurchase == false)
@@ -82,20 +88,25 @@ import TestSupport
 
     @Test func theReviewerNameFollowsTheProfileAndNotAnOlderEvent() async throws {
         try await withTestServiceAndBroker(EngagementService.self) { client, app, brokers in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             let product = uniqueProduct("oak")
             let review = try await approvedReview(api, user, product)
             #expect(try await firstOnPage(api, product)?.reviewerName == "Customer")  // and now cached
 
             let publisher = try TestPublisher(brokers: brokers)
-            try await publisher.publish(Topics.profileUpdated, ProfileUpdated(
-                userId: user, action: .updated, changedFields: ["firstName", "lastName"], firstName: "Oliver", lastName: "green",
-                email: nil, phone: nil), userId: user, source: "profiles")
+            try await publisher.publish(
+                Topics.profileUpdated,
+                ProfileUpdated(
+                    userId: user, action: .updated, changedFields: ["firstName", "lastName"], firstName: "Oliver", lastName: "green",
+                    email: nil, phone: nil), userId: user, source: "profiles")
             #expect(try await eventually { try await firstOnPage(api, product)?.reviewerName == "Oliver G." })
             #expect(try await api.get("/reviews/\(review.id)", as: user).data(Review.self).reviewerName == "Oliver G.")
             // An older event arriving late changes nothing.
-            let late = try await publisher.publish(Topics.profileUpdated, ProfileUpdated(
-                userId: user, action: .updated, changedFields: ["firstName"], firstName: "Old", lastName: "Name", email: nil, phone: nil),
+            let late = try await publisher.publish(
+                Topics.profileUpdated,
+                ProfileUpdated(
+                    userId: user, action: .updated, changedFields: ["firstName"], firstName: "Old", lastName: "Name", email: nil, phone: nil),
                 userId: user, occurredAt: Date().addingTimeInterval(-3600), source: "profiles")
             await publisher.shutdown()
             #expect(try await eventually { try await app.hasProcessed(late.id) })
@@ -106,19 +117,23 @@ import TestSupport
     /// Erasure: the name goes from the review (which stays), the wishlist and purchases go.
     @Test func erasureScrubsTheNameAndDropsTheWishlistAndPurchases() async throws {
         try await withTestServiceAndBroker(EngagementService.self) { client, app, brokers in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             let product = uniqueProduct("oak")
             let review = try await approvedReview(api, user, product)
             #expect(try await api.post("/wishlist/items", as: user, body: ["productId": .string(product), "category": "KITCHEN"]).status == .created)
             let publisher = try TestPublisher(brokers: brokers)
-            try await publisher.publish(Topics.profileUpdated, ProfileUpdated(
-                userId: user, action: .updated, changedFields: ["firstName", "lastName"], firstName: "Oliver", lastName: "green",
-                email: nil, phone: nil), userId: user, source: "profiles")
+            try await publisher.publish(
+                Topics.profileUpdated,
+                ProfileUpdated(
+                    userId: user, action: .updated, changedFields: ["firstName", "lastName"], firstName: "Oliver", lastName: "green",
+                    email: nil, phone: nil), userId: user, source: "profiles")
             #expect(try await eventually { try await firstOnPage(api, product)?.reviewerName == "Oliver G." })  // and cached
             try await publisher.publish(Topics.orderPaymentSucceeded, order(user, products: ["desk"]), userId: user, source: "orders")
 
-            let erased = try await publisher.publish(Topics.profileAnonymized, ProfileAnonymized(userId: user, anonymizedAt: Date()),
-                                                     userId: user, source: "profiles")
+            let erased = try await publisher.publish(
+                Topics.profileAnonymized, ProfileAnonymized(userId: user, anonymizedAt: Date()),
+                userId: user, source: "profiles")
             await publisher.shutdown()
             #expect(try await eventually { try await app.hasProcessed(erased.id) })
             #expect(try await eventually { try await firstOnPage(api, product)?.reviewerName == "Customer" })
@@ -128,16 +143,20 @@ import TestSupport
             #expect(try await database.scalar("SELECT count(*)::int FROM wishlists WHERE user_id = \(user)") == 0)
             #expect(try await database.scalar("SELECT count(*)::int FROM wishlist_items WHERE user_id = \(user)") == 0)
             #expect(try await database.scalar("SELECT count(*)::int FROM purchases WHERE user_id = \(user)") == 0)
-            #expect(try await database.scalar("""
-                SELECT count(*)::int FROM customer_names WHERE user_id = \(user) AND first_name IS NULL AND last_name IS NULL
-                """) == 1)
+            #expect(
+                try await database.scalar(
+                    """
+                    SELECT count(*)::int FROM customer_names WHERE user_id = \(user) AND first_name IS NULL AND last_name IS NULL
+                    """) == 1)
             // profiles learns that the wishlist is empty.
-            #expect(try await database.scalar("""
-                SELECT count(*)::int FROM outbox WHERE topic = 'customer.wishlist.updated' AND key = \(user)
-                  AND value::jsonb #>> '{payload,action}' = 'cleared' AND value::jsonb #>> '{payload,itemCount}' = '0'
-                  AND value::jsonb -> 'payload' -> 'productId' = 'null'::jsonb
-                  AND value::jsonb ->> 'correlationId' = \(erased.id.lowercasedString)
-                """) == 1)
+            #expect(
+                try await database.scalar(
+                    """
+                    SELECT count(*)::int FROM outbox WHERE topic = 'customer.wishlist.updated' AND key = \(user)
+                      AND value::jsonb #>> '{payload,action}' = 'cleared' AND value::jsonb #>> '{payload,itemCount}' = '0'
+                      AND value::jsonb -> 'payload' -> 'productId' = 'null'::jsonb
+                      AND value::jsonb ->> 'correlationId' = \(erased.id.lowercasedString)
+                    """) == 1)
         }
     }
 }

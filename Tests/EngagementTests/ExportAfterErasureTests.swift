@@ -1,9 +1,10 @@
 import Contracts
-@testable import engagement
 import Foundation
 import ServiceKit
-import Testing
 import TestSupport
+import Testing
+
+@testable import engagement
 
 /// CONTRACT §13, erasure wins over export, in one context and in the order Kafka may deliver
 /// it: the export request (naming the anonymisation) before `customer.profile.anonymized`.
@@ -20,26 +21,39 @@ import TestSupport
     }
 
     static func clearedEvents(_ user: String, _ app: ServiceApp) async throws -> Int {
-        try await app.runtime.database.scalar("""
+        try await app.runtime.database.scalar(
+            """
             SELECT count(*)::int FROM outbox WHERE topic = 'customer.wishlist.updated' AND key = \(user) AND value LIKE '%"cleared"%'
             """)
     }
 
     @Test func anExportNamingAnUnseenAnonymisationAppliesItFirstAndOnlyOnce() async throws {
         try await withTestServiceAndBroker(EngagementService.self) { client, app, brokers in
-            let api = API(client), user = TestEnvironment.uniqueUser(), bystander = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
+            let bystander = TestEnvironment.uniqueUser()
             let product = "oak-\(UUID().uuidString.prefix(8))"
             for customer in [user, bystander] {
-                #expect(try await api.post("/wishlist/items", as: customer, body: [
-                    "productId": .string(product), "category": "KITCHEN", "notes": "secret note",
-                ]).status == .created)
+                #expect(
+                    try await api.post(
+                        "/wishlist/items", as: customer,
+                        body: [
+                            "productId": .string(product), "category": "KITCHEN", "notes": "secret note",
+                        ]
+                    ).status == .created)
             }
-            #expect(try await api.post("/reviews", as: user, body: [
-                "productId": .string(product), "rating": 5, "title": "Great", "body": "Exactly as pictured.",
-            ]).status == .created)
+            #expect(
+                try await api.post(
+                    "/reviews", as: user,
+                    body: [
+                        "productId": .string(product), "rating": 5, "title": "Great", "body": "Exactly as pictured.",
+                    ]
+                ).status == .created)
             let publisher = try TestPublisher(brokers: brokers)
-            let named = try await publisher.publish(Topics.profileUpdated, ProfileUpdated(
-                userId: user, action: .updated, changedFields: ["firstName"], firstName: "Oliver", lastName: "Green", email: nil, phone: nil),
+            let named = try await publisher.publish(
+                Topics.profileUpdated,
+                ProfileUpdated(
+                    userId: user, action: .updated, changedFields: ["firstName"], firstName: "Oliver", lastName: "Green", email: nil, phone: nil),
                 userId: user, source: "profiles")
             #expect(try await eventually { try await app.hasProcessed(named.id) })
 
@@ -56,8 +70,9 @@ import TestSupport
             #expect(try await Self.clearedEvents(user, app) == 1)
 
             // The anonymisation's own event, arriving later, changes nothing more.
-            let late = try await publisher.publish(Topics.profileAnonymized, ProfileAnonymized(userId: user, anonymizedAt: anonymizedAt),
-                                                   userId: user, source: "profiles")
+            let late = try await publisher.publish(
+                Topics.profileAnonymized, ProfileAnonymized(userId: user, anonymizedAt: anonymizedAt),
+                userId: user, source: "profiles")
             #expect(try await eventually { try await app.hasProcessed(late.id) })
             #expect(try await Self.clearedEvents(user, app) == 1)
 

@@ -1,5 +1,6 @@
-@testable import engagement
 import Testing
+
+@testable import engagement
 
 /// The product page's summary, computed from the counts by rating (no servers needed).
 @Suite struct RatingSummaryTests {

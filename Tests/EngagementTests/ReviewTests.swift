@@ -1,11 +1,12 @@
 import Auth
 import Contracts
-@testable import engagement
 import Foundation
 import PostgresNIO
 import ServiceKit
-import Testing
 import TestSupport
+import Testing
+
+@testable import engagement
 
 @Suite(.needsTestServers) struct ReviewTests {
     /// A review with every optional field, as a customer writes it (the title to trim).
@@ -16,9 +17,11 @@ import TestSupport
 
     /// A review of `product` by `user`, checked to be created; its id.
     func review(_ api: API, by user: String, product: String, rating: Int, title: String = "Lovely") async throws -> UUID {
-        let created = try await api.post("/reviews", as: user, body: [
-            "productId": .string(product), "rating": .int(rating), "title": .string(title), "body": "Solid oak, well made.",
-        ])
+        let created = try await api.post(
+            "/reviews", as: user,
+            body: [
+                "productId": .string(product), "rating": .int(rating), "title": .string(title), "body": "Solid oak, well made.",
+            ])
         #expect(created.status == .created)
         return try created.data(Review.self).id
     }
@@ -59,7 +62,8 @@ import TestSupport
 
     /// `customer.review.moderated` events written for `product`.
     func moderatedEvents(_ product: String, _ app: ServiceApp) async throws -> Int {
-        try await app.runtime.database.scalar("""
+        try await app.runtime.database.scalar(
+            """
             SELECT count(*)::int FROM outbox WHERE topic = 'customer.review.moderated' AND value::jsonb #>> '{payload,productId}' = \(product)
             """)
     }
@@ -93,11 +97,13 @@ import TestSupport
         try await withTestService(EngagementService.self) { client, app in
             let user = TestEnvironment.uniqueUser()
             let review = try await API(client).post("/reviews", as: user, body: Self.sturdyTable).data(Review.self)
-            let event = try await app.runtime.database.query("""
+            let event = try await app.runtime.database.query(
+                """
                 SELECT value::jsonb #>> '{payload,reviewId}', value::jsonb #>> '{payload,status}', (value::jsonb #>> '{payload,rating}')::int,
                        value::jsonb #>> '{payload,productId}', value::jsonb #>> '{payload,createdAt}'
                 FROM outbox WHERE topic = 'customer.review.created' AND key = \(user) ORDER BY seq LIMIT 1
-                """).decode((String, String, Int, String, String).self).firstElement()
+                """
+            ).decode((String, String, Int, String, String).self).firstElement()
             #expect(event.flatMap { UUID(uuidString: $0.0) } == review.id)
             #expect(event?.1 == "PENDING" && event?.2 == 4 && event?.3 == "oak-table")
             // The same instant, written the same way as in the response.
@@ -107,20 +113,25 @@ import TestSupport
 
     @Test func aCustomerReviewsAProductOnlyOnce() async throws {
         try await withTestService(EngagementService.self) { client, _ in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             #expect(try await api.post("/reviews", as: user, body: Self.sturdyTable).status == .created)
-            let again = try await api.post("/reviews", as: user, body: [
-                "productId": "oak-table", "rating": 5, "title": "Again", "body": "Changed my mind.",
-            ])
+            let again = try await api.post(
+                "/reviews", as: user,
+                body: [
+                    "productId": "oak-table", "rating": 5, "title": "Again", "body": "Changed my mind.",
+                ])
             #expect(again.status == .conflict && again.errorCode == "CONFLICT")
         }
     }
 
     @Test func optionalFieldsMayBeLeftOutOrNull() async throws {
         try await withTestService(EngagementService.self) { client, _ in
-            let plain = try await API(client).post("/reviews", as: TestEnvironment.uniqueUser(), body: [
-                "productId": "pine-bed", "rating": 1, "title": "Creaks", "body": "Creaks every night.", "orderId": nil, "category": nil,
-            ])
+            let plain = try await API(client).post(
+                "/reviews", as: TestEnvironment.uniqueUser(),
+                body: [
+                    "productId": "pine-bed", "rating": 1, "title": "Creaks", "body": "Creaks every night.", "orderId": nil, "category": nil,
+                ])
             #expect(plain.status == .created)
             let fields = try plain.data([String: JSONValue].self)
             #expect(fields["orderId"] == .null && fields["category"] == .null)
@@ -130,7 +141,9 @@ import TestSupport
 
     @Test func customersListTheirOwnReviewsNewestFirst() async throws {
         try await withTestService(EngagementService.self) { client, _ in
-            let api = API(client), user = TestEnvironment.uniqueUser(), other = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
+            let other = TestEnvironment.uniqueUser()
             _ = try await review(api, by: user, product: "oak-table", rating: 4)
             _ = try await review(api, by: user, product: "pine-bed", rating: 1)
             let mine = try await api.get("/reviews?limit=1", as: user)
@@ -144,7 +157,9 @@ import TestSupport
     /// Another customer's review is a 404, never a 403 (CONTRACT §1); so is an agent's read.
     @Test func aReviewIsReadByItsWriterAndByAdminsOnly() async throws {
         try await withTestService(EngagementService.self) { client, _ in
-            let api = API(client), user = TestEnvironment.uniqueUser(), other = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
+            let other = TestEnvironment.uniqueUser()
             let id = try await review(api, by: user, product: "oak-table", rating: 4)
             #expect(try await api.get("/reviews/\(id)", as: user).data(Review.self).id == id)
             #expect(try await api.get("/reviews/\(id.lowercasedString)", as: "admin-1", role: .admin).status == .ok)
@@ -158,36 +173,45 @@ import TestSupport
 
     @Test func invalidReviewsAre422WithEveryField() async throws {
         try await withTestService(EngagementService.self) { client, app in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             let missing = try await api.post("/reviews", as: user, body: [:])
             #expect(missing.status == .unprocessableContent && Set(missing.errorDetails.keys) == ["productId", "rating", "title", "body"])
             let images = JSONValue.array((0..<6).map { .string("https://img.example.com/\($0).jpg") })
-            let wrong = try await api.post("/reviews", as: user, body: [
-                "productId": "", "rating": 6, "title": .string(String(repeating: "t", count: 201)), "body": "too short", "images": images,
-                "orderId": "", "category": "GARDEN", "stars": 5,
-            ])
-            #expect(wrong.errorDetails == [
-                "productId": "productId must not be empty",
-                "rating": "rating must be between 1 and 5",
-                "title": "title must be at most 200 characters",
-                "body": "body must be at least 10 characters",
-                "images": "images must have at most 5 items",
-                "orderId": "orderId must not be empty",
-                "category": "category must be one of KITCHEN, BEDROOM",
-                "stars": "stars is not an accepted field",
-            ])
-            let typed = try await api.post("/reviews", as: user, body: [
-                "productId": "p", "rating": 4.5, "title": "t", "body": .string(String(repeating: "b", count: 5001)),
-                "images": ["http://plain.example.com/a.jpg"],
-            ])
-            #expect(typed.errorDetails == [
-                "rating": "rating must be an integer",
-                "body": "body must be at most 5000 characters",
-                "images": "images item 0 must be an https URL",
-            ])
-            let notAnArray = try await api.post("/reviews", as: user, body: [
-                "productId": "p", "rating": 3, "title": "t", "body": "long enough", "images": "x",
-            ])
+            let wrong = try await api.post(
+                "/reviews", as: user,
+                body: [
+                    "productId": "", "rating": 6, "title": .string(String(repeating: "t", count: 201)), "body": "too short", "images": images,
+                    "orderId": "", "category": "GARDEN", "stars": 5,
+                ])
+            #expect(
+                wrong.errorDetails == [
+                    "productId": "productId must not be empty",
+                    "rating": "rating must be between 1 and 5",
+                    "title": "title must be at most 200 characters",
+                    "body": "body must be at least 10 characters",
+                    "images": "images must have at most 5 items",
+                    "orderId": "orderId must not be empty",
+                    "category": "category must be one of KITCHEN, BEDROOM",
+                    "stars": "stars is not an accepted field",
+                ])
+            let typed = try await api.post(
+                "/reviews", as: user,
+                body: [
+                    "productId": "p", "rating": 4.5, "title": "t", "body": .string(String(repeating: "b", count: 5001)),
+                    "images": ["http://plain.example.com/a.jpg"],
+                ])
+            #expect(
+                typed.errorDetails == [
+                    "rating": "rating must be an integer",
+                    "body": "body must be at most 5000 characters",
+                    "images": "images item 0 must be an https URL",
+                ])
+            let notAnArray = try await api.post(
+                "/reviews", as: user,
+                body: [
+                    "productId": "p", "rating": 3, "title": "t", "body": "long enough", "images": "x",
+                ])
             #expect(notAnArray.errorDetails == ["images": "images must be an array"])
             #expect(try await app.runtime.database.scalar("SELECT count(*)::int FROM reviews") == 0)
         }
@@ -198,7 +222,8 @@ import TestSupport
     /// Customers and agents may not moderate, nor see the queue; refusals change nothing.
     @Test func moderationIsForAdminsOnly() async throws {
         try await withTestService(EngagementService.self) { client, app in
-            let api = API(client), product = "oak-\(UUID().uuidString.prefix(8))"
+            let api = API(client)
+            let product = "oak-\(UUID().uuidString.prefix(8))"
             let id = try await review(api, by: TestEnvironment.uniqueUser(), product: product, rating: 5)
             #expect(try await api.get("/reviews/moderation", as: "shopper").status == .forbidden)
             #expect(try await api.get("/reviews/moderation", as: nil).status == .unauthorized)
@@ -216,7 +241,8 @@ import TestSupport
 
     @Test func aVerdictApprovesOrRejectsAndOnlyARejectionHasAReason() async throws {
         try await withTestService(EngagementService.self) { client, app in
-            let api = API(client), product = "oak-\(UUID().uuidString.prefix(8))"
+            let api = API(client)
+            let product = "oak-\(UUID().uuidString.prefix(8))"
             let id = try await review(api, by: TestEnvironment.uniqueUser(), product: product, rating: 5)
             let invalid = try await moderate(api, id, ["status": "PENDING"])
             #expect(invalid.errorDetails == ["status": "status must be one of APPROVED, REJECTED"])
@@ -364,7 +390,8 @@ import TestSupport
             #expect(try await moderate(api, ids[0], ["status": "APPROVED"]).status == .ok)
             #expect(try await moderate(api, ids[0], ["status": "APPROVED"]).status == .ok)
             let database = app.runtime.database
-            #expect(try await database.query("SELECT counts FROM product_ratings WHERE product_id = \(product)").value([Int].self) == [0, 0, 0, 2, 1])
+            #expect(
+                try await database.query("SELECT counts FROM product_ratings WHERE product_id = \(product)").value([Int].self) == [0, 0, 0, 2, 1])
             #expect(try await database.scalar("SELECT count(*)::int FROM outbox WHERE topic = 'customer.review.created'") == 4)
             // Four in `moderatedReviews`, then three here: every verdict is published, even a repeated one.
             #expect(try await moderatedEvents(product, app) == 7)

@@ -1,20 +1,23 @@
 import Contracts
-@testable import engagement
 import Foundation
 import Hummingbird
 import PostgresNIO
 import Storage
-import Testing
 import TestSupport
+import Testing
+
+@testable import engagement
 
 @Suite(.needsTestServers) struct WishlistTests {
     /// `customer.wishlist.updated` payloads written for `user`, oldest first.
     func events(_ user: String, _ database: Database) async throws -> [(String, String?, Int)] {
         var events: [(String, String?, Int)] = []
-        for try await event in try await database.query("""
+        for try await event in try await database.query(
+            """
             SELECT value::jsonb #>> '{payload,action}', value::jsonb #>> '{payload,productId}', (value::jsonb #>> '{payload,itemCount}')::int
             FROM outbox WHERE topic = 'customer.wishlist.updated' AND key = \(user) ORDER BY seq
-            """).decode((String, String?, Int).self) { events.append(event) }
+            """
+        ).decode((String, String?, Int).self) { events.append(event) }
         return events
     }
 
@@ -40,7 +43,8 @@ import TestSupport
 
     @Test func theFirstAccessCreatesAnEmptyWishlistThatStaysTheSame() async throws {
         try await withTestService(EngagementService.self) { client, _ in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             let empty = try await api.get("/wishlist", as: user)
             #expect(empty.status == .ok)
             let wishlist = try empty.data(Wishlist.self)  // its `id` decodes as a UUID
@@ -54,10 +58,12 @@ import TestSupport
 
     @Test func itemsAreListedNewestFirstWithTheirCount() async throws {
         try await withTestService(EngagementService.self) { client, _ in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             _ = try await twoSavedItems(api, user)
             let all = try await api.get("/wishlist", as: user)
-            let wishlist = try all.data(Wishlist.self), meta = try all.meta()
+            let wishlist = try all.data(Wishlist.self)
+            let meta = try all.meta()
             #expect(wishlist.itemCount == 2 && meta.total == 2)
             #expect(wishlist.items.map(\.productId) == ["pine-bed", "oak-kitchen"])
         }
@@ -65,7 +71,8 @@ import TestSupport
 
     @Test func aCategoryFilterCountsOnlyThatCategorysItems() async throws {
         try await withTestService(EngagementService.self) { client, _ in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             _ = try await twoSavedItems(api, user)
             let kitchens = try await api.get("/wishlist?category=KITCHEN&limit=1", as: user).data(Wishlist.self)
             #expect(kitchens.itemCount == 1 && kitchens.items.count == 1)
@@ -74,7 +81,8 @@ import TestSupport
 
     @Test func aSecondPageHoldsTheOlderItemAndSaysWhereItIs() async throws {
         try await withTestService(EngagementService.self) { client, _ in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             _ = try await twoSavedItems(api, user)
             let secondPage = try await api.get("/wishlist?page=2&limit=1", as: user)
             #expect(try secondPage.data(Wishlist.self).items.first?.productId == "oak-kitchen")
@@ -112,7 +120,8 @@ import TestSupport
 
     @Test func aProductAlreadySavedIsAConflict() async throws {
         try await withTestService(EngagementService.self) { client, _ in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             #expect(try await api.post("/wishlist/items", as: user, body: Self.oakKitchen).status == .created)
             let twice = try await api.post("/wishlist/items", as: user, body: ["productId": "oak-kitchen", "category": "BEDROOM"])
             #expect(twice.status == .conflict && twice.errorCode == "CONFLICT")
@@ -121,20 +130,25 @@ import TestSupport
 
     @Test func invalidItemsAre422WithEveryField() async throws {
         try await withTestService(EngagementService.self) { client, app in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             let missing = try await api.post("/wishlist/items", as: user, body: [:])
             #expect(missing.status == .unprocessableContent && missing.errorCode == "VALIDATION_ERROR")
             #expect(Set(missing.errorDetails.keys) == ["productId", "category"])
-            let long = String(repeating: "n", count: 501), longId = String(repeating: "p", count: 101)
-            let wrong = try await api.post("/wishlist/items", as: user, body: [
-                "productId": .string(longId), "category": "GARDEN", "notes": .string(long), "colour": "red",
-            ])
-            #expect(wrong.errorDetails == [
-                "productId": "productId must be at most 100 characters",
-                "category": "category must be one of KITCHEN, BEDROOM",
-                "notes": "notes must be at most 500 characters",
-                "colour": "colour is not an accepted field",
-            ])
+            let long = String(repeating: "n", count: 501)
+            let longId = String(repeating: "p", count: 101)
+            let wrong = try await api.post(
+                "/wishlist/items", as: user,
+                body: [
+                    "productId": .string(longId), "category": "GARDEN", "notes": .string(long), "colour": "red",
+                ])
+            #expect(
+                wrong.errorDetails == [
+                    "productId": "productId must be at most 100 characters",
+                    "category": "category must be one of KITCHEN, BEDROOM",
+                    "notes": "notes must be at most 500 characters",
+                    "colour": "colour is not an accepted field",
+                ])
             let typed = try await api.post("/wishlist/items", as: user, body: ["productId": 7, "category": "KITCHEN", "notes": 1])
             #expect(Set(typed.errorDetails.keys) == ["productId", "notes"])
             let malformed = try await api.send(.post, "/wishlist/items", as: user, json: "{not json")
@@ -148,7 +162,8 @@ import TestSupport
     /// 105 concurrent adds: exactly 100 are saved, the rest are 422 naming the limit.
     @Test func theHundredAndFirstItemIs422EvenUnderConcurrentAdds() async throws {
         try await withTestService(EngagementService.self) { client, app in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
                 for index in 0..<105 {
                     group.addTask {
@@ -177,7 +192,8 @@ import TestSupport
 
     @Test func checkNamesTheItemHoldingASavedProduct() async throws {
         try await withTestService(EngagementService.self) { client, _ in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             let oak = try await api.post("/wishlist/items", as: user, body: Self.oakKitchen).data(WishlistItem.self)
             let saved = try await api.get("/wishlist/check/oak-kitchen", as: user).data(WishlistController.Check.self)
             #expect(saved.inWishlist == true && saved.itemId == oak.id)
@@ -190,7 +206,9 @@ import TestSupport
 
     @Test func checkSeesOnlyTheCallersOwnWishlist() async throws {
         try await withTestService(EngagementService.self) { (client, _) async throws in
-            let api = API(client), user = TestEnvironment.uniqueUser(), other = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
+            let other = TestEnvironment.uniqueUser()
             #expect(try await api.post("/wishlist/items", as: user, body: Self.oakKitchen).status == .created)
             #expect(try await api.get("/wishlist/check/oak-kitchen", as: other).data(WishlistController.Check.self).inWishlist == false)
         }
@@ -200,7 +218,9 @@ import TestSupport
 
     @Test func anotherCustomersItemIsNotFound() async throws {
         try await withTestService(EngagementService.self) { client, _ in
-            let api = API(client), user = TestEnvironment.uniqueUser(), other = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
+            let other = TestEnvironment.uniqueUser()
             let oak = try await api.post("/wishlist/items", as: user, body: Self.oakKitchen).data(WishlistItem.self)
             #expect(try await api.delete("/wishlist/items/\(oak.id)", as: other).status == .notFound)
             // And it stays in its owner's wishlist.
@@ -210,7 +230,8 @@ import TestSupport
 
     @Test func anUnknownOrMalformedItemIdIsNotFound() async throws {
         try await withTestService(EngagementService.self) { (client, _) async throws in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             #expect(try await api.delete("/wishlist/items/\(UUID())", as: user).status == .notFound)
             #expect(try await api.delete("/wishlist/items/not-a-uuid", as: user).errorCode == "NOT_FOUND")
         }
@@ -218,7 +239,8 @@ import TestSupport
 
     @Test func aRemovedItemIsGoneAndRemovingItAgainIsNotFound() async throws {
         try await withTestService(EngagementService.self) { client, _ in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             let (oak, _) = try await twoSavedItems(api, user)
             #expect(try await api.delete("/wishlist/items/\(oak.id.lowercasedString)", as: user).status == .noContent)
             #expect(try await api.delete("/wishlist/items/\(oak.id)", as: user).status == .notFound)
@@ -228,7 +250,8 @@ import TestSupport
 
     @Test func clearingEmptiesTheWishlistAndClearingAnEmptyOneSucceeds() async throws {
         try await withTestService(EngagementService.self) { client, _ in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             _ = try await twoSavedItems(api, user)
             #expect(try await api.delete("/wishlist/items", as: user).status == .noContent)
             #expect(try await api.delete("/wishlist/items", as: user).status == .noContent)
@@ -240,7 +263,8 @@ import TestSupport
     /// once, the count stays equal to the rows, and nobody gets a 500.
     @Test func concurrentRemovesAndClearsKeepTheCountExact() async throws {
         try await withTestService(EngagementService.self) { client, app in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             var ids: [UUID] = []
             for index in 0..<6 {
                 let added = try await api.post("/wishlist/items", as: user, body: ["productId": "p-\(index)", "category": "KITCHEN"])
@@ -275,7 +299,9 @@ import TestSupport
     /// Every kind of change and of refusal, in order: only the changes publish.
     @Test func eachChangePublishesOneEventWithTheCountAfterIt() async throws {
         try await withTestService(EngagementService.self) { client, app in
-            let api = API(client), user = TestEnvironment.uniqueUser(), other = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
+            let other = TestEnvironment.uniqueUser()
             let oak = try await api.post("/wishlist/items", as: user, body: Self.oakKitchen).data(WishlistItem.self)
             #expect(try await api.post("/wishlist/items", as: user, body: ["productId": "oak-kitchen", "category": "BEDROOM"]).status == .conflict)
             #expect(try await api.post("/wishlist/items", as: user, body: Self.pineBed).status == .created)
@@ -292,14 +318,18 @@ import TestSupport
             #expect(published.map(\.1) == ["oak-kitchen", "pine-bed", "oak-kitchen", nil])
             #expect(published.map(\.2) == [1, 2, 1, 0])
             // `productId` is null, not left out, on `cleared` (CONTRACT §12).
-            #expect(try await app.runtime.database.scalar("""
-                SELECT count(*)::int FROM outbox WHERE key = \(user) AND value::jsonb -> 'payload' -> 'productId' = 'null'::jsonb
-                """) == 1)
-            #expect(try await app.runtime.database.scalar("""
-                SELECT count(*)::int FROM outbox WHERE topic = 'customer.wishlist.updated' AND key = \(user)
-                  AND value::jsonb ->> 'source' = 'engagement' AND value::jsonb ->> 'userId' = \(user)
-                  AND value::jsonb ->> 'version' = '1' AND value::jsonb ? 'correlationId' AND value::jsonb ? 'occurredAt'
-                """) == 4)
+            #expect(
+                try await app.runtime.database.scalar(
+                    """
+                    SELECT count(*)::int FROM outbox WHERE key = \(user) AND value::jsonb -> 'payload' -> 'productId' = 'null'::jsonb
+                    """) == 1)
+            #expect(
+                try await app.runtime.database.scalar(
+                    """
+                    SELECT count(*)::int FROM outbox WHERE topic = 'customer.wishlist.updated' AND key = \(user)
+                      AND value::jsonb ->> 'source' = 'engagement' AND value::jsonb ->> 'userId' = \(user)
+                      AND value::jsonb ->> 'version' = '1' AND value::jsonb ? 'correlationId' AND value::jsonb ? 'occurredAt'
+                    """) == 4)
         }
     }
 }

@@ -1,10 +1,11 @@
 import Contracts
 import Domain
-@testable import EventBus
 import Foundation
 import Synchronization
-import Testing
 import TestSupport
+import Testing
+
+@testable import EventBus
 
 /// `answerExports` wraps a context's `customer.profile.anonymized` handlers: each anonymisation
 /// runs once, in order, as its own event — also when several of one customer arrive in one run.
@@ -23,8 +24,10 @@ import TestSupport
             handlers.answerExports(outbox: h.outbox, logger: h.logger) { _, _ in .object([:]) }
             let apply = try #require(handlers.byTopic[Topics.profileAnonymized.name]?.apply)
 
-            let earlier = Date(timeIntervalSince1970: 1_900_000_000), later = earlier.addingTimeInterval(5)
-            let first = Self.anonymised("u-1", at: earlier), second = Self.anonymised("u-1", at: later)
+            let earlier = Date(timeIntervalSince1970: 1_900_000_000)
+            let later = earlier.addingTimeInterval(5)
+            let first = Self.anonymised("u-1", at: earlier)
+            let second = Self.anonymised("u-1", at: later)
             let other = Self.anonymised("u-2", at: earlier)
             try await h.database.transaction { connection in
                 try await apply([first, other, second].map { BoundEvent(topic: Topics.profileAnonymized.name, envelope: $0) }, connection)

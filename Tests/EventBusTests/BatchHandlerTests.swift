@@ -1,18 +1,22 @@
 import Contracts
 import Domain
-@testable import EventBus
 import Foundation
 import PostgresNIO
 import Synchronization
-import Testing
 import TestSupport
+import Testing
+
+@testable import EventBus
 
 /// `EventHandlers.onBatch`: runs of one topic applied together, and the projections that
 /// write a run in one statement keeping the newest state per key.
 @Suite(.serialized, .needsTestServers) struct BatchHandlerTests {
-    func message<P>(_ topic: Topic<P>, _ payload: P, offset: Int64, id: UUID = UUID(), userId: String = "user-1", at: Date = Date()) throws -> KafkaMessage {
+    func message<P>(
+        _ topic: Topic<P>, _ payload: P, offset: Int64, id: UUID = UUID(), userId: String = "user-1", at: Date = Date()
+    ) throws -> KafkaMessage {
         let event = EventEnvelope(id: id, topic: topic, occurredAt: at, source: "test", correlationId: nil, userId: userId, payload: payload)
-        return KafkaMessage(topic: topic.name, partition: 0, offset: offset, key: Array(userId.utf8), value: Array(try JSONCoding.encoder.encode(event)))
+        return KafkaMessage(
+            topic: topic.name, partition: 0, offset: offset, key: Array(userId.utf8), value: Array(try JSONCoding.encoder.encode(event)))
     }
 
     @Test func consecutiveEventsOfATopicReachItsHandlersAsOneRunInOrder() async throws {
@@ -24,7 +28,8 @@ import TestSupport
             handlers.onBatch(h.topic) { events, _ in runs.withLock { $0.append(events.map { "a\($0.payload.sequence)'" }) } }
             handlers.on(other) { event, _ in runs.withLock { $0.append(["b\(event.payload.sequence)"]) } }
             let producer = try KafkaProducer(h.configuration(), logger: h.logger)
-            let consumer = EventConsumer(configuration: h.configuration(), handlers: handlers, database: h.database, producer: producer, logger: h.logger)
+            let consumer = EventConsumer(
+                configuration: h.configuration(), handlers: handlers, database: h.database, producer: producer, logger: h.logger)
 
             let repeated = UUID()
             let batch = [
@@ -59,34 +64,42 @@ import TestSupport
             handlers.onBatch(Topics.profileUpdated) { events, _ in runSizes.withLock { $0.append(events.count) } }
             handlers.onBatch(Topics.profileAnonymized) { events, _ in runSizes.withLock { $0.append(events.count) } }
             let producer = try KafkaProducer(h.configuration(), logger: h.logger)
-            let consumer = EventConsumer(configuration: h.configuration(), handlers: handlers, database: h.database, producer: producer, logger: h.logger)
+            let consumer = EventConsumer(
+                configuration: h.configuration(), handlers: handlers, database: h.database, producer: producer, logger: h.logger)
             func updated(_ user: String, _ first: String?, _ last: String?) -> ProfileUpdated {
                 ProfileUpdated(userId: user, action: .updated, changedFields: ["firstName"], firstName: first, lastName: last, email: nil, phone: nil)
             }
             let now = Date()
-            #expect(await consumer.process([
-                // The newer state arrives first; the older one after it must not win.
-                try message(Topics.profileUpdated, updated("ann", "Ann", "Lee"), offset: 0, userId: "ann", at: now),
-                try message(Topics.profileUpdated, updated("ann", "Anne", "Old"), offset: 1, userId: "ann", at: now.addingTimeInterval(-5)),
-                // Equal times: the later arrival wins, as it would one event at a time.
-                try message(Topics.profileUpdated, updated("bo", "Bo", nil), offset: 2, userId: "bo", at: now),
-                try message(Topics.profileUpdated, updated("bo", nil, "Berg"), offset: 3, userId: "bo", at: now),
-                try message(Topics.profileUpdated, updated("cy", "Cy", "Cole"), offset: 4, userId: "cy", at: now),
-                try message(Topics.profileAnonymized, ProfileAnonymized(userId: "cy", anonymizedAt: now), offset: 5, userId: "cy", at: now.addingTimeInterval(1)),
-                try message(Topics.profileAnonymized, ProfileAnonymized(userId: "cy", anonymizedAt: now), offset: 6, userId: "cy", at: now.addingTimeInterval(1)),
-            ]))
+            #expect(
+                await consumer.process([
+                    // The newer state arrives first; the older one after it must not win.
+                    try message(Topics.profileUpdated, updated("ann", "Ann", "Lee"), offset: 0, userId: "ann", at: now),
+                    try message(Topics.profileUpdated, updated("ann", "Anne", "Old"), offset: 1, userId: "ann", at: now.addingTimeInterval(-5)),
+                    // Equal times: the later arrival wins, as it would one event at a time.
+                    try message(Topics.profileUpdated, updated("bo", "Bo", nil), offset: 2, userId: "bo", at: now),
+                    try message(Topics.profileUpdated, updated("bo", nil, "Berg"), offset: 3, userId: "bo", at: now),
+                    try message(Topics.profileUpdated, updated("cy", "Cy", "Cole"), offset: 4, userId: "cy", at: now),
+                    try message(
+                        Topics.profileAnonymized, ProfileAnonymized(userId: "cy", anonymizedAt: now), offset: 5, userId: "cy",
+                        at: now.addingTimeInterval(1)),
+                    try message(
+                        Topics.profileAnonymized, ProfileAnonymized(userId: "cy", anonymizedAt: now), offset: 6, userId: "cy",
+                        at: now.addingTimeInterval(1)),
+                ]))
             var names: [String: [String?]] = [:]
             for try await (user, first, last) in try await h.database.query("SELECT user_id, first_name, last_name FROM customer_names")
-                .decode((String, String?, String?).self) {
+                .decode((String, String?, String?).self)
+            {
                 names[user] = [first, last]
             }
             #expect(names == ["ann": ["Ann", "Lee"], "bo": [nil, "Berg"], "cy": [nil, nil]])
             #expect(runSizes.withLock { $0 } == [5, 2])
 
             // An older event in a later batch changes nothing.
-            #expect(await consumer.process([
-                try message(Topics.profileUpdated, updated("ann", "Stale", "Stale"), offset: 7, userId: "ann", at: now.addingTimeInterval(-60)),
-            ]))
+            #expect(
+                await consumer.process([
+                    try message(Topics.profileUpdated, updated("ann", "Stale", "Stale"), offset: 7, userId: "ann", at: now.addingTimeInterval(-60))
+                ]))
             #expect(try await h.database.scalar("SELECT count(*)::int FROM customer_names WHERE user_id = 'ann' AND first_name = 'Ann'") == 1)
         }
     }

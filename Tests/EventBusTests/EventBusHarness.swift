@@ -1,10 +1,11 @@
 import Contracts
-@testable import EventBus
 import Foundation
 import ServiceLifecycle
 import Storage
-import Testing
 import TestSupport
+import Testing
+
+@testable import EventBus
 
 /// A test's own Kafka (an in-process mock cluster), schema, producer and relay.
 struct TestPayload: EventPayload, Equatable {
@@ -21,17 +22,24 @@ struct Harness: Sendable {
     let outbox: Outbox
     let logger = TestEnvironment.quietLogger
 
-    func configuration(group: String = "group-\(UUID().uuidString.prefix(8))", sessionTimeoutMs: Int = 6000, messageTimeoutMs: Int = 10_000) -> KafkaConfiguration {
-        KafkaConfiguration(brokers: cluster.bootstrapServers, clientId: "test", groupId: group, sessionTimeoutMs: sessionTimeoutMs, messageTimeoutMs: messageTimeoutMs)
+    func configuration(
+        group: String = "group-\(UUID().uuidString.prefix(8))", sessionTimeoutMs: Int = 6000, messageTimeoutMs: Int = 10_000
+    ) -> KafkaConfiguration {
+        KafkaConfiguration(
+            brokers: cluster.bootstrapServers, clientId: "test", groupId: group, sessionTimeoutMs: sessionTimeoutMs,
+            messageTimeoutMs: messageTimeoutMs)
     }
 
     /// Writes events in one committed transaction.
     func commit(_ payloads: [TestPayload], userId: String = "user-1") async throws -> [EventEnvelope<TestPayload>] {
-        let outbox = self.outbox, topic = self.topic, logger = self.logger
+        let outbox = self.outbox
+        let topic = self.topic
+        let logger = self.logger
         return try await database.transaction { connection in
             var events: [EventEnvelope<TestPayload>] = []
             for payload in payloads {
-                events.append(try await outbox.enqueue(topic, userId: userId, payload: payload, correlationId: "test", on: connection, logger: logger))
+                events.append(
+                    try await outbox.enqueue(topic, userId: userId, payload: payload, correlationId: "test", on: connection, logger: logger))
             }
             return events
         }
@@ -54,7 +62,9 @@ func withHarness(_ body: @Sendable (Harness) async throws -> Void) async throws 
     try await withDatabase(schema: schema, maxConnections: 8) { database in
         _ = try await MigrationRunner(
             database: database,
-            migrations: [Migration(1, "effects", "CREATE TABLE effects (event_id uuid, sequence int, applied_at timestamptz DEFAULT clock_timestamp())")]
+            migrations: [
+                Migration(1, "effects", "CREATE TABLE effects (event_id uuid, sequence int, applied_at timestamptz DEFAULT clock_timestamp())")
+            ]
                 + EventBusMigrations.all,
             logger: TestEnvironment.quietLogger
         ).run()

@@ -1,10 +1,11 @@
 import Contracts
-@testable import EventBus
 import Foundation
 import PostgresNIO
 import Synchronization
-import Testing
 import TestSupport
+import Testing
+
+@testable import EventBus
 
 @Suite(.serialized, .needsTestServers) struct EventConsumerTests {
     /// Handlers record each application in `effects`.
@@ -25,13 +26,18 @@ import TestSupport
     }
 
     func envelope(_ h: Harness, _ sequence: Int, id: UUID = UUID()) throws -> [UInt8] {
-        Array(try JSONCoding.encoder.encode(EventEnvelope(id: id, topic: h.topic, source: "test", correlationId: nil, userId: "user-1", payload: TestPayload(sequence: sequence, note: ""))))
+        Array(
+            try JSONCoding.encoder.encode(
+                EventEnvelope(
+                    id: id, topic: h.topic, source: "test", correlationId: nil, userId: "user-1", payload: TestPayload(sequence: sequence, note: "")))
+        )
     }
 
     @Test func aRedeliveredEventHasItsEffectOnce() async throws {
         try await withHarness { h in
             let producer = try KafkaProducer(h.configuration(), logger: h.logger)
-            let consumer = EventConsumer(configuration: h.configuration(), handlers: handlers(h), database: h.database, producer: producer, logger: h.logger)
+            let consumer = EventConsumer(
+                configuration: h.configuration(), handlers: handlers(h), database: h.database, producer: producer, logger: h.logger)
             let id = UUID()
             let message = KafkaMessage(topic: h.topic.name, partition: 0, offset: 7, key: Array("user-1".utf8), value: try envelope(h, 1, id: id))
             // As after a crash before the offset was stored: the same message, processed twice.
@@ -59,7 +65,9 @@ import TestSupport
                 retry: .init(attempts: 3, firstDelay: .milliseconds(10)), logger: h.logger)
             try await running([producer, consumer]) {
                 try await produce(h, producer, Array("garbage \u{0}\u{1}".utf8))
-                try await produce(h, producer, Array(#"{"id":"6b0f3a6e-7d3c-4c59-9a43-0d6c9d0e7d11","type":"x","userId":"user-1","payload":{"sequence":"not a number"}}"#.utf8))
+                try await produce(
+                    h, producer,
+                    Array(#"{"id":"6b0f3a6e-7d3c-4c59-9a43-0d6c9d0e7d11","type":"x","userId":"user-1","payload":{"sequence":"not a number"}}"#.utf8))
                 try await produce(h, producer, try envelope(h, 13))
                 try await produce(h, producer, try envelope(h, 1))
                 #expect(try await eventually { try await effects(h) == 1 })
@@ -84,7 +92,8 @@ import TestSupport
             let producer = try KafkaProducer(h.configuration(), logger: h.logger)
             try await running([producer]) {
                 for sequence in 0..<10 { try await produce(h, producer, try envelope(h, sequence)) }
-                let consumer = EventConsumer(configuration: h.configuration(group: group), handlers: handlers(h), database: h.database, producer: producer, logger: h.logger)
+                let consumer = EventConsumer(
+                    configuration: h.configuration(group: group), handlers: handlers(h), database: h.database, producer: producer, logger: h.logger)
                 try await running([consumer]) {
                     let processed = try await eventually { try await effects(h) == 10 }
                     #expect(processed)
@@ -107,7 +116,10 @@ import TestSupport
             for await batch in consumer.batches { return batch }
             return []
         }
-        let watchdog = Task { try? await Task.sleep(for: .seconds(20)); consumer.stopPolling() }
+        let watchdog = Task {
+            try? await Task.sleep(for: .seconds(20))
+            consumer.stopPolling()
+        }
         let messages = await first.value
         watchdog.cancel()
         await consumer.close()
@@ -127,7 +139,8 @@ import TestSupport
             #expect(try await h.unpublishedCount() == 20)
             let producer2 = try KafkaProducer(h.configuration(), logger: h.logger)
             let relay = OutboxRelay(database: h.database, producer: producer2, outbox: h.outbox, logger: h.logger)
-            let consumer = EventConsumer(configuration: h.configuration(), handlers: handlers(h), database: h.database, producer: producer2, logger: h.logger)
+            let consumer = EventConsumer(
+                configuration: h.configuration(), handlers: handlers(h), database: h.database, producer: producer2, logger: h.logger)
             try await running([producer2, relay, consumer]) {
                 #expect(try await eventually { try await h.unpublishedCount() == 0 })
                 #expect(try await eventually { try await effects(h) == 20 })

@@ -1,7 +1,8 @@
-@testable import EventBus
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import EventBus
 
 @Suite(.serialized, .needsTestServers) struct OutboxRelayTests {
     @Test func aCommittedEventArrivesWithItsEnvelopeAndARolledBackOneNever() async throws {
@@ -10,10 +11,14 @@ import TestSupport
             let relay = OutboxRelay(database: h.database, producer: producer, outbox: h.outbox, logger: h.logger)
             try await running([producer, relay]) {
                 struct Rollback: Error {}
-                let outbox = h.outbox, topic = h.topic, logger = h.logger
+                let outbox = h.outbox
+                let topic = h.topic
+                let logger = h.logger
                 await #expect(throws: Rollback.self) {
                     try await h.database.transaction { connection in
-                        try await outbox.enqueue(topic, userId: "user-1", payload: TestPayload(sequence: 0, note: "rolled back"), correlationId: nil, on: connection, logger: logger)
+                        try await outbox.enqueue(
+                            topic, userId: "user-1", payload: TestPayload(sequence: 0, note: "rolled back"), correlationId: nil, on: connection,
+                            logger: logger)
                         throw Rollback()
                     }
                 }

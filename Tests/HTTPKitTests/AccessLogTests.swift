@@ -1,5 +1,6 @@
-@testable import HTTPKit
 import Testing
+
+@testable import HTTPKit
 
 @Suite struct AccessLogTests {
     /// Traffic is logged at `info` whatever its status; probes and scrapes only when they fail.

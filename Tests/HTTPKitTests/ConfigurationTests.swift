@@ -1,7 +1,7 @@
 import Foundation
 import ServiceKit
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct ConfigurationTests {
     let valid = [
@@ -24,17 +24,18 @@ import TestSupport
         #expect(config.redisTTLSeconds == 300 && config.logFormat == .json && config.jobsEnabled)
     }
 
-    @Test(arguments: [
-        ("JWT_SECRET", nil, "JWT_SECRET"),
-        ("JWT_SECRET", "short", "JWT_SECRET"),
-        ("DATABASE_URL", nil, "DATABASE_URL"),
-        ("DATABASE_URL", "mysql://x", "DATABASE_URL"),
-        ("DATABASE_URL", "postgres://u@host:notaport/db", "DATABASE_URL"),
-        ("PORT", "70000", "PORT"),
-        ("RATE_LIMIT_MAX_REQUESTS", "many", "RATE_LIMIT_MAX_REQUESTS"),
-        ("LOG_FORMAT", "xml", "LOG_FORMAT"),
-        ("REDIS_URL", "http://x", "REDIS_URL"),
-    ] as [(String, String?, String)])
+    @Test(
+        arguments: [
+            ("JWT_SECRET", nil, "JWT_SECRET"),
+            ("JWT_SECRET", "short", "JWT_SECRET"),
+            ("DATABASE_URL", nil, "DATABASE_URL"),
+            ("DATABASE_URL", "mysql://x", "DATABASE_URL"),
+            ("DATABASE_URL", "postgres://u@host:notaport/db", "DATABASE_URL"),
+            ("PORT", "70000", "PORT"),
+            ("RATE_LIMIT_MAX_REQUESTS", "many", "RATE_LIMIT_MAX_REQUESTS"),
+            ("LOG_FORMAT", "xml", "LOG_FORMAT"),
+            ("REDIS_URL", "http://x", "REDIS_URL"),
+        ] as [(String, String?, String)])
     func aBadVariableIsNamed(name: String, value: String?, expected: String) {
         let error = #expect(throws: ConfigurationError.self) { _ = try configuration([name: value]) }
         #expect(error?.variable == expected)

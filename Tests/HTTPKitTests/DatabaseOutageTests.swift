@@ -1,8 +1,8 @@
 import Contracts
 import Foundation
 import Hummingbird
-import Testing
 import TestSupport
+import Testing
 
 /// CONTRACT §1: with the database down, a request that needs it gets its 503 within 2 s, not
 /// after a pool's queue and back-off; routes that do not need it keep answering; and the
@@ -30,7 +30,8 @@ import TestSupport
                 await postgres.stop()
                 // At once, and again and again while it stays down: reads and writes alike.
                 for attempt in 0..<6 {
-                    let (answer, elapsed) = attempt.isMultiple(of: 2)
+                    let (answer, elapsed) =
+                        attempt.isMultiple(of: 2)
                         ? try await timed("/widgets")
                         : try await timed("/widgets", post: ["name": "during-\(attempt)", "size": 1])
                     #expect(answer.status == .serviceUnavailable)

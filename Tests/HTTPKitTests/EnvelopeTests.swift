@@ -4,8 +4,8 @@ import HTTPKit
 import Hummingbird
 import HummingbirdTesting
 import ServiceKit
-import Testing
 import TestSupport
+import Testing
 
 @Suite(.needsTestServers) struct EnvelopeTests {
     @Test func unknownRoutesAre404WithoutAToken() async throws {
@@ -158,7 +158,8 @@ import TestSupport
         try await withTestService(ProbeService.self, setup: .live) { client, _ in
             let port = try #require(client.port)
             let token = try await TestEnvironment.token(TestEnvironment.uniqueUser())
-            let request = "POST /v1/customers/widgets HTTP/1.1\r\nHost: probe\r\nAuthorization: Bearer \(token)\r\n"
+            let request =
+                "POST /v1/customers/widgets HTTP/1.1\r\nHost: probe\r\nAuthorization: Bearer \(token)\r\n"
                 + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
                 + "5\r\n{\"nam\r\nZZ\r\nxx\r\n0\r\n\r\n"
             let answer = try await rawHTTP(port: port, Array(request.utf8))

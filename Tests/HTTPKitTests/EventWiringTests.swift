@@ -4,8 +4,8 @@ import Foundation
 import Hummingbird
 import ServiceKit
 import ServiceLifecycle
-import Testing
 import TestSupport
+import Testing
 
 /// The event bus as every service gets it from `ServiceAssembly`: outbox in the route's
 /// transaction, relay, consumer with the service's handlers, readiness.
@@ -65,17 +65,22 @@ import TestSupport
         let cluster = try MockKafkaCluster()
         defer { cluster.shutdown() }
         let recorder = LogRecorder()
-        let configuration = try TestEnvironment.configuration(service: ProbeService.name, overrides: [
-            "KAFKA_BROKERS": cluster.bootstrapServers, "PORT": String(try freePort()),
-        ])
+        let configuration = try TestEnvironment.configuration(
+            service: ProbeService.name,
+            overrides: [
+                "KAFKA_BROKERS": cluster.bootstrapServers, "PORT": String(try freePort()),
+            ])
         let app = try await ServiceAssembly.make(ProbeService.self, configuration: configuration, logger: recorder.logger())
         let group = ServiceGroup(configuration: .init(services: [app.application], gracefulShutdownSignals: [], logger: TestEnvironment.quietLogger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             // Wait until the consumer is up, then shut down.
-            for _ in 0..<100 where try await app.runtime.database.scalar("""
+            for _ in 0..<100
+            where try await app.runtime.database.scalar(
+                """
                 SELECT count(*)::int FROM pg_tables WHERE tablename = 'processed_events' AND schemaname = \(configuration.database.schema)
-                """) == 0 {
+                """) == 0
+            {
                 try await Task.sleep(for: .milliseconds(50))
             }
             try await Task.sleep(for: .milliseconds(500))

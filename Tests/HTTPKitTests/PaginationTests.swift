@@ -2,8 +2,8 @@ import Contracts
 import Foundation
 import HTTPKit
 import Hummingbird
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct PaginationTests {
     @Test func metaArithmetic() {

@@ -13,7 +13,9 @@ struct ProbeService: ServiceDefinition {
     static let name = "probe"
     static let defaultPort = 0
     static let migrations = [
-        Migration(1, "widgets", """
+        Migration(
+            1, "widgets",
+            """
             CREATE TABLE widgets (
                 id uuid PRIMARY KEY,
                 user_id text NOT NULL,
@@ -95,7 +97,8 @@ struct ProbeService: ServiceDefinition {
                 "SELECT count(*)::int FROM widgets WHERE user_id = \(principal.userId)"
             ).decode(Int.self).reduce(0) { $0 + $1 }
             var widgets: [Widget] = []
-            let rows = try await runtime.database.query("""
+            let rows = try await runtime.database.query(
+                """
                 SELECT id, name, size FROM widgets WHERE user_id = \(principal.userId)
                 ORDER BY created_at DESC, id LIMIT \(page.limit) OFFSET \(page.offset)
                 """)

@@ -2,8 +2,8 @@ import Foundation
 import HTTPKit
 import Hummingbird
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 /// Windows are fixed (aligned to the clock), so these tests use hour-long ones: with a minute,
 /// a test that happened to straddle a minute's end saw its count start again (a CI run did).

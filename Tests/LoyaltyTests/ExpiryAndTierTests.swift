@@ -1,10 +1,11 @@
 import Contracts
 import Foundation
-@testable import loyalty
 import PostgresNIO
 import ServiceKit
-import Testing
 import TestSupport
+import Testing
+
+@testable import loyalty
 
 @Suite(.needsTestServers) struct ExpiryTests {
     static let day: TimeInterval = 86_400
@@ -44,7 +45,8 @@ import TestSupport
         try await withTestService(LoyaltyService.self) { client, app in
             let api = API(client)
             let user = TestEnvironment.uniqueUser()
-            let day = Self.day, now = Date()
+            let day = Self.day
+            let now = Date()
             try await seedBatches(api, app, user, now: now)
             func dateOnly(_ date: Date) -> String { String(Timestamp.iso8601(date).prefix(10)) }
             func history(_ query: String) async throws -> [Int] {
@@ -73,7 +75,8 @@ import TestSupport
             let api = API(client)
             let user = TestEnvironment.uniqueUser()
             let database = app.runtime.database
-            let day = Self.day, now = Date()
+            let day = Self.day
+            let now = Date()
             try await seedBatches(api, app, user, now: now)
 
             let job = try #require(app.jobs.first { $0.name == "expire-loyalty-points" })
@@ -103,11 +106,14 @@ import TestSupport
             #expect(try await database.scalar("SELECT sum(points)::int FROM transactions WHERE user_id = \(user)") == 300)
             #expect(try await database.scalar("SELECT sum(remaining)::int FROM lots WHERE user_id = \(user)") == 300)
             // Every expiry published the account's new state.
-            #expect(try await database.scalar("""
-                SELECT count(*)::int FROM outbox WHERE topic = 'customer.loyalty_account.updated' AND key = \(user)
-                """) == 6)
-            #expect(try await database.scalar(
-                "SELECT count(*)::int FROM job_runs WHERE job = 'expire-loyalty-points' AND outcome = 'succeeded'") == 4)
+            #expect(
+                try await database.scalar(
+                    """
+                    SELECT count(*)::int FROM outbox WHERE topic = 'customer.loyalty_account.updated' AND key = \(user)
+                    """) == 6)
+            #expect(
+                try await database.scalar(
+                    "SELECT count(*)::int FROM job_runs WHERE job = 'expire-loyalty-points' AND outcome = 'succeeded'") == 4)
         }
     }
 }
@@ -168,10 +174,12 @@ import TestSupport
     @Test func eachTierChangeIsPublishedOnce() async throws {
         try await withTestService(LoyaltyService.self) { client, app in
             let user = try await climb(API(client), steps: Self.ladder.count).user
-            let changes = try await app.runtime.database.query("""
+            let changes = try await app.runtime.database.query(
+                """
                 SELECT value::jsonb #>> '{payload,previousTier}', value::jsonb #>> '{payload,tier}' FROM outbox
                 WHERE topic = 'customer.loyalty_tier.changed' AND key = \(user) ORDER BY seq
-                """).decode((String, String).self).reduce(into: [String]()) { $0.append("\($1.0)→\($1.1)") }
+                """
+            ).decode((String, String).self).reduce(into: [String]()) { $0.append("\($1.0)→\($1.1)") }
             #expect(changes == ["BRONZE→SILVER", "SILVER→GOLD", "GOLD→PLATINUM", "PLATINUM→GOLD"])
         }
     }

@@ -1,10 +1,11 @@
 import Contracts
 import Foundation
 import Hummingbird
-@testable import loyalty
 import PostgresNIO
-import Testing
 import TestSupport
+import Testing
+
+@testable import loyalty
 
 /// The ledger's reference flow (CONTRACT §8): earn 500, earn 750 (to SILVER), redeem 200,
 /// a refused redemption of 5000, and an adjustment of -50.
@@ -107,10 +108,12 @@ import TestSupport
             let user = TestEnvironment.uniqueUser()
             _ = try await follow(API(client), user)
             #expect(try await app.runtime.database.scalar("SELECT sum(points)::int FROM transactions WHERE user_id = \(user)") == 1000)
-            #expect(try await app.runtime.database.scalar(
-                "SELECT count(*)::int FROM outbox WHERE key = \(user) AND topic = 'customer.loyalty_tier.changed'") == 1)
-            #expect(try await app.runtime.database.scalar(
-                "SELECT count(*)::int FROM outbox WHERE key = \(user) AND topic = 'customer.loyalty_account.updated'") == 4)
+            #expect(
+                try await app.runtime.database.scalar(
+                    "SELECT count(*)::int FROM outbox WHERE key = \(user) AND topic = 'customer.loyalty_tier.changed'") == 1)
+            #expect(
+                try await app.runtime.database.scalar(
+                    "SELECT count(*)::int FROM outbox WHERE key = \(user) AND topic = 'customer.loyalty_account.updated'") == 4)
         }
     }
 }
@@ -154,7 +157,8 @@ import TestSupport
     @Test func aKeyReusedForAnotherTransactionIsAConflictShowingNothing() async throws {
         try await withTestService(LoyaltyService.self) { client, app in
             let api = API(client)
-            let user = TestEnvironment.uniqueUser(), other = TestEnvironment.uniqueUser()
+            let user = TestEnvironment.uniqueUser()
+            let other = TestEnvironment.uniqueUser()
             #expect(try await adminTransaction(api, transaction(user, "EARN", 100, "Once"), key: "key-\(user)").status == .created)
             let reused = try await adminTransaction(api, transaction(other, "EARN", 100, "Once"), key: "key-\(user)")
             #expect(reused.status == .conflict && reused.errorCode == "CONFLICT")
@@ -213,8 +217,9 @@ import TestSupport
             #expect(answers.allSatisfy { $0.status == .created })
             #expect(try Set(answers.map { try $0.data(LedgerEntry.self).id }).count == 1)
             #expect(try await api.get("/loyalty", as: user).data(Account.self).points == 400)
-            #expect(try await app.runtime.database.scalar(
-                "SELECT count(*)::int FROM transactions WHERE user_id = \(user) AND type = 'REDEEM'") == 1)
+            #expect(
+                try await app.runtime.database.scalar(
+                    "SELECT count(*)::int FROM transactions WHERE user_id = \(user) AND type = 'REDEEM'") == 1)
         }
     }
 
@@ -242,15 +247,17 @@ import TestSupport
             try await publisher.publish(Topics.orderPaymentSucceeded, order, userId: user, source: "orders")
             await publisher.shutdown()
             let database = app.runtime.database
-            #expect(try await eventually {
-                try await database.scalar("SELECT coalesce(max(points_balance), 0)::int FROM accounts WHERE user_id = \(user)") > 0
-            })
+            #expect(
+                try await eventually {
+                    try await database.scalar("SELECT coalesce(max(points_balance), 0)::int FROM accounts WHERE user_id = \(user)") > 0
+                })
             try await Task.sleep(for: .milliseconds(500))
             // floor(123.99 × 2) = 247, once.
             #expect(try await database.scalar("SELECT points_balance FROM accounts WHERE user_id = \(user)") == 247)
             #expect(try await database.scalar("SELECT count(*)::int FROM transactions WHERE user_id = \(user)") == 1)
-            #expect(try await database.scalar(
-                "SELECT count(*)::int FROM outbox WHERE key = \(user) AND topic = 'customer.loyalty_points.earned'") == 1)
+            #expect(
+                try await database.scalar(
+                    "SELECT count(*)::int FROM outbox WHERE key = \(user) AND topic = 'customer.loyalty_points.earned'") == 1)
         }
     }
 }

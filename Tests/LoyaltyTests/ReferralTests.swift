@@ -1,8 +1,9 @@
 import Contracts
 import Foundation
-@testable import loyalty
-import Testing
 import TestSupport
+import Testing
+
+@testable import loyalty
 
 /// Referral codes: generated once, validated publicly with the referrer's name (CONTRACT §9).
 @Suite(.needsTestServers) struct ReferralCodeTests {
@@ -69,19 +70,25 @@ import TestSupport
             #expect(try await validation(api, code).referrerName == nil)  // and that answer is now cached
 
             let publisher = try TestPublisher(brokers: brokers)
-            try await publisher.publish(Topics.profileUpdated, ProfileUpdated(
-                userId: referrer, action: .updated, changedFields: ["firstName", "lastName"],
-                firstName: "Jane", lastName: "doe", email: "jane@example.com", phone: nil), userId: referrer, source: "profiles")
-            #expect(try await eventually {
-                try await validation(api, code).referrerName == "Jane D."
-            })
-            let late = try await publisher.publish(Topics.profileUpdated, ProfileUpdated(
-                userId: referrer, action: .updated, changedFields: ["firstName"], firstName: "Old", lastName: "Name",
-                email: nil, phone: nil), userId: referrer, occurredAt: Date().addingTimeInterval(-3600), source: "profiles")
+            try await publisher.publish(
+                Topics.profileUpdated,
+                ProfileUpdated(
+                    userId: referrer, action: .updated, changedFields: ["firstName", "lastName"],
+                    firstName: "Jane", lastName: "doe", email: "jane@example.com", phone: nil), userId: referrer, source: "profiles")
+            #expect(
+                try await eventually {
+                    try await validation(api, code).referrerName == "Jane D."
+                })
+            let late = try await publisher.publish(
+                Topics.profileUpdated,
+                ProfileUpdated(
+                    userId: referrer, action: .updated, changedFields: ["firstName"], firstName: "Old", lastName: "Name",
+                    email: nil, phone: nil), userId: referrer, occurredAt: Date().addingTimeInterval(-3600), source: "profiles")
             await publisher.shutdown()
-            #expect(try await eventually {
-                try await app.hasProcessed(late.id)
-            })
+            #expect(
+                try await eventually {
+                    try await app.hasProcessed(late.id)
+                })
             #expect(try await validation(api, code).referrerName == "Jane D.")
         }
     }
@@ -94,22 +101,29 @@ import TestSupport
             let referrer = TestEnvironment.uniqueUser()
             let code = try await generate(api, for: referrer)
             let publisher = try TestPublisher(brokers: brokers)
-            try await publisher.publish(Topics.profileUpdated, ProfileUpdated(
-                userId: referrer, action: .updated, changedFields: ["firstName", "lastName"],
-                firstName: "Jane", lastName: "doe", email: "jane@example.com", phone: nil), userId: referrer, source: "profiles")
-            #expect(try await eventually {
-                try await validation(api, code).referrerName == "Jane D."
-            })
-            try await publisher.publish(Topics.profileAnonymized, ProfileAnonymized(userId: referrer, anonymizedAt: Date()),
-                                        userId: referrer, source: "profiles")
+            try await publisher.publish(
+                Topics.profileUpdated,
+                ProfileUpdated(
+                    userId: referrer, action: .updated, changedFields: ["firstName", "lastName"],
+                    firstName: "Jane", lastName: "doe", email: "jane@example.com", phone: nil), userId: referrer, source: "profiles")
+            #expect(
+                try await eventually {
+                    try await validation(api, code).referrerName == "Jane D."
+                })
+            try await publisher.publish(
+                Topics.profileAnonymized, ProfileAnonymized(userId: referrer, anonymizedAt: Date()),
+                userId: referrer, source: "profiles")
             await publisher.shutdown()
-            #expect(try await eventually {
-                try await api.get("/referrals/validate/\(code)", as: nil).status == .notFound
-            })
+            #expect(
+                try await eventually {
+                    try await api.get("/referrals/validate/\(code)", as: nil).status == .notFound
+                })
             #expect(try await app.runtime.database.scalar("SELECT count(*)::int FROM referral_codes WHERE user_id = \(referrer)") == 0)
-            #expect(try await app.runtime.database.scalar("""
-                SELECT count(*)::int FROM customer_names WHERE user_id = \(referrer) AND first_name IS NULL AND last_name IS NULL
-                """) == 1)
+            #expect(
+                try await app.runtime.database.scalar(
+                    """
+                    SELECT count(*)::int FROM customer_names WHERE user_id = \(referrer) AND first_name IS NULL AND last_name IS NULL
+                    """) == 1)
         }
     }
 }
@@ -128,7 +142,8 @@ import TestSupport
     }
 
     func applied(_ api: API) async throws -> Applied {
-        let referrer = TestEnvironment.uniqueUser(), referee = TestEnvironment.uniqueUser()
+        let referrer = TestEnvironment.uniqueUser()
+        let referee = TestEnvironment.uniqueUser()
         let code = try await generatedCode(api, for: referrer)
         let answer = try await api.post("/referrals/apply", as: referee, body: ["code": .string(code.lowercased())])
         #expect(answer.status == .created)
@@ -143,7 +158,8 @@ import TestSupport
     @Test func applyChecksInTheContractsOrder() async throws {
         try await withTestService(LoyaltyService.self) { client, _ in
             let api = API(client)
-            let referrer = TestEnvironment.uniqueUser(), referee = TestEnvironment.uniqueUser()
+            let referrer = TestEnvironment.uniqueUser()
+            let referee = TestEnvironment.uniqueUser()
             let code = try await generatedCode(api, for: referrer)
             let missing = try await api.post("/referrals/apply", as: referee, body: [:])
             #expect(missing.status == .unprocessableContent && missing.errorCode == "VALIDATION_ERROR")
@@ -226,8 +242,9 @@ import TestSupport
             #expect(history.first?.referenceType == "REFERRAL" && history.first?.referenceId == a.id)
             let stats = try await api.get("/referrals/stats", as: a.referrer).data(ReferralStore.Stats.self)
             #expect(stats.completedReferrals == 1 && stats.pendingReferrals == 0 && stats.totalPointsEarned == 300)
-            #expect(try await app.runtime.database.scalar(
-                "SELECT count(*)::int FROM outbox WHERE topic = 'customer.referral.completed' AND key = \(a.referrer)") == 1)
+            #expect(
+                try await app.runtime.database.scalar(
+                    "SELECT count(*)::int FROM outbox WHERE topic = 'customer.referral.completed' AND key = \(a.referrer)") == 1)
         }
     }
 
@@ -246,7 +263,8 @@ import TestSupport
     @Test func aPendingReferralCompletesOnTheRefereesFirstPaidOrder() async throws {
         try await withTestServiceAndBroker(LoyaltyService.self) { client, app, brokers in
             let api = API(client)
-            let referrer = TestEnvironment.uniqueUser(), referee = TestEnvironment.uniqueUser()
+            let referrer = TestEnvironment.uniqueUser()
+            let referee = TestEnvironment.uniqueUser()
             let code = try await generatedCode(api, for: referrer)
             let id = try await api.post("/referrals/apply", as: referee, body: ["code": .string(code)]).data(Referral.self).id
 
@@ -258,9 +276,10 @@ import TestSupport
             await publisher.shutdown()
 
             let database = app.runtime.database
-            #expect(try await eventually {
-                try await database.scalar("SELECT coalesce(sum(points), 0)::int FROM transactions WHERE user_id = \(referee)") == 150
-            })
+            #expect(
+                try await eventually {
+                    try await database.scalar("SELECT coalesce(sum(points), 0)::int FROM transactions WHERE user_id = \(referee)") == 150
+                })
             let referral = try await api.get("/referrals", as: referrer).data(ReferralController.Listing.self).referrals
             #expect(referral.first?.id == id && referral.first?.status == .completed)
             #expect(referral.first?.orderId == "order-a-\(referee)")

@@ -1,9 +1,10 @@
 import Contracts
 import Foundation
 import Hummingbird
-@testable import profiles
-import Testing
 import TestSupport
+import Testing
+
+@testable import profiles
 
 @Suite(.needsTestServers) struct AddressRoutesTests {
     /// A valid address labelled `label` (primary when `primary` says so).
@@ -42,9 +43,11 @@ import TestSupport
 
     @Test func aUKPostcodeThatIsNotOneIsRefused() async throws {
         try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             for postcode in ["INVALID", "12345"] {
-                let refused = try await api.post("/addresses", as: user, body: ["line1": "1 Street", "city": "London", "postcode": .string(postcode)])
+                let refused = try await api.post(
+                    "/addresses", as: user, body: ["line1": "1 Street", "city": "London", "postcode": .string(postcode)])
                 #expect(refused.status == .unprocessableContent)
                 #expect(refused.error?.details?.first?.field == "postcode")
             }
@@ -73,7 +76,8 @@ import TestSupport
 
     @Test func theFirstAddressIsPrimaryAndTheNextIsNot() async throws {
         try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             let a = try await api.post("/addresses", as: user, body: Self.address("A"))
             #expect(try a.data(Address.self).isPrimary == true)
             _ = try await api.post("/addresses", as: user, body: Self.address("B"))
@@ -83,7 +87,8 @@ import TestSupport
 
     @Test func anAddressCreatedAsPrimaryTakesTheFlagAndListsFirst() async throws {
         try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             _ = try await threeAddresses(api, user)
             #expect(try await primaries(api, user) == ["C"])
             #expect(try await list(api, user).first?.label == "C")
@@ -92,7 +97,8 @@ import TestSupport
 
     @Test func patchingAnAddressToPrimaryTakesTheFlag() async throws {
         try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             let ids = try await threeAddresses(api, user)
             let patched = try await api.patch("/addresses/\(ids.a.lowercasedString)", as: user, body: ["isPrimary": true, "line2": "Flat 1"])
             #expect(patched.status == .ok)
@@ -103,7 +109,8 @@ import TestSupport
 
     @Test func thePrimaryFlagCannotBeClearedOnThePrimary() async throws {
         try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             let ids = try await threeAddresses(api, user)
             let cleared = try await api.patch("/addresses/\(ids.c.lowercasedString)", as: user, body: ["isPrimary": false])
             #expect(cleared.status == .unprocessableContent)
@@ -113,7 +120,8 @@ import TestSupport
     /// Deleting the primary promotes the most recently created remaining address.
     @Test func deletingThePrimaryPromotesTheNewestRemainingAddress() async throws {
         try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             let ids = try await threeAddresses(api, user)
             #expect(try await api.patch("/addresses/\(ids.a.lowercasedString)", as: user, body: ["isPrimary": true]).status == .ok)
             let deleted = try await api.delete("/addresses/\(ids.a.lowercasedString)", as: user)
@@ -127,7 +135,8 @@ import TestSupport
 
     @Test func theEleventhAddressIsRefusedNamingTheLimit() async throws {
         try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             for i in 1...10 {
                 #expect(try await api.post("/addresses", as: user, body: Self.address("\(i)")).status == .created)
             }
@@ -140,7 +149,9 @@ import TestSupport
 
     @Test func anotherCustomersAddressIsNotFound() async throws {
         try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client), user = TestEnvironment.uniqueUser(), stranger = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
+            let stranger = TestEnvironment.uniqueUser()
             let mine = try await api.post("/addresses", as: user, body: Self.address("1")).data(Address.self).id.lowercasedString
             #expect(try await api.patch("/addresses/\(mine)", as: stranger, body: ["city": "X"]).status == .notFound)
             #expect(try await api.delete("/addresses/\(mine)", as: stranger).status == .notFound)
@@ -150,7 +161,8 @@ import TestSupport
 
     @Test func aMalformedAddressIdIsNotFound() async throws {
         try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             _ = try await api.post("/addresses", as: user, body: Self.address("1"))
             #expect(try await api.patch("/addresses/not-a-uuid", as: user, body: ["city": "X"]).status == .notFound)
             #expect(try await api.delete("/addresses/not-a-uuid", as: user).status == .notFound)

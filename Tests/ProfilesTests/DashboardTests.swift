@@ -1,9 +1,10 @@
 import Contracts
 import Foundation
 import Hummingbird
-@testable import profiles
-import Testing
 import TestSupport
+import Testing
+
+@testable import profiles
 
 /// `GET /onboarding-status` as the contract shows it (production's `Onboarding` only encodes).
 struct OnboardingStatus: Decodable {
@@ -60,7 +61,8 @@ struct PortalSupportSummary: Decodable {
 
     @Test func aProfileCompletesItsStep() async throws {
         try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             try await createProfile(api, user)
             #expect(try await onboarding(api, user).completedSteps == 1)
         }
@@ -68,7 +70,8 @@ struct PortalSupportSummary: Decodable {
 
     @Test func anAddressCompletesItsStepAndReadingThePreferencesDoesNot() async throws {
         try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             try await createProfile(api, user)
             try await addAddress(api, user)
             _ = try await api.get("/notification-preferences", as: user).data(Preferences.self)
@@ -80,7 +83,8 @@ struct PortalSupportSummary: Decodable {
 
     @Test func savingThePreferencesCompletesTheirStep() async throws {
         try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             try await createProfile(api, user)
             try await addAddress(api, user)
             try await savePreferences(api, user)
@@ -91,7 +95,8 @@ struct PortalSupportSummary: Decodable {
     /// The wishlist step follows engagement's event (published twice: a redelivery).
     @Test func aWishlistItemCompletesTheLastStepAndLeavesNoQuickAction() async throws {
         try await withTestServiceAndBroker(ProfilesService.self) { client, _, brokers in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             try await createProfile(api, user)
             try await addAddress(api, user)
             try await savePreferences(api, user)
@@ -117,27 +122,39 @@ struct PortalSupportSummary: Decodable {
         let now = Date()
         let ticket = UUID()
         // The newer ticket state is published before the older one: the newer must win.
-        try await publish(Topics.supportTicketUpdated, SupportTicketUpdated(
-            ticketId: ticket, ticketRef: "TKT-ABCD1234", userId: user, subject: "Door hinge", status: .waitingOnCustomer,
-            priority: .high, assignedTo: "agent-1", updatedAt: now), occurredAt: now)
-        try await publish(Topics.supportTicketCreated, SupportTicketCreated(
-            ticketId: ticket, ticketRef: "TKT-ABCD1234", userId: user, subject: "Door hinge", category: .product,
-            priority: .medium, status: .open, createdAt: now.addingTimeInterval(-60)), occurredAt: now.addingTimeInterval(-60))
-        try await publish(Topics.loyaltyAccountUpdated, LoyaltyAccountUpdated(
-            userId: user, points: 1050, lifetimePoints: 1250, tier: .silver, transactionId: UUID()), occurredAt: now)
-        try await publish(Topics.loyaltyAccountUpdated, LoyaltyAccountUpdated(
-            userId: user, points: 500, lifetimePoints: 500, tier: .bronze, transactionId: UUID()), occurredAt: now.addingTimeInterval(-30))
+        try await publish(
+            Topics.supportTicketUpdated,
+            SupportTicketUpdated(
+                ticketId: ticket, ticketRef: "TKT-ABCD1234", userId: user, subject: "Door hinge", status: .waitingOnCustomer,
+                priority: .high, assignedTo: "agent-1", updatedAt: now), occurredAt: now)
+        try await publish(
+            Topics.supportTicketCreated,
+            SupportTicketCreated(
+                ticketId: ticket, ticketRef: "TKT-ABCD1234", userId: user, subject: "Door hinge", category: .product,
+                priority: .medium, status: .open, createdAt: now.addingTimeInterval(-60)), occurredAt: now.addingTimeInterval(-60))
+        try await publish(
+            Topics.loyaltyAccountUpdated,
+            LoyaltyAccountUpdated(
+                userId: user, points: 1050, lifetimePoints: 1250, tier: .silver, transactionId: UUID()), occurredAt: now)
+        try await publish(
+            Topics.loyaltyAccountUpdated,
+            LoyaltyAccountUpdated(
+                userId: user, points: 500, lifetimePoints: 500, tier: .bronze, transactionId: UUID()), occurredAt: now.addingTimeInterval(-30))
         let order = OrderPaymentSucceeded(
             orderId: "order-1", orderRef: "LW-1001", userId: user, totalAmount: Decimal(string: "1249.50")!,
             items: [.init(productId: "p1", quantity: 2, unitPrice: 500), .init(productId: "p2", quantity: 1, unitPrice: Decimal(string: "249.50")!)],
             paidAt: now)
         try await publish(Topics.orderPaymentSucceeded, order)
         try await publish(Topics.orderPaymentSucceeded, order)  // another event for the same order
-        try await publish(Topics.appointmentBookingCreated, AppointmentBookingCreated(
-            appointmentId: "appt-1", userId: user, appointmentType: .showroom, showroomId: "leeds",
-            scheduledAt: now.addingTimeInterval(86_400), bookedAt: now))
-        try await publish(Topics.brochureRequestCreated, BrochureRequestCreated(
-            requestId: "br-1", userId: user, brochureType: nil, requestedAt: now))
+        try await publish(
+            Topics.appointmentBookingCreated,
+            AppointmentBookingCreated(
+                appointmentId: "appt-1", userId: user, appointmentType: .showroom, showroomId: "leeds",
+                scheduledAt: now.addingTimeInterval(86_400), bookedAt: now))
+        try await publish(
+            Topics.brochureRequestCreated,
+            BrochureRequestCreated(
+                requestId: "br-1", userId: user, brochureType: nil, requestedAt: now))
         await publisher.shutdown()
 
         _ = try await eventually(timeout: .seconds(10)) {
@@ -149,7 +166,8 @@ struct PortalSupportSummary: Decodable {
 
     @Test func theDashboardShowsTheNewestStateOfOtherContextsEvents() async throws {
         try await withTestServiceAndBroker(ProfilesService.self) { client, _, brokers in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             try await publishOtherContextsEvents(about: user, brokers: brokers, api: api)
             let dashboard = try await api.get("/dashboard", as: user).data(Dashboard.self)
             #expect(dashboard.profile == nil && dashboard.primaryAddress == nil)
@@ -164,7 +182,8 @@ struct PortalSupportSummary: Decodable {
 
     @Test func thePortalListsAnOrderOnceWhateverItsEvents() async throws {
         try await withTestServiceAndBroker(ProfilesService.self) { client, _, brokers in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             try await publishOtherContextsEvents(about: user, brokers: brokers, api: api)
             let answer = try await api.get("/portal/orders", as: user)
             let orders = try answer.data(PortalController.Orders.self).orders
@@ -176,7 +195,8 @@ struct PortalSupportSummary: Decodable {
 
     @Test func thePortalsSupportSummaryShowsTheNewestTicketState() async throws {
         try await withTestServiceAndBroker(ProfilesService.self) { client, _, brokers in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             try await publishOtherContextsEvents(about: user, brokers: brokers, api: api)
             let support = try await api.get("/portal/support", as: user).data(PortalSupportSummary.self)
             #expect(support.open == 1 && support.total == 1 && support.resolved == 0)
@@ -186,7 +206,8 @@ struct PortalSupportSummary: Decodable {
 
     @Test func thePortalListsAppointmentsAndBrochureRequests() async throws {
         try await withTestServiceAndBroker(ProfilesService.self) { client, _, brokers in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             try await publishOtherContextsEvents(about: user, brokers: brokers, api: api)
             let appointments = try await api.get("/portal/appointments", as: user).data(PortalController.Appointments.self).appointments
             let requests = try await api.get("/portal/brochure-requests", as: user).data(PortalController.Requests.self).requests

@@ -2,10 +2,11 @@ import Contracts
 import Foundation
 import Hummingbird
 import PostgresNIO
-@testable import profiles
 import ServiceKit
-import Testing
 import TestSupport
+import Testing
+
+@testable import profiles
 
 @Suite(.needsTestServers) struct JobsAndSearchTests {
     func post(_ api: API, _ user: String, _ path: String, _ body: JSONValue) async throws {
@@ -19,10 +20,13 @@ import TestSupport
 
     /// Ada (phone, SW1A 1AA) signs up before Bob (no phone, M1 1AE); the index is then rebuilt.
     func adaAndBob(_ api: API, _ app: ServiceApp) async throws -> (ada: String, bob: String, rebuilt: JobRunner.RunResult) {
-        let ada = TestEnvironment.uniqueUser(), bob = TestEnvironment.uniqueUser()
-        try await post(api, ada, "/profile", [
-            "firstName": "Ada", "lastName": "Lovelace", "email": "ada@analytical.example", "phone": "+44 20 7946 0958",
-        ])
+        let ada = TestEnvironment.uniqueUser()
+        let bob = TestEnvironment.uniqueUser()
+        try await post(
+            api, ada, "/profile",
+            [
+                "firstName": "Ada", "lastName": "Lovelace", "email": "ada@analytical.example", "phone": "+44 20 7946 0958",
+            ])
         try await post(api, ada, "/addresses", ["line1": "1 Street", "city": "London", "postcode": "sw1a1aa"])
         try await post(api, bob, "/profile", ["firstName": "Bob", "lastName": "Babbage", "email": "bob@engine.example"])
         try await post(api, bob, "/addresses", ["line1": "2 Road", "city": "Manchester", "postcode": "M1 1AE"])
@@ -42,8 +46,9 @@ import TestSupport
         try await withTestService(ProfilesService.self) { client, app in
             let (_, _, rebuilt) = try await adaAndBob(API(client), app)
             #expect(rebuilt == .succeeded(JobOutcome(counts: ["indexed": 2])))
-            #expect(try await app.runtime.database.scalar(
-                "SELECT count(*)::int FROM job_runs WHERE job = 'rebuild-customer-index' AND outcome = 'succeeded'") == 1)
+            #expect(
+                try await app.runtime.database.scalar(
+                    "SELECT count(*)::int FROM job_runs WHERE job = 'rebuild-customer-index' AND outcome = 'succeeded'") == 1)
         }
     }
 
@@ -97,20 +102,27 @@ import TestSupport
     /// with a support ticket still open; the third active.
     func agedCustomers(_ api: API, _ app: ServiceApp) async throws -> (inactive: String, withTicket: String) {
         let database = app.runtime.database
-        let inactive = TestEnvironment.uniqueUser(), withTicket = TestEnvironment.uniqueUser(), active = TestEnvironment.uniqueUser()
+        let inactive = TestEnvironment.uniqueUser()
+        let withTicket = TestEnvironment.uniqueUser()
+        let active = TestEnvironment.uniqueUser()
         for user in [inactive, withTicket, active] {
-            try await post(api, user, "/profile", [
-                "firstName": "Old", "lastName": "Timer", "email": "\(user)@example.com", "phone": "01234 567890", "dateOfBirth": "1950-05-05",
-            ])
+            try await post(
+                api, user, "/profile",
+                [
+                    "firstName": "Old", "lastName": "Timer", "email": "\(user)@example.com", "phone": "01234 567890", "dateOfBirth": "1950-05-05",
+                ])
             try await post(api, user, "/addresses", ["line1": "1 Lane", "city": "York", "postcode": "YO1 7HH"])
         }
-        try await database.query("""
+        try await database.query(
+            """
             UPDATE profiles SET updated_at = now() - interval '800 days' WHERE user_id IN (\(inactive), \(withTicket))
             """)
-        try await database.query("""
+        try await database.query(
+            """
             UPDATE addresses SET updated_at = now() - interval '800 days' WHERE user_id IN (\(inactive), \(withTicket))
             """)
-        try await database.query("""
+        try await database.query(
+            """
             INSERT INTO support_tickets (ticket_id, user_id, ticket_ref, subject, status, priority, updated_at, event_at)
             VALUES (\(UUID()), \(withTicket), 'TKT-OPEN0001', 'Still waiting', 'OPEN', 'LOW', now() - interval '800 days', now())
             """)
@@ -132,15 +144,19 @@ import TestSupport
             let (inactive, _) = try await agedCustomers(API(client), app)
             let result = try await JobRunner(runtime: app.runtime).run(try job("anonymize-inactive-users", app))
             #expect(result == .succeeded(JobOutcome(counts: ["anonymized": 1])))
-            for try await (first, email, phone, dob, anonymizedAt) in try await database.query("""
+            for try await (first, email, phone, dob, anonymizedAt) in try await database.query(
+                """
                 SELECT first_name, email, phone, date_of_birth::text, anonymized_at FROM profiles WHERE user_id = \(inactive)
-                """).decode((String, String?, String?, String?, Date?).self) {
+                """
+            ).decode((String, String?, String?, String?, Date?).self) {
                 #expect(first == "Anonymised" && email == nil && phone == nil && dob == nil && anonymizedAt != nil)
             }
             #expect(try await database.scalar("SELECT count(*)::int FROM addresses WHERE user_id = \(inactive)") == 0)
-            #expect(try await database.scalar("""
-                SELECT count(*)::int FROM outbox WHERE topic = 'customer.profile.anonymized' AND key = \(inactive)
-                """) == 1)
+            #expect(
+                try await database.scalar(
+                    """
+                    SELECT count(*)::int FROM outbox WHERE topic = 'customer.profile.anonymized' AND key = \(inactive)
+                    """) == 1)
         }
     }
 
@@ -211,10 +227,16 @@ import TestSupport
             try await database.query("DELETE FROM profiles WHERE user_id = \(user)")
             let job = try #require(app.jobs.first { $0.name == "sync-customer-data" })
             let dryRun = try await JobRunner(runtime: app.runtime).run(job, dryRun: true)
-            guard case .succeeded(let preview) = dryRun else { Issue.record("skipped"); return }
+            guard case .succeeded(let preview) = dryRun else {
+                Issue.record("skipped")
+                return
+            }
             #expect(preview.counts["wouldCreate"] == 1 && preview.counts["usersSeen"] == 1)
             let result = try await JobRunner(runtime: app.runtime).run(job)
-            guard case .succeeded(let outcome) = result else { Issue.record("skipped"); return }
+            guard case .succeeded(let outcome) = result else {
+                Issue.record("skipped")
+                return
+            }
             #expect(outcome.counts["profilesCreated"] == 1 && outcome.counts["usersSeen"] == 1)
             #expect(try await database.scalar("SELECT count(*)::int FROM profiles WHERE user_id = \(user) AND first_name = 'Lost'") == 1)
         }

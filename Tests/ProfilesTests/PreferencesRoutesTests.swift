@@ -1,9 +1,10 @@
 import Contracts
 import Foundation
 import Hummingbird
-@testable import profiles
-import Testing
 import TestSupport
+import Testing
+
+@testable import profiles
 
 /// `NotificationPreferences` as the contract shows it: every flag a boolean of its own, the
 /// channel, and `optedOutAt` (which must be there, null until an opt-out). The production type
@@ -51,7 +52,8 @@ struct Preferences: Decodable {
     /// PUT replaces everything: what is not sent returns to its default.
     @Test func putReturnsWhatIsNotSentToItsDefault() async throws {
         try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             _ = try await api.patch(Self.path, as: user, body: ["emailMarketing": true, "newsletter": true, "preferredChannel": "SMS"])
             let put = try await api.put(Self.path, as: user, body: ["smsMarketing": true]).data(Preferences.self)
             #expect(put["smsMarketing"] == true && put["emailMarketing"] == false && put["newsletter"] == false)
@@ -61,7 +63,8 @@ struct Preferences: Decodable {
 
     @Test func anUnknownFlagOrChannelIsRefused() async throws {
         try await withTestService(ProfilesService.self) { (client, _) async throws in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             #expect(try await api.patch(Self.path, as: user, body: ["carrierPigeon": true]).status == .unprocessableContent)
             #expect(try await api.patch(Self.path, as: user, body: ["preferredChannel": "FAX"]).status == .unprocessableContent)
         }
@@ -69,7 +72,8 @@ struct Preferences: Decodable {
 
     @Test func optingOutOfAChannelClearsItsFlagOnlyAndStampsTheTime() async throws {
         try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             _ = try await api.patch(Self.path, as: user, body: ["smsMarketing": true, "emailMarketing": true, "pushMarketing": true])
             let sms = try await api.post(Self.path + "/opt-out", as: user, body: ["channel": "SMS"]).data(Preferences.self)
             #expect(sms["smsMarketing"] == false && sms["emailMarketing"] == true && sms.optedOutAt != nil)
@@ -78,7 +82,8 @@ struct Preferences: Decodable {
 
     @Test func optingOutWithoutAChannelClearsEveryMarketingFlag() async throws {
         try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             _ = try await api.patch(Self.path, as: user, body: ["emailMarketing": true, "pushMarketing": true, "promotionalOffers": true])
             let marketing = try await api.post(Self.path + "/opt-out", as: user).data(Preferences.self)
             #expect(NotificationPreferences.marketingFlags.allSatisfy { marketing[$0] == false })
@@ -88,7 +93,8 @@ struct Preferences: Decodable {
 
     @Test func optingOutOfAllClearsEveryFlag() async throws {
         try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             _ = try await api.patch(Self.path, as: user, body: ["emailMarketing": true, "pushMarketing": true, "promotionalOffers": true])
             let all = try await api.post(Self.path + "/opt-out", as: user, body: ["channel": "ALL"]).data(Preferences.self)
             #expect(NotificationPreferences.flags.allSatisfy { all[$0] == false })
@@ -98,7 +104,8 @@ struct Preferences: Decodable {
     /// Every save published its event; a refused change is no save.
     @Test func everySaveIsPublished() async throws {
         try await withTestService(ProfilesService.self) { client, app in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             _ = try await api.get(Self.path, as: user)
             _ = try await api.patch(Self.path, as: user, body: ["emailMarketing": true, "newsletter": true, "preferredChannel": "SMS"])
             _ = try await api.put(Self.path, as: user, body: ["smsMarketing": true])
@@ -108,9 +115,11 @@ struct Preferences: Decodable {
             _ = try await api.post(Self.path + "/opt-out", as: user, body: ["channel": "SMS"])
             _ = try await api.post(Self.path + "/opt-out", as: user)
             _ = try await api.post(Self.path + "/opt-out", as: user, body: ["channel": "ALL"])
-            #expect(try await app.runtime.database.scalar("""
-                SELECT count(*)::int FROM outbox WHERE key = \(user) AND topic = 'customer.notification_preferences.updated'
-                """) == 6)
+            #expect(
+                try await app.runtime.database.scalar(
+                    """
+                    SELECT count(*)::int FROM outbox WHERE key = \(user) AND topic = 'customer.notification_preferences.updated'
+                    """) == 6)
         }
     }
 }

@@ -2,10 +2,11 @@ import Contracts
 import Foundation
 import Hummingbird
 import PostgresNIO
-@testable import profiles
 import ServiceKit
-import Testing
 import TestSupport
+import Testing
+
+@testable import profiles
 
 /// `ErasureAccepted` as the contract shows it: the production type's `status` is a constant
 /// that decoding would not read.
@@ -76,7 +77,8 @@ struct ExportDocument: Decodable {
     /// A second request while it is pending answers the pending one.
     @Test func aSecondRequestWhileOneIsPendingAnswersThePendingOne() async throws {
         try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             let id = try await requestExport(api, as: user).id
             let again = try await api.post("/privacy/exports", as: user)
             #expect(again.status == .ok)
@@ -87,7 +89,9 @@ struct ExportDocument: Decodable {
     /// Another customer's export, an unknown id and a malformed one are 404s.
     @Test func anotherCustomersExportAndUnknownIdsAreNotFound() async throws {
         try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client), user = TestEnvironment.uniqueUser(), other = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
+            let other = TestEnvironment.uniqueUser()
             let id = try await requestExport(api, as: user).id.lowercasedString
             #expect(try await api.get("/privacy/exports/\(id)", as: other).status == .notFound)
             #expect(try await api.get("/privacy/exports/\(id)/download", as: other).status == .notFound)
@@ -99,7 +103,8 @@ struct ExportDocument: Decodable {
     /// Before READY the download is a 409.
     @Test func theDownloadIsAConflictBeforeTheExportIsReady() async throws {
         try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             let id = try await requestExport(api, as: user).id.lowercasedString
             let early = try await api.get("/privacy/exports/\(id)/download", as: user)
             #expect(early.status == .conflict && early.errorCode == "INVALID_STATE")
@@ -113,8 +118,10 @@ struct ExportDocument: Decodable {
     /// export's id once all of them are applied.
     func collectedExport(_ api: API, _ app: ServiceApp, brokers: String, user: String) async throws -> UUID {
         #expect(try await api.post("/profile", as: user, body: ["firstName": "Ada", "lastName": "Lovelace"]).status == .created)
-        #expect(try await api.post(
-            "/addresses", as: user, body: ["line1": "1 Oak Lane", "city": "Leeds", "postcode": "LS1 4AP", "country": "GB"]).status == .created)
+        #expect(
+            try await api.post(
+                "/addresses", as: user, body: ["line1": "1 Oak Lane", "city": "Leeds", "postcode": "LS1 4AP", "country": "GB"]
+            ).status == .created)
         let id = try await requestExport(api, as: user).id
 
         // Profiles answers the request itself, through the broker.
@@ -123,17 +130,25 @@ struct ExportDocument: Decodable {
         #expect(try await export(api, id, as: user).parts == onlyProfiles)
 
         let publisher = try TestPublisher(brokers: brokers)
-        try await publisher.publish(Topics.dataExportPart, Self.part(id, user, "engagement", [
-            "wishlist": ["items": [["productId": "oak-table"]]], "reviews": [],
-        ]), userId: user, source: "engagement")
+        try await publisher.publish(
+            Topics.dataExportPart,
+            Self.part(
+                id, user, "engagement",
+                [
+                    "wishlist": ["items": [["productId": "oak-table"]]], "reviews": [],
+                ]), userId: user, source: "engagement")
         let first = Self.part(id, user, "support", ["tickets": [["subject": "First"]]], chunk: 1, of: 2)
         try await publisher.publish(Topics.dataExportPart, first, userId: user, source: "support")
         let second = Self.part(id, user, "support", ["tickets": [["subject": "Second"]]], chunk: 2, of: 2)
         try await publisher.publish(Topics.dataExportPart, second, userId: user, source: "support", times: 2)
         try await publisher.publish(Topics.dataExportPart, second, userId: user, source: "support")
-        let last = try await publisher.publish(Topics.dataExportPart, Self.part(id, user, "loyalty", [
-            "loyalty": ["account": ["points": 120], "transactions": []], "referrals": [],
-        ]), userId: user, source: "loyalty")
+        let last = try await publisher.publish(
+            Topics.dataExportPart,
+            Self.part(
+                id, user, "loyalty",
+                [
+                    "loyalty": ["account": ["points": 120], "transactions": []], "referrals": [],
+                ]), userId: user, source: "loyalty")
         // A chunk of an unknown export, and one claiming to be from a context that is not one.
         let stray = try await publisher.publish(Topics.dataExportPart, Self.part(UUID(), user, "loyalty", [:]), userId: user)
         let billing = try await publisher.publish(Topics.dataExportPart, Self.part(id, user, "billing", ["cards": []]), userId: user)
@@ -148,7 +163,8 @@ struct ExportDocument: Decodable {
 
     @Test func anExportIsReadyOnceEveryContextsPartsAreCollectedOnce() async throws {
         try await withTestServiceAndBroker(ProfilesService.self) { client, app, brokers in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             let id = try await collectedExport(api, app, brokers: brokers, user: user)
             let ready = try await export(api, id, as: user)
             #expect(ready.status == .ready && ready.completedAt != nil && ready.expiresAt != nil)
@@ -159,7 +175,8 @@ struct ExportDocument: Decodable {
 
     @Test func theReadyExportsDocumentHoldsEveryPartOnceInOrder() async throws {
         try await withTestServiceAndBroker(ProfilesService.self) { client, app, brokers in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             let id = try await collectedExport(api, app, brokers: brokers, user: user)
             let ready = try await export(api, id, as: user)
             let download = try await api.get("/privacy/exports/\(id.lowercasedString)/download", as: user)
@@ -167,10 +184,11 @@ struct ExportDocument: Decodable {
             #expect(download.headers[.contentType] == "application/json; charset=utf-8")
             #expect(download.headers[.contentDisposition] == #"attachment; filename="lomash-wood-data-\#(id.lowercasedString).json""#)
             let keys = try download.decode([String: JSONValue].self)
-            #expect(Set(keys.keys) == [
-                "generatedAt", "userId", "profile", "addresses", "notificationPreferences", "portal", "wishlist", "reviews", "tickets",
-                "loyalty", "referrals",
-            ])
+            #expect(
+                Set(keys.keys) == [
+                    "generatedAt", "userId", "profile", "addresses", "notificationPreferences", "portal", "wishlist", "reviews", "tickets",
+                    "loyalty", "referrals",
+                ])
             #expect(keys["notificationPreferences"] == .null)
             #expect(keys["cards"] == nil)
             let document = try download.decode(ExportDocument.self)
@@ -188,7 +206,8 @@ struct ExportDocument: Decodable {
     /// The list shows it, newest first; a new request now starts another export.
     @Test func aReadyExportIsListedAndANewRequestStartsAnother() async throws {
         try await withTestServiceAndBroker(ProfilesService.self) { client, app, brokers in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             let id = try await collectedExport(api, app, brokers: brokers, user: user)
             let list = try await api.get("/privacy/exports", as: user)
             #expect(try list.data([PrivacyRequest].self).map(\.id) == [id])
@@ -223,7 +242,8 @@ struct ExportDocument: Decodable {
 
     @Test func aContextThatDoesNotAnswerInTimeFailsTheExport() async throws {
         try await withTestServiceAndBroker(ProfilesService.self, overrides: Self.sixtySeconds) { client, app, brokers in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             let id = try await exportWithoutLoyalty(api, brokers: brokers, user: user)
             #expect(try await export(api, id, as: user).status == .pending)
             try await passTheTimeout(app, id)
@@ -241,7 +261,8 @@ struct ExportDocument: Decodable {
     /// A late part changes nothing; a new request may be made.
     @Test func aPartAfterTheExportFailedChangesNothing() async throws {
         try await withTestServiceAndBroker(ProfilesService.self, overrides: Self.sixtySeconds) { client, app, brokers in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             let id = try await exportWithoutLoyalty(api, brokers: brokers, user: user)
             try await passTheTimeout(app, id)
             #expect(try await export(api, id, as: user).status == .failed)
@@ -265,12 +286,15 @@ struct ExportDocument: Decodable {
             let job = try #require(app.jobs.first { $0.name == "expire-privacy-exports" })
             let runner = JobRunner(runtime: app.runtime)
             guard case .succeeded(let dry) = try await runner.run(job, dryRun: true, now: Date()),
-                  case .succeeded(let outcome) = try await runner.run(job, dryRun: false, now: Date()) else {
-                Issue.record("the job failed"); return
+                case .succeeded(let outcome) = try await runner.run(job, dryRun: false, now: Date())
+            else {
+                Issue.record("the job failed")
+                return
             }
             #expect((dry.counts["wouldFail"] ?? 0) >= 1 && (outcome.counts["failed"] ?? 0) >= 1)
-            #expect(try await database.scalar(
-                "SELECT count(*)::int FROM privacy_requests WHERE user_id = \(quiet) AND status = 'FAILED'") == 1)
+            #expect(
+                try await database.scalar(
+                    "SELECT count(*)::int FROM privacy_requests WHERE user_id = \(quiet) AND status = 'FAILED'") == 1)
         }
     }
 
@@ -280,8 +304,10 @@ struct ExportDocument: Decodable {
     func customerWithData(_ api: API, _ user: String) async throws {
         let profile: JSONValue = ["firstName": "Ada", "lastName": "Lovelace", "phone": "07700900123"]
         #expect(try await api.post("/profile", as: user, body: profile).status == .created)
-        #expect(try await api.post(
-            "/addresses", as: user, body: ["line1": "1 Oak Lane", "city": "Leeds", "postcode": "LS1 4AP", "country": "GB"]).status == .created)
+        #expect(
+            try await api.post(
+                "/addresses", as: user, body: ["line1": "1 Oak Lane", "city": "Leeds", "postcode": "LS1 4AP", "country": "GB"]
+            ).status == .created)
         #expect(try await api.put("/notification-preferences", as: user, body: ["newsletter": true]).status == .ok)
         #expect(try await api.get("/profile", as: user).status == .ok)  // cached now
     }
@@ -292,7 +318,8 @@ struct ExportDocument: Decodable {
 
     @Test func erasureDeletesTheCustomersDataAndPublishesIt() async throws {
         try await withTestService(ProfilesService.self) { client, app in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             let database = app.runtime.database
             try await customerWithData(api, user)
             let erased = try await api.post("/privacy/erasure", as: user)
@@ -305,17 +332,20 @@ struct ExportDocument: Decodable {
             #expect(try await database.scalar("SELECT count(*)::int FROM customer_index WHERE user_id = \(user)") == 0)
             #expect(try await published(app, user, "customer.erasure.requested") == 1)
             #expect(try await published(app, user, "customer.profile.anonymized") == 1)
-            #expect(try await database.scalar("""
-                SELECT count(*)::int FROM outbox WHERE key = \(user) AND topic = 'customer.erasure.requested'
-                  AND value::jsonb #>> '{payload,requestedBy}' = \(user)
-                """) == 1)
+            #expect(
+                try await database.scalar(
+                    """
+                    SELECT count(*)::int FROM outbox WHERE key = \(user) AND topic = 'customer.erasure.requested'
+                      AND value::jsonb #>> '{payload,requestedBy}' = \(user)
+                    """) == 1)
         }
     }
 
     /// Again: 202, and nothing more happens.
     @Test func aRepeatedErasureIsAcceptedAndDoesNothingMore() async throws {
         try await withTestService(ProfilesService.self) { client, app in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             try await customerWithData(api, user)
             #expect(try await api.post("/privacy/erasure", as: user).status == .accepted)
             #expect(try await api.post("/privacy/erasure", as: user).status == .accepted)
@@ -327,11 +357,13 @@ struct ExportDocument: Decodable {
     /// The auth-service's event, replayed by sync-customer-data, does not bring it back.
     @Test func aReplayedSignUpDoesNotBringAnErasedProfileBack() async throws {
         try await withTestService(ProfilesService.self) { client, app in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             try await customerWithData(api, user)
             #expect(try await api.post("/privacy/erasure", as: user).status == .accepted)
-            let registered = UserCreated(userId: user, email: "ada@example.com", firstName: "Ada", lastName: "Lovelace",
-                                         registeredAt: Date().addingTimeInterval(-86_400))
+            let registered = UserCreated(
+                userId: user, email: "ada@example.com", firstName: "Ada", lastName: "Lovelace",
+                registeredAt: Date().addingTimeInterval(-86_400))
             let recreated = try await app.runtime.database.transaction { connection in
                 try await ProfileStore.createIfMissing(registered, correlationId: "replay", runtime: app.runtime, on: connection)
             }
@@ -343,7 +375,8 @@ struct ExportDocument: Decodable {
     /// The token still works: a new profile starts afresh, and can be erased in turn.
     @Test func aNewProfileAfterAnErasureStartsAfreshAndCanBeErasedInTurn() async throws {
         try await withTestService(ProfilesService.self) { client, app in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             try await customerWithData(api, user)
             #expect(try await api.post("/privacy/erasure", as: user).status == .accepted)
             let fresh = try await api.post("/profile", as: user, body: ["firstName": "Ada", "lastName": "King"])
@@ -357,7 +390,8 @@ struct ExportDocument: Decodable {
     /// Customers and agents may not ask on a customer's behalf.
     @Test func onlyAdminsMayAskForACustomer() async throws {
         try await withTestService(ProfilesService.self) { (client, _) async throws in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             #expect(try await api.post("/admin/customers/\(user)/erasure", as: user).status == .forbidden)
             #expect(try await api.post("/admin/customers/\(user)/exports", as: "agent-1", role: .agent).status == .forbidden)
             #expect(try await api.get("/admin/customers/\(user)/exports", as: user).status == .forbidden)
@@ -368,7 +402,8 @@ struct ExportDocument: Decodable {
     /// customer's own list shows exports only, and the audit holds no personal data.
     @Test func adminsMayEraseAndExportForACustomerAndReadTheAudit() async throws {
         try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             try await customerWithData(api, user)
             #expect(try await api.post("/privacy/erasure", as: user).status == .accepted)
             #expect(try await api.post("/privacy/erasure", as: user).status == .accepted)
@@ -383,10 +418,11 @@ struct ExportDocument: Decodable {
             let audit = try await api.get("/admin/customers/\(user)/exports", as: "admin-1", role: .admin)
             #expect(audit.status == .ok)
             #expect(try audit.meta().total == 5)
-            #expect(try audit.data([PrivacyRequest].self).map { "\($0.kind.rawValue):\($0.status.rawValue):\($0.requestedBy)" } == [
-                "EXPORT:PENDING:admin-1", "ERASURE:ALREADY_ERASED:admin-1", "ERASURE:ERASED:\(user)", "ERASURE:ALREADY_ERASED:\(user)",
-                "ERASURE:ERASED:\(user)",
-            ])
+            #expect(
+                try audit.data([PrivacyRequest].self).map { "\($0.kind.rawValue):\($0.status.rawValue):\($0.requestedBy)" } == [
+                    "EXPORT:PENDING:admin-1", "ERASURE:ALREADY_ERASED:admin-1", "ERASURE:ERASED:\(user)", "ERASURE:ALREADY_ERASED:\(user)",
+                    "ERASURE:ERASED:\(user)",
+                ])
             #expect(try await api.get("/privacy/exports", as: user).data([PrivacyRequest].self).count == 1)
         }
     }

@@ -2,9 +2,10 @@ import Contracts
 import EventBus
 import Foundation
 import Hummingbird
-@testable import profiles
-import Testing
 import TestSupport
+import Testing
+
+@testable import profiles
 
 /// Through a Kafka of the test's own (an in-process mock cluster).
 @Suite(.needsTestServers) struct ProfileEventsTests {
@@ -62,7 +63,10 @@ import TestSupport
                 KafkaConfiguration(brokers: brokers, clientId: "reader", groupId: "reader-\(UUID().uuidString.prefix(6))"),
                 topics: [Topics.profileUpdated.name], logger: TestEnvironment.quietLogger)
             let deadline = ContinuousClock.now + .seconds(20)
-            let watchdog = Task { try? await Task.sleep(until: deadline); reader.stopPolling() }
+            let watchdog = Task {
+                try? await Task.sleep(until: deadline)
+                reader.stopPolling()
+            }
             for await batch in reader.batches {
                 found = batch.compactMap { try? JSONCoding.decoder.decode(EventEnvelope<ProfileUpdated>.self, from: Data($0.value)) }
                     .first { $0.userId == user }

@@ -2,9 +2,10 @@ import Contracts
 import Foundation
 import Hummingbird
 import PostgresNIO
-@testable import profiles
-import Testing
 import TestSupport
+import Testing
+
+@testable import profiles
 
 @Suite(.needsTestServers) struct ProfileRoutesTests {
     static let ada: JSONValue = [
@@ -37,7 +38,8 @@ import TestSupport
 
     @Test func aSecondProfileIsAConflict() async throws {
         try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             try await createAda(api, user)
             #expect(try await api.post("/profile", as: user, body: ["firstName": "Ada", "lastName": "Again"]).status == .conflict)
         }
@@ -45,7 +47,8 @@ import TestSupport
 
     @Test func anUpdateChangesTheFieldsSentAndNullClearsOne() async throws {
         try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             try await createAda(api, user)
             let patched = try await api.patch("/profile", as: user, body: ["lastName": "King", "phone": nil, "preferredLanguage": "fr"])
             #expect(patched.status == .ok)
@@ -59,7 +62,8 @@ import TestSupport
     /// Read (and cache), then change: the next read shows the change.
     @Test func aReadAfterAnUpdateShowsTheChange() async throws {
         try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             try await createAda(api, user)
             #expect(try await api.get("/profile", as: user).data(Profile.self).lastName == "Lovelace")
             _ = try await api.patch("/profile", as: user, body: ["lastName": "King", "phone": nil, "preferredLanguage": "fr"]).data(Profile.self)
@@ -70,7 +74,8 @@ import TestSupport
     /// Each write is one event in the outbox, with the fields that changed.
     @Test func eachWriteIsOneEventNamingTheFieldsThatChanged() async throws {
         try await withTestService(ProfilesService.self) { client, app in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             try await createAda(api, user)
             _ = try await api.patch("/profile", as: user, body: ["lastName": "King", "phone": nil, "preferredLanguage": "fr"]).data(Profile.self)
             let rows = try await app.runtime.database.query("SELECT value FROM outbox WHERE key = \(user) ORDER BY seq")
@@ -86,16 +91,19 @@ import TestSupport
 
     @Test func validationListsEveryField() async throws {
         try await withTestService(ProfilesService.self) { client, _ in
-            let refused = try await API(client).post("/profile", as: TestEnvironment.uniqueUser(), body: [
-                "lastName": "", "email": "nope", "phone": "12-34", "dateOfBirth": "2015-01-01", "avatarUrl": "http://x.test/a.png",
-                "marketingConsent": "yes", "preferredLanguage": "eng", "preferredCurrency": "gbp", "nickname": "x",
-            ])
+            let refused = try await API(client).post(
+                "/profile", as: TestEnvironment.uniqueUser(),
+                body: [
+                    "lastName": "", "email": "nope", "phone": "12-34", "dateOfBirth": "2015-01-01", "avatarUrl": "http://x.test/a.png",
+                    "marketingConsent": "yes", "preferredLanguage": "eng", "preferredCurrency": "gbp", "nickname": "x",
+                ])
             #expect(refused.status == .unprocessableContent)
             let details = refused.errorDetails
-            #expect(Set(details.keys) == [
-                "firstName", "lastName", "email", "phone", "dateOfBirth", "avatarUrl", "marketingConsent",
-                "preferredLanguage", "preferredCurrency", "nickname",
-            ])
+            #expect(
+                Set(details.keys) == [
+                    "firstName", "lastName", "email", "phone", "dateOfBirth", "avatarUrl", "marketingConsent",
+                    "preferredLanguage", "preferredCurrency", "nickname",
+                ])
             #expect(details["dateOfBirth"] == "dateOfBirth must be at least 16 years ago")
         }
     }
@@ -113,7 +121,8 @@ import TestSupport
 
     @Test func withoutAProfileReadingAndPatchingAreNotFound() async throws {
         try await withTestService(ProfilesService.self) { (client, _) async throws in
-            let api = API(client), user = TestEnvironment.uniqueUser()
+            let api = API(client)
+            let user = TestEnvironment.uniqueUser()
             #expect(try await api.get("/profile", as: user).status == .notFound)
             #expect(try await api.patch("/profile", as: user, body: ["firstName": "X"]).status == .notFound)
         }

@@ -1,13 +1,15 @@
 import Foundation
-@testable import ServiceKit
 import Testing
+
+@testable import ServiceKit
 
 /// Each log line is one JSON object with its keys sorted, whatever its values hold.
 @Suite struct JSONLogHandlerTests {
     @Test func aLineIsOneObjectWithSortedKeys() {
         let line = JSONLogHandler.line(["time": "2026-11-30T12:00:00.000Z", "level": "info", "message": "request", "path": "/v1/customers"])
-        #expect(String(decoding: line, as: UTF8.self)
-            == #"{"level":"info","message":"request","path":"/v1/customers","time":"2026-11-30T12:00:00.000Z"}"# + "\n")
+        #expect(
+            String(decoding: line, as: UTF8.self)
+                == #"{"level":"info","message":"request","path":"/v1/customers","time":"2026-11-30T12:00:00.000Z"}"# + "\n")
     }
 
     @Test func valuesAreEscaped() throws {

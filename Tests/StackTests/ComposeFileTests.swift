@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The compose stack cannot run on this machine (no engine, no image registry), but its file is
 /// checked as Docker Compose reads it: `docker-compose config` (Debian's) resolves the anchors,

@@ -1,8 +1,9 @@
 import Contracts
 import Foundation
 import HTTPTypes
-import Testing
 import TestSupport
+import Testing
+
 @testable import engagement
 @testable import profiles
 
@@ -80,10 +81,13 @@ import TestSupport
         let user = "auth0|\(UUID().uuidString.lowercased())"
         let product = "chair-\(UUID().uuidString.prefix(8))"
         let orderId = "order-\(UUID().uuidString.lowercased())"
-        let review = try await gateway.post("/reviews", as: user, body: [
-            "productId": "\(product)", "orderId": "\(orderId)", "category": "KITCHEN", "rating": 4, "title": "Comfy",
-            "body": "Comfortable and sturdy.",
-        ]).data(Review.self)
+        let review = try await gateway.post(
+            "/reviews", as: user,
+            body: [
+                "productId": "\(product)", "orderId": "\(orderId)", "category": "KITCHEN", "rating": 4, "title": "Comfy",
+                "body": "Comfortable and sturdy.",
+            ]
+        ).data(Review.self)
         let reviewId = review.id
         let approved = try await gateway.patch(
             "/reviews/\(reviewId.lowercasedString)/status", as: "admin-1", role: .admin, body: ["status": "APPROVED"])
@@ -93,9 +97,10 @@ import TestSupport
         // The exact keys, as JSON objects.
         #expect(try Set(reply.data([String: JSONValue].self).keys) == ["productId", "summary", "reviews"])
         let shownKeys = try #require(try reply.data(PublicPageObjects.self).reviews.first?.keys)
-        #expect(Set(shownKeys) == [
-            "id", "productId", "category", "rating", "title", "body", "images", "verifiedPurchase", "reviewerName", "createdAt",
-        ])
+        #expect(
+            Set(shownKeys) == [
+                "id", "productId", "category", "rating", "title", "body", "images", "verifiedPurchase", "reviewerName", "createdAt",
+            ])
         let shown = try #require(try reply.data(ProductReviews.self).reviews.first)
         #expect(shown.id == reviewId && shown.reviewerName == "Customer")
         #expect(!reply.text.contains(user) && !reply.text.contains("auth0") && !reply.text.contains(orderId))

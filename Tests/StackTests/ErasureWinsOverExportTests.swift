@@ -2,8 +2,9 @@ import Contracts
 import Foundation
 import Hummingbird
 import PostgresNIO
-import Testing
 import TestSupport
+import Testing
+
 @testable import engagement
 @testable import loyalty
 @testable import profiles
@@ -39,25 +40,30 @@ import TestSupport
         let mark = String(user.suffix(12))
         let product = "oak-\(user)"
         #expect(try await gateway.post("/profile", as: user, body: ["firstName": "Zoe\(mark)", "lastName": "Quill"]).status == .created)
-        #expect(try await gateway.post(
-            "/addresses", as: user, body: ["line1": "1 Lane\(mark)", "city": "Leeds", "postcode": "LS1 4AP", "country": "GB"]
-        ).status == .created)
-        #expect(try await gateway.post(
-            "/wishlist/items", as: user, body: ["productId": "\(product)", "category": "KITCHEN", "notes": "note\(mark)"]
-        ).status == .created)
-        #expect(try await gateway.post(
-            "/reviews", as: user, body: ["productId": "\(product)", "rating": 5, "title": "Solid", "body": "Solid and well made, truly."]
-        ).status == .created)
-        #expect(try await gateway.post(
-            "/support/tickets", as: user, body: ["subject": "subject\(mark)", "message": "message\(mark) about my door"]
-        ).status == .created)
+        #expect(
+            try await gateway.post(
+                "/addresses", as: user, body: ["line1": "1 Lane\(mark)", "city": "Leeds", "postcode": "LS1 4AP", "country": "GB"]
+            ).status == .created)
+        #expect(
+            try await gateway.post(
+                "/wishlist/items", as: user, body: ["productId": "\(product)", "category": "KITCHEN", "notes": "note\(mark)"]
+            ).status == .created)
+        #expect(
+            try await gateway.post(
+                "/reviews", as: user, body: ["productId": "\(product)", "rating": 5, "title": "Solid", "body": "Solid and well made, truly."]
+            ).status == .created)
+        #expect(
+            try await gateway.post(
+                "/support/tickets", as: user, body: ["subject": "subject\(mark)", "message": "message\(mark) about my door"]
+            ).status == .created)
         let code = try await gateway.post("/referrals/generate", as: user).data(ReferralController.Generated.self).code
         // The reviewer's and referrer's names have reached engagement's and loyalty's projections.
-        #expect(try await eventually(timeout: .seconds(20)) {
-            let reviews = try await gateway.get("/reviews", as: user).data([Review].self)
-            let referrer = try await gateway.get("/referrals/validate/\(code)", as: nil).data(ReferralStore.Validation.self).referrerName
-            return reviews.first?.reviewerName == "Zoe\(mark) Q." && referrer == "Zoe\(mark) Q."
-        })
+        #expect(
+            try await eventually(timeout: .seconds(20)) {
+                let reviews = try await gateway.get("/reviews", as: user).data([Review].self)
+                let referrer = try await gateway.get("/referrals/validate/\(code)", as: nil).data(ReferralStore.Validation.self).referrerName
+                return reviews.first?.reviewerName == "Zoe\(mark) Q." && referrer == "Zoe\(mark) Q."
+            })
         return Customer(
             user: user, referralCode: code, erased: ["Zoe\(mark)", "Lane\(mark)", "note\(mark)", "subject\(mark)", "message\(mark)", code])
     }
@@ -132,9 +138,10 @@ import TestSupport
             #expect(download.status == .ok)
             try Self.expectClean(download, of: customer)
             // The erased customer's referral code no longer works.
-            #expect(try await eventually(timeout: .seconds(10)) {
-                try await gateway.get("/referrals/validate/\(customer.referralCode)", as: nil).status == .notFound
-            })
+            #expect(
+                try await eventually(timeout: .seconds(10)) {
+                    try await gateway.get("/referrals/validate/\(customer.referralCode)", as: nil).status == .notFound
+                })
         }
     }
 
@@ -143,11 +150,13 @@ import TestSupport
     static func pendingExport(of user: String) async throws -> UUID {
         let pendingId = UUID()
         try await withDatabase(schema: "profiles") { database in
-            try await database.query("""
+            try await database.query(
+                """
                 INSERT INTO privacy_requests (id, user_id, kind, status, requested_by)
                 VALUES (\(pendingId), \(user), 'EXPORT', 'PENDING', \(user))
                 """)
-            try await database.query("""
+            try await database.query(
+                """
                 INSERT INTO privacy_export_parts (export_id, context, chunk, chunks, part) VALUES (\(pendingId), 'profiles', 1, 1, '{}')
                 """)
         }
@@ -190,9 +199,11 @@ import TestSupport
         #expect(try await Self.export(pendingId, of: user).status == .cancelled)
 
         let publisher = try TestPublisher(brokers: TestEnvironment.kafkaBrokers)
-        let late = try await publisher.publish(Topics.dataExportPart, DataExportPart(
-            exportId: pendingId, userId: user, context: "support",
-            part: .object(["tickets": .array([.object(["subject": .string("subject\(mark)")])])]), chunk: 1, chunks: 1),
+        let late = try await publisher.publish(
+            Topics.dataExportPart,
+            DataExportPart(
+                exportId: pendingId, userId: user, context: "support",
+                part: .object(["tickets": .array([.object(["subject": .string("subject\(mark)")])])]), chunk: 1, chunks: 1),
             userId: user, source: "support")
         await publisher.shutdown()
         let (delivered, kept) = try await withDatabase(schema: "profiles") { database in

@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+
 @testable import loyalty
 @testable import support
 

@@ -2,8 +2,8 @@ import Contracts
 import Foundation
 import HTTPKit
 import Hummingbird
-import Testing
 import TestSupport
+import Testing
 
 /// Through the nginx gateway in front of the four services `scripts/test` started.
 @Suite(.needsStack) struct GatewayTests {

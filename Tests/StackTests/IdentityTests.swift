@@ -1,8 +1,9 @@
 import Contracts
 import Foundation
 import Hummingbird
-import Testing
 import TestSupport
+import Testing
+
 @testable import engagement
 @testable import loyalty
 @testable import profiles
@@ -96,10 +97,11 @@ import TestSupport
 
     @Test func aLookalikeIsAStrangerToTheOwnersPoints() async throws {
         for (owner, other) in Self.lookalikes() {
-            #expect(try await gateway.post(
-                "/loyalty/transactions", as: "admin-1", role: .admin,
-                body: ["userId": "\(owner)", "type": "EARN", "points": 70, "reason": "Welcome"]
-            ).status == .created)
+            #expect(
+                try await gateway.post(
+                    "/loyalty/transactions", as: "admin-1", role: .admin,
+                    body: ["userId": "\(owner)", "type": "EARN", "points": 70, "reason": "Welcome"]
+                ).status == .created)
 
             #expect(try await gateway.get("/loyalty", as: other).data(Account.self).points == 0)
             #expect(try await gateway.get("/loyalty/transactions", as: other).data(LoyaltyController.History.self).transactions.isEmpty)

@@ -4,8 +4,9 @@ import Foundation
 import HTTPKit
 import Hummingbird
 import PostgresNIO
-import Testing
 import TestSupport
+import Testing
+
 @testable import engagement
 @testable import loyalty
 @testable import profiles
@@ -29,10 +30,13 @@ import TestSupport
     /// review, a ticket with an agent's reply, points, a referral code one gave the other), and
     /// every answer they had.
     static func customersWhoCalledEveryContext() async throws -> (user: String, other: String, replies: [Answer]) {
-        let user = TestEnvironment.uniqueUser(), other = TestEnvironment.uniqueUser()
+        let user = TestEnvironment.uniqueUser()
+        let other = TestEnvironment.uniqueUser()
         let product = "oak-\(UUID().lowercasedString.prefix(8))"
         var replies: [Answer] = []
-        func call(_ method: HTTPRequest.Method, _ path: String, as caller: String = user, role: Role = .customer, body: JSONValue? = nil)
+        func call(
+            _ method: HTTPRequest.Method, _ path: String, as caller: String = user, role: Role = .customer, body: JSONValue? = nil
+        )
             async throws -> Answer
         {
             let reply: Answer
@@ -69,9 +73,10 @@ import TestSupport
         let code = try await call(.post, "/referrals/generate").data(ReferralController.Generated.self).code
         _ = try await call(.post, "/referrals/apply", as: other, body: ["code": "\(code)"])
         _ = try await call(.get, "/referrals")
-        #expect(try await eventually(timeout: .seconds(10)) {
-            try await gateway.get("/portal/support", as: user).data(SupportSummary.self).recent.isEmpty == false
-        })
+        #expect(
+            try await eventually(timeout: .seconds(10)) {
+                try await gateway.get("/portal/support", as: user).data(SupportSummary.self).recent.isEmpty == false
+            })
         _ = try await call(.get, "/portal/support")
         return (user, other, replies)
     }

@@ -2,8 +2,9 @@ import Contracts
 import Foundation
 import Hummingbird
 import PostgresNIO
-import Testing
 import TestSupport
+import Testing
+
 @testable import engagement
 @testable import loyalty
 @testable import profiles
@@ -19,9 +20,10 @@ import TestSupport
         let requested = try await gateway.post("/privacy/exports", as: user)
         #expect(requested.status == .accepted)
         let id = try requested.data(PrivacyRequest.self).id
-        #expect(try await eventually(timeout: timeout) {
-            try await gateway.get("/privacy/exports/\(id.lowercasedString)", as: user).data(PrivacyRequest.self).status == .ready
-        })
+        #expect(
+            try await eventually(timeout: timeout) {
+                try await gateway.get("/privacy/exports/\(id.lowercasedString)", as: user).data(PrivacyRequest.self).status == .ready
+            })
         let download = try await gateway.get("/privacy/exports/\(id.lowercasedString)/download", as: user)
         #expect(download.status == .ok)
         #expect(download.headers[.contentDisposition] == #"attachment; filename="lomash-wood-data-\#(id.lowercasedString).json""#)
@@ -31,8 +33,9 @@ import TestSupport
     /// How many events of `topic` about `user` a context wrote to its outbox.
     static func published(_ topic: String, by schema: String, about user: String, where condition: String = "true") async throws -> Int {
         try await withDatabase(schema: schema) { database in
-            try await database.scalar(PostgresQuery(
-                unsafeSQL: "SELECT count(*)::int FROM outbox WHERE topic = $1 AND key = $2 AND \(condition)", binds: binds(topic, user)))
+            try await database.scalar(
+                PostgresQuery(
+                    unsafeSQL: "SELECT count(*)::int FROM outbox WHERE topic = $1 AND key = $2 AND \(condition)", binds: binds(topic, user)))
         }
     }
 
@@ -45,9 +48,11 @@ import TestSupport
     /// `user` pays order `LW-2001` (120.00, one `product`), as the orders service announces it.
     static func payOrder(of user: String, product: String) async throws {
         let publisher = try TestPublisher(brokers: TestEnvironment.kafkaBrokers)
-        try await publisher.publish(Topics.orderPaymentSucceeded, OrderPaymentSucceeded(
-            orderId: "order-\(user)", orderRef: "LW-2001", userId: user, totalAmount: 120,
-            items: [.init(productId: product, quantity: 1, unitPrice: 120)], paidAt: Date()), userId: user, source: "orders")
+        try await publisher.publish(
+            Topics.orderPaymentSucceeded,
+            OrderPaymentSucceeded(
+                orderId: "order-\(user)", orderRef: "LW-2001", userId: user, totalAmount: 120,
+                items: [.init(productId: product, quantity: 1, unitPrice: 120)], paidAt: Date()), userId: user, source: "orders")
         await publisher.shutdown()
     }
 
@@ -55,22 +60,25 @@ import TestSupport
         let user = TestEnvironment.uniqueUser()
         let (_, download) = try await Self.export(as: user)
         let document = try download.decode([String: JSONValue].self)
-        #expect(Set(document.keys) == [
-            "generatedAt", "userId", "profile", "addresses", "notificationPreferences", "wishlist", "reviews", "tickets", "loyalty",
-            "referrals", "portal",
-        ])
+        #expect(
+            Set(document.keys) == [
+                "generatedAt", "userId", "profile", "addresses", "notificationPreferences", "wishlist", "reviews", "tickets", "loyalty",
+                "referrals", "portal",
+            ])
         #expect(document["userId"] == .string(user))
     }
 
     @Test func anExportHoldsTheCustomersProfileAddressesAndPreferences() async throws {
         let user = TestEnvironment.uniqueUser()
-        #expect(try await gateway.post(
-            "/profile", as: user, body: ["firstName": "Ada", "lastName": "Lovelace", "phone": "07700900123"]
-        ).status == .created)
-        for postcode in ["LS1 4AP", "EH1 1YZ"] {
-            #expect(try await gateway.post(
-                "/addresses", as: user, body: ["line1": "1 Oak Lane", "city": "Leeds", "postcode": "\(postcode)", "country": "GB"]
+        #expect(
+            try await gateway.post(
+                "/profile", as: user, body: ["firstName": "Ada", "lastName": "Lovelace", "phone": "07700900123"]
             ).status == .created)
+        for postcode in ["LS1 4AP", "EH1 1YZ"] {
+            #expect(
+                try await gateway.post(
+                    "/addresses", as: user, body: ["line1": "1 Oak Lane", "city": "Leeds", "postcode": "\(postcode)", "country": "GB"]
+                ).status == .created)
         }
         #expect(try await gateway.put("/notification-preferences", as: user, body: ["newsletter": true]).status == .ok)
 
@@ -83,18 +91,21 @@ import TestSupport
 
     @Test func anExportHoldsTheCustomersWishlistAndReviews() async throws {
         let user = TestEnvironment.uniqueUser()
-        let table = "oak-table-\(user)", bed = "pine-bed-\(user)"
+        let table = "oak-table-\(user)"
+        let bed = "pine-bed-\(user)"
         for (product, category) in [(table, "KITCHEN"), (bed, "BEDROOM")] {
-            #expect(try await gateway.post(
-                "/wishlist/items", as: user, body: ["productId": "\(product)", "category": "\(category)"]
-            ).status == .created)
+            #expect(
+                try await gateway.post(
+                    "/wishlist/items", as: user, body: ["productId": "\(product)", "category": "\(category)"]
+                ).status == .created)
         }
         let reviewId = try await gateway.post(
             "/reviews", as: user, body: ["productId": "\(table)", "rating": 5, "title": "Lovely", "body": "A lovely solid oak table."]
         ).data(Review.self).id
-        #expect(try await gateway.patch(
-            "/reviews/\(reviewId.lowercasedString)/status", as: "admin-1", role: .admin, body: ["status": "APPROVED"]
-        ).status == .ok)
+        #expect(
+            try await gateway.patch(
+                "/reviews/\(reviewId.lowercasedString)/status", as: "admin-1", role: .admin, body: ["status": "APPROVED"]
+            ).status == .ok)
 
         let document = try await Self.export(as: user).document.decode(ExportDocument.self)
         #expect(document.wishlist?.itemCount == 2)
@@ -105,22 +116,26 @@ import TestSupport
     /// The customer's tickets with the messages they can see: no internal note, and nothing of
     /// another customer's.
     @Test func anExportHoldsTheCustomersTicketsWithoutInternalNotesOrAnotherCustomersTicket() async throws {
-        let user = TestEnvironment.uniqueUser(), other = TestEnvironment.uniqueUser()
+        let user = TestEnvironment.uniqueUser()
+        let other = TestEnvironment.uniqueUser()
         let ticketId = try await gateway.post(
             "/support/tickets", as: user, body: ["subject": "Hinge squeaks", "message": "The kitchen door hinge squeaks."]
         ).data(Ticket.self).id
         let ticket = ticketId.lowercasedString
-        #expect(try await gateway.post(
-            "/support/tickets/\(ticket)/messages", as: "agent-1", role: .agent,
-            body: ["message": "Internal: customer is a VIP, check the stock.", "isInternal": true]
-        ).status == .created)
-        #expect(try await gateway.post(
-            "/support/tickets/\(ticket)/messages", as: "agent-1", role: .agent, body: ["message": "Try a drop of oil."]
-        ).status == .created)
+        #expect(
+            try await gateway.post(
+                "/support/tickets/\(ticket)/messages", as: "agent-1", role: .agent,
+                body: ["message": "Internal: customer is a VIP, check the stock.", "isInternal": true]
+            ).status == .created)
+        #expect(
+            try await gateway.post(
+                "/support/tickets/\(ticket)/messages", as: "agent-1", role: .agent, body: ["message": "Try a drop of oil."]
+            ).status == .created)
         // Someone else's data, which must not appear.
-        #expect(try await gateway.post(
-            "/support/tickets", as: other, body: ["subject": "Other customer", "message": "Not Ada's ticket at all."]
-        ).status == .created)
+        #expect(
+            try await gateway.post(
+                "/support/tickets", as: other, body: ["subject": "Other customer", "message": "Not Ada's ticket at all."]
+            ).status == .created)
 
         let download = try await Self.export(as: user).document
         let document = try download.decode(ExportDocument.self)
@@ -136,16 +151,19 @@ import TestSupport
     /// The account, the whole ledger (an admin's points and a paid order's, newest first), the
     /// customer's referral code and the referral a friend made with it.
     @Test func anExportHoldsTheCustomersPointsReferralCodeAndReferrals() async throws {
-        let user = TestEnvironment.uniqueUser(), friend = TestEnvironment.uniqueUser()
-        #expect(try await gateway.post(
-            "/loyalty/transactions", as: "admin-1", role: .admin, body: ["userId": "\(user)", "type": "EARN", "points": 500, "reason": "Welcome"]
-        ).status == .created)
+        let user = TestEnvironment.uniqueUser()
+        let friend = TestEnvironment.uniqueUser()
+        #expect(
+            try await gateway.post(
+                "/loyalty/transactions", as: "admin-1", role: .admin, body: ["userId": "\(user)", "type": "EARN", "points": 500, "reason": "Welcome"]
+            ).status == .created)
         let code = try await gateway.post("/referrals/generate", as: user).data(ReferralController.Generated.self).code
         #expect(try await gateway.post("/referrals/apply", as: friend, body: ["code": "\(code)"]).status == .created)
         try await Self.payOrder(of: user, product: "oak-table-\(user)")
-        #expect(try await eventually(timeout: .seconds(10)) {
-            try await gateway.get("/loyalty", as: user).data(Account.self).points == 620
-        })
+        #expect(
+            try await eventually(timeout: .seconds(10)) {
+                try await gateway.get("/loyalty", as: user).data(Account.self).points == 620
+            })
 
         let document = try await Self.export(as: user).document.decode(ExportDocument.self)
         #expect(document.loyalty.account?.points == 620)
@@ -158,9 +176,10 @@ import TestSupport
     @Test func anExportHoldsTheCustomersPaidOrders() async throws {
         let user = TestEnvironment.uniqueUser()
         try await Self.payOrder(of: user, product: "oak-table-\(user)")
-        #expect(try await eventually(timeout: .seconds(10)) {
-            try await gateway.get("/portal/orders", as: user).data(PortalController.Orders.self).orders.count == 1
-        })
+        #expect(
+            try await eventually(timeout: .seconds(10)) {
+                try await gateway.get("/portal/orders", as: user).data(PortalController.Orders.self).orders.count == 1
+            })
 
         let document = try await Self.export(as: user).document.decode(ExportDocument.self)
         #expect(document.portal.orders.map(\.orderRef) == ["LW-2001"])
@@ -180,7 +199,8 @@ import TestSupport
         let user = TestEnvironment.uniqueUser()
         #expect(try await gateway.get("/loyalty", as: user).status == .ok)  // the account
         try await withDatabase(schema: "loyalty") { database in
-            try await database.query("""
+            try await database.query(
+                """
                 INSERT INTO transactions (id, user_id, type, points, balance_after, reason, created_at)
                 SELECT gen_random_uuid(), \(user), 'EARN', 1, 10001 - g, 'Bulk earn ' || g, now() - make_interval(secs => g)
                 FROM generate_series(1, 10000) g
@@ -189,7 +209,8 @@ import TestSupport
         }
         let longText = String(repeating: "The drawer runners stick. ", count: 150)
         try await withDatabase(schema: "support") { database in
-            try await database.query("""
+            try await database.query(
+                """
                 WITH t AS (
                     INSERT INTO tickets (id, ticket_ref, user_id, subject, created_at, updated_at)
                     SELECT gen_random_uuid(), 'TKT-' || upper(substr(md5(random()::text || g), 1, 8)), \(user), 'Ticket ' || g,
@@ -237,28 +258,32 @@ import TestSupport
         let user = TestEnvironment.uniqueUser()
         let table = "oak-table-\(user)"
         #expect(try await gateway.post("/profile", as: user, body: ["firstName": "Grace", "lastName": "Hopper"]).status == .created)
-        #expect(try await gateway.post(
-            "/addresses", as: user, body: ["line1": "1 Oak Lane", "city": "Leeds", "postcode": "LS1 4AP", "country": "GB"]
-        ).status == .created)
+        #expect(
+            try await gateway.post(
+                "/addresses", as: user, body: ["line1": "1 Oak Lane", "city": "Leeds", "postcode": "LS1 4AP", "country": "GB"]
+            ).status == .created)
         #expect(try await gateway.post("/wishlist/items", as: user, body: ["productId": "\(table)", "category": "KITCHEN"]).status == .created)
         let reviewId = try await gateway.post(
             "/reviews", as: user, body: ["productId": "\(table)", "rating": 4, "title": "Solid", "body": "Solid and well made, Grace."]
         ).data(Review.self).id.lowercasedString
-        #expect(try await gateway.patch(
-            "/reviews/\(reviewId)/status", as: "admin-1", role: .admin, body: ["status": "APPROVED"]
-        ).status == .ok)
+        #expect(
+            try await gateway.patch(
+                "/reviews/\(reviewId)/status", as: "admin-1", role: .admin, body: ["status": "APPROVED"]
+            ).status == .ok)
         let ticketId = try await gateway.post(
             "/support/tickets", as: user, body: ["subject": "Call me on 07700 900123", "message": "My number is 07700 900123."]
         ).data(Ticket.self).id.lowercasedString
-        #expect(try await gateway.post(
-            "/loyalty/transactions", as: "admin-1", role: .admin, body: ["userId": "\(user)", "type": "EARN", "points": 50, "reason": "Welcome"]
-        ).status == .created)
+        #expect(
+            try await gateway.post(
+                "/loyalty/transactions", as: "admin-1", role: .admin, body: ["userId": "\(user)", "type": "EARN", "points": 50, "reason": "Welcome"]
+            ).status == .created)
         let code = try await gateway.post("/referrals/generate", as: user).data(ReferralController.Generated.self).code
-        #expect(try await eventually(timeout: .seconds(10)) {
-            let reviewer = try await Self.reviewerName(of: table)
-            let referrer = try await Self.referrerName(of: code)
-            return reviewer == "Grace H." && referrer == "Grace H."
-        })
+        #expect(
+            try await eventually(timeout: .seconds(10)) {
+                let reviewer = try await Self.reviewerName(of: table)
+                let referrer = try await Self.referrerName(of: code)
+                return reviewer == "Grace H." && referrer == "Grace H."
+            })
         return Grace(user: user, table: table, ticketId: ticketId, code: code)
     }
 
@@ -279,15 +304,16 @@ import TestSupport
         let accepted = try erased.data([String: JSONValue].self)  // `ErasureAccepted.status` is a constant: read the JSON
         #expect(erased.status == .accepted && accepted["status"] == "ACCEPTED")
         #expect(try await gateway.get("/profile", as: user).status == .notFound)
-        #expect(try await eventually(timeout: .seconds(30)) {
-            let ticket = try await gateway.get("/support/tickets/\(grace.ticketId)", as: "agent-1", role: .agent).data(Ticket.self)
-            let items = try await gateway.get("/wishlist", as: user).data(Wishlist.self).items
-            let reviewer = try await Self.reviewerName(of: grace.table)
-            // CONTRACT §13: the erased customer's referral code stops working.
-            let validation = try await gateway.get("/referrals/validate/\(grace.code)", as: nil)
-            return ticket.status == .closed && ticket.subject == "[removed]" && items.isEmpty
-                && reviewer == "Customer" && validation.status == .notFound
-        })
+        #expect(
+            try await eventually(timeout: .seconds(30)) {
+                let ticket = try await gateway.get("/support/tickets/\(grace.ticketId)", as: "agent-1", role: .agent).data(Ticket.self)
+                let items = try await gateway.get("/wishlist", as: user).data(Wishlist.self).items
+                let reviewer = try await Self.reviewerName(of: grace.table)
+                // CONTRACT §13: the erased customer's referral code stops working.
+                let validation = try await gateway.get("/referrals/validate/\(grace.code)", as: nil)
+                return ticket.status == .closed && ticket.subject == "[removed]" && items.isEmpty
+                    && reviewer == "Customer" && validation.status == .notFound
+            })
         let ticket = try await gateway.get("/support/tickets/\(grace.ticketId)", as: "agent-1", role: .agent).data(Ticket.self)
         let messages = ticket.messages ?? []
         #expect(messages.map(\.senderType) == [.customer, .system])
@@ -303,10 +329,11 @@ import TestSupport
             "/support/tickets", as: user, body: ["subject": "Call me on 07700 900123", "message": "My number is 07700 900123."]
         ).data(Ticket.self).id.lowercasedString
         #expect(try await gateway.post("/privacy/erasure", as: user).status == .accepted)
-        #expect(try await eventually(timeout: .seconds(30)) {
-            let ticket = try await gateway.get("/support/tickets/\(ticketId)", as: "agent-1", role: .agent).data(Ticket.self)
-            return ticket.status == .closed && ticket.subject == "[removed]"
-        })
+        #expect(
+            try await eventually(timeout: .seconds(30)) {
+                let ticket = try await gateway.get("/support/tickets/\(ticketId)", as: "agent-1", role: .agent).data(Ticket.self)
+                return ticket.status == .closed && ticket.subject == "[removed]"
+            })
         return (user, ticketId)
     }
 

@@ -2,8 +2,9 @@ import Contracts
 import Foundation
 import HTTPTypes
 import PostgresNIO
-import Testing
 import TestSupport
+import Testing
+
 @testable import loyalty
 
 /// CONTRACT §9's rules that need orders from the dev broker: referrals are for new customers,
@@ -25,8 +26,11 @@ import TestSupport
     /// Publishes a paid order of `user` and waits until loyalty has earned on it.
     static func paidOrder(_ orderId: String, of user: String, pointsAfter points: Int) async throws {
         let publisher = try TestPublisher(brokers: TestEnvironment.kafkaBrokers)
-        try await publisher.publish(Topics.orderPaymentSucceeded, OrderPaymentSucceeded(
-            orderId: orderId, userId: user, totalAmount: 100, items: [.init(productId: "oak-table", quantity: 1, unitPrice: 100)], paidAt: Date()),
+        try await publisher.publish(
+            Topics.orderPaymentSucceeded,
+            OrderPaymentSucceeded(
+                orderId: orderId, userId: user, totalAmount: 100, items: [.init(productId: "oak-table", quantity: 1, unitPrice: 100)],
+                paidAt: Date()),
             userId: user, source: "orders")
         await publisher.shutdown()
         #expect(try await eventually(timeout: .seconds(10)) { try await Self.points(of: user) == points })
@@ -38,8 +42,10 @@ import TestSupport
     }
 
     @Test func twoCustomersCannotReferEachOther() async throws {
-        let ada = TestEnvironment.uniqueUser(), bob = TestEnvironment.uniqueUser()
-        let adaCode = try await Self.code(of: ada), bobCode = try await Self.code(of: bob)
+        let ada = TestEnvironment.uniqueUser()
+        let bob = TestEnvironment.uniqueUser()
+        let adaCode = try await Self.code(of: ada)
+        let bobCode = try await Self.code(of: bob)
         #expect(try await Self.apply(adaCode, as: bob).status == .created)
         let back = try await Self.apply(bobCode, as: ada)
         #expect(back.status == .badRequest)
@@ -49,8 +55,10 @@ import TestSupport
 
     @Test func bothAtOnceLeaveAtMostOneReferral() async throws {
         for _ in 0..<5 {
-            let ada = TestEnvironment.uniqueUser(), bob = TestEnvironment.uniqueUser()
-            let adaCode = try await Self.code(of: ada), bobCode = try await Self.code(of: bob)
+            let ada = TestEnvironment.uniqueUser()
+            let bob = TestEnvironment.uniqueUser()
+            let adaCode = try await Self.code(of: ada)
+            let bobCode = try await Self.code(of: bob)
             async let first = Self.apply(adaCode, as: bob)
             async let second = Self.apply(bobCode, as: ada)
             let statuses = try await [first.status, second.status].sorted { $0.code < $1.code }
@@ -59,7 +67,8 @@ import TestSupport
     }
 
     @Test func aCustomerWithAPaidOrderCannotBeReferred() async throws {
-        let referrer = TestEnvironment.uniqueUser(), customer = TestEnvironment.uniqueUser()
+        let referrer = TestEnvironment.uniqueUser()
+        let customer = TestEnvironment.uniqueUser()
         let code = try await Self.code(of: referrer)
         try await Self.paidOrder("order-\(customer)", of: customer, pointsAfter: 100)
         let applied = try await Self.apply(code, as: customer)
@@ -69,7 +78,9 @@ import TestSupport
     }
 
     @Test func onlyTheRefereesFirstPaidOrderCompletesAReferral() async throws {
-        let referrer = TestEnvironment.uniqueUser(), referee = TestEnvironment.uniqueUser(), late = TestEnvironment.uniqueUser()
+        let referrer = TestEnvironment.uniqueUser()
+        let referee = TestEnvironment.uniqueUser()
+        let late = TestEnvironment.uniqueUser()
         let code = try await Self.code(of: referrer)
         #expect(try await Self.apply(code, as: referee).status == .created)
         try await Self.paidOrder("first-\(referee)", of: referee, pointsAfter: 100 + 100)  // 100 earned, 100 as the referee
@@ -81,7 +92,8 @@ import TestSupport
         // order was on its way): the next order does not complete it.
         try await Self.paidOrder("first-\(late)", of: late, pointsAfter: 100)
         try await withDatabase(schema: "loyalty") { database in
-            try await database.query("""
+            try await database.query(
+                """
                 INSERT INTO referrals (id, code, referrer_id, referee_id) VALUES (\(UUID()), \(code), \(referrer), \(late))
                 """)
         }

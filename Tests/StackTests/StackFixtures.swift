@@ -20,8 +20,9 @@ func runAnonymisationJob(afterAging user: String, projections: [(table: String, 
     try await withDatabase(schema: "profiles") { database in
         try await database.query("UPDATE profiles SET updated_at = now() - interval '3 days' WHERE user_id = \(user)")
         for (table, column) in projections {
-            try await database.query(PostgresQuery(
-                unsafeSQL: "UPDATE \(table) SET \(column) = now() - interval '3 days' WHERE user_id = $1", binds: bindings(user)))
+            try await database.query(
+                PostgresQuery(
+                    unsafeSQL: "UPDATE \(table) SET \(column) = now() - interval '3 days' WHERE user_id = $1", binds: bindings(user)))
         }
     }
     return try await runToCompletion(

@@ -4,8 +4,9 @@ import HTTPKit
 import HTTPTypes
 import PostgresNIO
 import Synchronization
-import Testing
 import TestSupport
+import Testing
+
 @testable import loyalty
 
 /// `scripts/stack` as an operator uses it, on a stack of the test's own (the test run's
@@ -36,9 +37,10 @@ import TestSupport
     func upBringsBackAContextKilledWithSIGKILL(_ stack: PrivateStack) async throws {
         let killed = try stack.pid("loyalty")
         #expect(kill(killed, SIGKILL) == 0)
-        #expect(try await eventually(timeout: .seconds(5)) {
-            await stack.get("/health/ready", base: stack.instanceURL("loyalty"))?.status != .ok
-        })
+        #expect(
+            try await eventually(timeout: .seconds(5)) {
+                await stack.get("/health/ready", base: stack.instanceURL("loyalty"))?.status != .ok
+            })
         let started = ContinuousClock.now
         try await stack.run("up")
         print("scripts/stack up restarted a killed loyalty in \(ContinuousClock.now - started)")
@@ -49,7 +51,8 @@ import TestSupport
 
     func aRollingRestartUnderLoadFailsNothing(_ stack: PrivateStack) async throws {
         let user = TestEnvironment.uniqueUser()
-        let admin = try await TestEnvironment.token("admin-1", role: .admin), customer = try await TestEnvironment.token(user)
+        let admin = try await TestEnvironment.token("admin-1", role: .admin)
+        let customer = try await TestEnvironment.token(user)
         let before = (try stack.pid("loyalty"), try stack.pid("loyalty-2"))
         let done = Flag()
         let restarting = Task {
@@ -64,10 +67,12 @@ import TestSupport
         let outcomes = try await withThrowingTaskGroup(of: Load.self) { group in
             for client in 0..<8 {
                 group.addTask {
-                    var load = Load(), request = 0
+                    var load = Load()
+                    var request = 0
                     repeat {
                         request += 1
-                        let write = !request.isMultiple(of: 2), number = request
+                        let write = !request.isMultiple(of: 2)
+                        let number = request
                         @Sendable func attempt() async -> Result<Answer, any Error> {
                             write
                                 ? await stack.send(
@@ -83,7 +88,8 @@ import TestSupport
                             load.retried += 1
                             reply = await attempt()
                         }
-                        let method = write ? "POST" : "GET", expected: HTTPResponse.Status = write ? .created : .ok
+                        let method = write ? "POST" : "GET"
+                        let expected: HTTPResponse.Status = write ? .created : .ok
                         switch reply {
                         case .failure(let error): load.failures.append("\(method) nothing answered: \(error)")
                         case .success(let answer) where answer.status != expected: load.failures.append("\(method) \(answer)")

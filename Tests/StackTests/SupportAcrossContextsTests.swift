@@ -1,8 +1,9 @@
 import Contracts
 import Foundation
 import HTTPTypes
-import Testing
 import TestSupport
+import Testing
+
 @testable import profiles
 @testable import support
 
@@ -62,10 +63,11 @@ import TestSupport
         #expect(answered.status == .created)
         let waiting = try await gateway.patch("/support/tickets/\(id)", as: "agent-1", role: .agent, body: ["status": "WAITING_ON_CUSTOMER"])
         #expect(waiting.status == .ok)
-        #expect(try await eventually(timeout: .seconds(10)) {
-            let summary = try await Self.dashboardSupport(of: user)
-            return summary.open == 1 && summary.awaitingReply == 1
-        })
+        #expect(
+            try await eventually(timeout: .seconds(10)) {
+                let summary = try await Self.dashboardSupport(of: user)
+                return summary.open == 1 && summary.awaitingReply == 1
+            })
         #expect(try await gateway.patch("/support/tickets/\(id)", as: "admin-1", role: .admin, body: ["status": "RESOLVED"]).status == .ok)
         #expect(try await gateway.post("/support/tickets/\(id)/rating", as: user, body: ["rating": 5, "comment": "Fixed it"]).status == .created)
         #expect(try await eventually(timeout: .seconds(10)) { try await Self.counts(of: user) == [0, 1, 0, 1] })

@@ -1,8 +1,9 @@
 import EventBus
 import PostgresNIO
-@testable import Storage
-import Testing
 import TestSupport
+import Testing
+
+@testable import Storage
 
 /// Failing statements give their connection back. postgres-nio 1.33 keeps a pool connection
 /// leased forever when a statement fails before its rows are read (a unique violation of an
@@ -24,9 +25,12 @@ import TestSupport
     @Test func failingStatementsDoNotKeepTheirConnections() async throws {
         let schema = TestEnvironment.uniqueSchema("failures")
         try await withDatabase(schema: schema, maxConnections: 2) { database in
-            _ = try await MigrationRunner(database: database, migrations: [
-                Migration(1, "things", "CREATE TABLE things (id int PRIMARY KEY)"),
-            ], logger: TestEnvironment.quietLogger).run()
+            _ = try await MigrationRunner(
+                database: database,
+                migrations: [
+                    Migration(1, "things", "CREATE TABLE things (id int PRIMARY KEY)")
+                ], logger: TestEnvironment.quietLogger
+            ).run()
             #expect(try await database.execute(InsertThing(id: 1)) == [1])
             // Ten times the pool's size in failures, by every way a statement runs.
             for _ in 0..<10 {

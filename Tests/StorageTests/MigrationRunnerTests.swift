@@ -2,8 +2,8 @@ import HTTPKit
 import PostgresNIO
 import Storage
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 @Suite(.needsTestServers) struct MigrationRunnerTests {
     // Neither migration may run twice: the table would already exist, the row would double.
@@ -49,9 +49,12 @@ import TestSupport
     @Test func aUniqueViolationInsideATransactionIsClassifiedAndRollsBackEverything() async throws {
         let schema = TestEnvironment.uniqueSchema("tx")
         try await withDatabase(schema: schema) { (database: Database) async throws -> Void in
-            _ = try await MigrationRunner(database: database, migrations: [
-                Migration(1, "items", "CREATE TABLE items (id int PRIMARY KEY, note text)"),
-            ], logger: TestEnvironment.quietLogger).run()
+            _ = try await MigrationRunner(
+                database: database,
+                migrations: [
+                    Migration(1, "items", "CREATE TABLE items (id int PRIMARY KEY, note text)")
+                ], logger: TestEnvironment.quietLogger
+            ).run()
 
             await #expect(throws: StorageError.uniqueViolation(constraint: "items_pkey")) {
                 try await database.transaction { connection in
@@ -70,9 +73,12 @@ import TestSupport
     @Test func afterCommitWorkRunsOnlyOnceCommitted() async throws {
         let schema = TestEnvironment.uniqueSchema("tx")
         try await withDatabase(schema: schema) { (database: Database) async throws -> Void in
-            _ = try await MigrationRunner(database: database, migrations: [
-                Migration(1, "items", "CREATE TABLE items (id int PRIMARY KEY)"),
-            ], logger: TestEnvironment.quietLogger).run()
+            _ = try await MigrationRunner(
+                database: database,
+                migrations: [
+                    Migration(1, "items", "CREATE TABLE items (id int PRIMARY KEY)")
+                ], logger: TestEnvironment.quietLogger
+            ).run()
             let seen = Mutex<[Int]>([])
             try await database.transaction { connection in
                 try await connection.query("INSERT INTO items VALUES (1)", logger: TestEnvironment.quietLogger)
@@ -99,10 +105,15 @@ import TestSupport
     @Test func aDeadlockedTransactionRunsAgain() async throws {
         let schema = TestEnvironment.uniqueSchema("tx")
         try await withDatabase(schema: schema, maxConnections: 4) { (database: Database) async throws -> Void in
-            _ = try await MigrationRunner(database: database, migrations: [
-                Migration(1, "counters", "CREATE TABLE counters (id int PRIMARY KEY, n int NOT NULL)", "INSERT INTO counters VALUES (1, 0), (2, 0)"),
-            ], logger: TestEnvironment.quietLogger).run()
-            let runs = Counter(), firstLocks = Counter()
+            _ = try await MigrationRunner(
+                database: database,
+                migrations: [
+                    Migration(
+                        1, "counters", "CREATE TABLE counters (id int PRIMARY KEY, n int NOT NULL)", "INSERT INTO counters VALUES (1, 0), (2, 0)")
+                ], logger: TestEnvironment.quietLogger
+            ).run()
+            let runs = Counter()
+            let firstLocks = Counter()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for (first, second) in [(1, 2), (2, 1)] {
                     group.addTask {

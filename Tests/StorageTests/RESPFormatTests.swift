@@ -1,6 +1,7 @@
 import NIOCore
-@testable import Storage
 import Testing
+
+@testable import Storage
 
 /// Commands leave as RESP arrays of bulk strings, lengths in bytes.
 @Suite struct RESPFormatTests {

@@ -2,8 +2,8 @@ import Foundation
 import NIOCore
 import NIOPosix
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 /// A client with roomy timeouts unless the test is about them: the suite starts whole
 /// stacks beside these tests on two cores, and production's 250 ms (for a cache that must
@@ -130,6 +130,11 @@ func withSilentServer(_ body: (Int) async throws -> Void) async throws {
 final class Counter: @unchecked Sendable {
     private var value = 0
     private let lock = NSLock()
-    func next() -> Int { lock.withLock { value += 1; return value } }
+    func next() -> Int {
+        lock.withLock {
+            value += 1
+            return value
+        }
+    }
     var current: Int { lock.withLock { value } }
 }

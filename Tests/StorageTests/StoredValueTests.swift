@@ -3,7 +3,10 @@ import Testing
 
 /// A column's value no enum case matches is an error, never a default case.
 @Suite struct StoredValueTests {
-    enum Status: String { case inProgress = "IN_PROGRESS", closed = "CLOSED" }
+    enum Status: String {
+        case inProgress = "IN_PROGRESS"
+        case closed = "CLOSED"
+    }
 
     @Test func aStoredRawValueReadsAsItsCase() throws {
         #expect(try Status.stored("IN_PROGRESS") == .inProgress)

@@ -1,8 +1,8 @@
 import Contracts
 import Foundation
 import PostgresNIO
-import Testing
 import TestSupport
+import Testing
 
 /// Timestamps round-trip to the millisecond: parsed, stored in PostgreSQL and written again,
 /// every millisecond value comes back as it was sent.

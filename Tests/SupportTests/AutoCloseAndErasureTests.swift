@@ -3,9 +3,10 @@ import Foundation
 import HummingbirdTesting
 import PostgresNIO
 import ServiceKit
-@testable import support
-import Testing
 import TestSupport
+import Testing
+
+@testable import support
 
 /// Resolved 8 days ago closes; 6 days ago stays; resolved 8 days ago but answered by the
 /// customer since (reopened) stays open. A dry run and a second run change nothing.
@@ -83,10 +84,13 @@ import TestSupport
             let r = try await resolvedTickets(client, app)
             #expect(try await r.runner.run(r.job, dryRun: false, now: r.now) == .succeeded(JobOutcome(counts: ["closed": 1])))
             #expect(try await r.runner.run(r.job, dryRun: false, now: r.now) == .succeeded(JobOutcome(counts: ["closed": 0])))
-            #expect(try await app.runtime.database.scalar("""
-                SELECT count(*)::int FROM outbox WHERE topic = 'customer.support_ticket.updated' AND value::jsonb #>> '{payload,status}' = 'CLOSED'
-                  AND value::jsonb #>> '{payload,ticketId}' = \(r.old)
-                """) == 1)
+            #expect(
+                try await app.runtime.database.scalar(
+                    """
+                    SELECT count(*)::int FROM outbox WHERE topic = 'customer.support_ticket.updated'
+                      AND value::jsonb #>> '{payload,status}' = 'CLOSED'
+                      AND value::jsonb #>> '{payload,ticketId}' = \(r.old)
+                    """) == 1)
         }
     }
 
@@ -116,16 +120,19 @@ import TestSupport
             _ = try await api.post("/support/tickets/\(id)/rating", as: user, body: ["rating": 5, "comment": "Call me on 07700 900123"])
 
             let publisher = try TestPublisher(brokers: brokers)
-            let erased = try await publisher.publish(Topics.profileAnonymized, ProfileAnonymized(userId: user, anonymizedAt: Date()),
-                                                     userId: user, source: "profiles", times: 2)
+            let erased = try await publisher.publish(
+                Topics.profileAnonymized, ProfileAnonymized(userId: user, anonymizedAt: Date()),
+                userId: user, source: "profiles", times: 2)
             // A second erasure of the same customer, after the redelivered first (same key, so
             // the same partition, in order): once it is applied, so are both copies before it.
-            let again = try await publisher.publish(Topics.profileAnonymized, ProfileAnonymized(userId: user, anonymizedAt: Date()),
-                                                    userId: user, source: "profiles")
+            let again = try await publisher.publish(
+                Topics.profileAnonymized, ProfileAnonymized(userId: user, anonymizedAt: Date()),
+                userId: user, source: "profiles")
             await publisher.shutdown()
-            #expect(try await eventually {
-                try await app.hasProcessed(again.id)
-            })
+            #expect(
+                try await eventually {
+                    try await app.hasProcessed(again.id)
+                })
             #expect(try await app.hasProcessed(erased.id))
             #expect(try await firstSubject() == "[removed]")
             let ticket = try await staffView(api, id)
@@ -133,13 +140,17 @@ import TestSupport
             #expect((ticket.messages ?? []).map(\.message) == ["[removed]", "Thanks, we will call you."])
             #expect(ticket.rating?.rating == 5 && ticket.rating?.comment == nil)
             // profiles hears the new subject once; the repeated erasure changes nothing more.
-            #expect(try await app.runtime.database.scalar("""
-                SELECT count(*)::int FROM outbox WHERE topic = 'customer.support_ticket.updated'
-                  AND value::jsonb #>> '{payload,subject}' = '[removed]' AND value::jsonb ->> 'correlationId' = \(erased.id.lowercasedString)
-                """) == 1)
-            #expect(try await app.runtime.database.scalar("""
-                SELECT count(*)::int FROM outbox WHERE value::jsonb ->> 'correlationId' = \(again.id.lowercasedString)
-                """) == 0)
+            #expect(
+                try await app.runtime.database.scalar(
+                    """
+                    SELECT count(*)::int FROM outbox WHERE topic = 'customer.support_ticket.updated'
+                      AND value::jsonb #>> '{payload,subject}' = '[removed]' AND value::jsonb ->> 'correlationId' = \(erased.id.lowercasedString)
+                    """) == 1)
+            #expect(
+                try await app.runtime.database.scalar(
+                    """
+                    SELECT count(*)::int FROM outbox WHERE value::jsonb ->> 'correlationId' = \(again.id.lowercasedString)
+                    """) == 0)
         }
     }
 
@@ -148,7 +159,8 @@ import TestSupport
     @Test func anErasureRequestClosesTheCustomersTicketsOnce() async throws {
         try await withTestServiceAndBroker(SupportService.self) { client, app, brokers in
             let api = API(client)
-            let user = TestEnvironment.uniqueUser(), other = TestEnvironment.uniqueUser()
+            let user = TestEnvironment.uniqueUser()
+            let other = TestEnvironment.uniqueUser()
             let open = try await openTicket(api, by: user, subject: "Still open")
             let resolved = try await openTicket(api, by: user, subject: "Resolved already")
             let closed = try await openTicket(api, by: user, subject: "Closed already")
@@ -179,10 +191,12 @@ import TestSupport
             }
             #expect(try await systemMessages(closed).isEmpty)
             #expect(try await staffView(api, theirs).status == .open)
-            #expect(try await app.runtime.database.scalar("""
-                SELECT count(*)::int FROM outbox WHERE topic = 'customer.support_ticket.updated'
-                  AND value::jsonb ->> 'correlationId' = \(erasure.id.lowercasedString)
-                """) == 2)
+            #expect(
+                try await app.runtime.database.scalar(
+                    """
+                    SELECT count(*)::int FROM outbox WHERE topic = 'customer.support_ticket.updated'
+                      AND value::jsonb ->> 'correlationId' = \(erasure.id.lowercasedString)
+                    """) == 2)
         }
     }
 }

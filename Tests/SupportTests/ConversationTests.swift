@@ -4,9 +4,10 @@ import Foundation
 import HTTPKit
 import HummingbirdTesting
 import PostgresNIO
-@testable import support
-import Testing
 import TestSupport
+import Testing
+
+@testable import support
 
 /// Messages on a ticket move it as the contract says (CONTRACT §7).
 @Suite(.needsTestServers) struct ConversationTests {
@@ -123,8 +124,11 @@ import TestSupport
             let c = try await conversation(client)
             try await talkItThrough(c)
             let customerView = (try await c.ticket(as: .customer).messages ?? []).map(\.message)
-            #expect(customerView == ["The left drawer runner snapped off.", "Plain words", "We are on it.", "Could you send a photo?",
-                                     "Photo attached.", "Still broken, sorry."])
+            #expect(
+                customerView == [
+                    "The left drawer runner snapped off.", "Plain words", "We are on it.", "Could you send a photo?",
+                    "Photo attached.", "Still broken, sorry.",
+                ])
             let staffView = (try await c.ticket().messages ?? []).map(\.message)
             #expect(staffView.count == 7 && staffView[1] == "Check the courier first.")
         }
@@ -167,9 +171,11 @@ import TestSupport
             try await talkItThrough(c)
             try await c.status("CLOSED")
             #expect(try await c.say("Anyone there?").status == .conflict)
-            let statuses = try await app.runtime.database.query("""
+            let statuses = try await app.runtime.database.query(
+                """
                 SELECT value::jsonb #>> '{payload,status}' FROM outbox WHERE topic = 'customer.support_ticket.updated' ORDER BY seq
-                """).values(String.self)
+                """
+            ).values(String.self)
             #expect(statuses == ["IN_PROGRESS", "WAITING_ON_CUSTOMER", "IN_PROGRESS", "RESOLVED", "OPEN", "CLOSED"])
         }
     }
@@ -285,7 +291,8 @@ import TestSupport
     @Test func resolvingAndClosingStampTheirTimes() throws {
         let resolved = TicketState(status: .resolved, firstResponseAt: earlier, resolvedAt: earlier)
         #expect(try resolved.changed(to: .resolved, at: now) == resolved)
-        #expect(try resolved.changed(to: .closed, at: now)
+        #expect(
+            try resolved.changed(to: .closed, at: now)
                 == TicketState(status: .closed, firstResponseAt: earlier, resolvedAt: earlier, closedAt: now))
         #expect(try TicketState(status: .open).changed(to: .resolved, at: now).resolvedAt == now)
     }

@@ -2,10 +2,11 @@ import Auth
 import Contracts
 import Foundation
 import PostgresNIO
-@testable import support
 import Synchronization
-import Testing
 import TestSupport
+import Testing
+
+@testable import support
 
 /// A ticket opened through HTTP; returns its id (lower-case, as the API writes it).
 func openTicket(
@@ -31,9 +32,11 @@ func staffView(_ api: API, _ id: String) async throws -> Ticket {
 @Suite(.needsTestServers) struct TicketTests {
     /// The ticket of `openedWithDefaults`: only a subject (with spaces around it) and a message.
     func openWithDefaults(_ api: API, by user: String) async throws -> Answer {
-        try await api.post("/support/tickets", as: user, body: [
-            "subject": "  Where is my order? ", "message": "Ordered two weeks ago, nothing yet.",
-        ])
+        try await api.post(
+            "/support/tickets", as: user,
+            body: [
+                "subject": "  Where is my order? ", "message": "Ordered two weeks ago, nothing yet.",
+            ])
     }
 
     @Test func ticketRoutesNeedAToken() async throws {
@@ -67,10 +70,12 @@ func staffView(_ api: API, _ id: String) async throws -> Ticket {
 
     @Test func categoryPriorityAndOrderAreTakenAsSent() async throws {
         try await withTestService(SupportService.self) { client, _ in
-            let full = try await API(client).post("/support/tickets", as: TestEnvironment.uniqueUser(), body: [
-                "subject": "Refund please", "message": "The wardrobe arrived damaged.", "category": "REFUND", "priority": "HIGH",
-                "orderId": "order-9",
-            ])
+            let full = try await API(client).post(
+                "/support/tickets", as: TestEnvironment.uniqueUser(),
+                body: [
+                    "subject": "Refund please", "message": "The wardrobe arrived damaged.", "category": "REFUND", "priority": "HIGH",
+                    "orderId": "order-9",
+                ])
             let ticket = try full.data(Ticket.self)
             #expect(ticket.category == .refund && ticket.priority == .high && ticket.orderId == "order-9")
         }
@@ -110,11 +115,13 @@ func staffView(_ api: API, _ id: String) async throws -> Ticket {
         try await withTestService(SupportService.self) { client, app in
             let user = TestEnvironment.uniqueUser()
             let ticket = try await openWithDefaults(API(client), by: user).data(Ticket.self)
-            let event = try await app.runtime.database.query("""
+            let event = try await app.runtime.database.query(
+                """
                 SELECT value::jsonb #>> '{payload,ticketRef}', value::jsonb #>> '{payload,status}', value::jsonb #>> '{payload,category}',
                        value::jsonb #>> '{payload,priority}', value::jsonb #>> '{payload,subject}', value::jsonb ->> 'source'
                 FROM outbox WHERE topic = 'customer.support_ticket.created' AND key = \(user) ORDER BY seq LIMIT 1
-                """).decode((String, String, String, String, String, String).self).firstElement()
+                """
+            ).decode((String, String, String, String, String, String).self).firstElement()
             #expect(event?.0 == ticket.ticketRef && event?.1 == "OPEN" && event?.2 == "GENERAL" && event?.3 == "MEDIUM")
             #expect(event?.4 == "Where is my order?" && event?.5 == "support")
         }
@@ -130,27 +137,32 @@ func staffView(_ api: API, _ id: String) async throws -> Ticket {
 
     @Test func everyInvalidFieldIsNamedWithItsRule() async throws {
         try await withTestService(SupportService.self) { client, app in
-            let wrong = try await API(client).post("/support/tickets", as: TestEnvironment.uniqueUser(), body: [
-                "subject": "Hi", "message": "too short", "category": "MISC", "priority": "ASAP", "orderId": "", "urgent": true,
-            ])
+            let wrong = try await API(client).post(
+                "/support/tickets", as: TestEnvironment.uniqueUser(),
+                body: [
+                    "subject": "Hi", "message": "too short", "category": "MISC", "priority": "ASAP", "orderId": "", "urgent": true,
+                ])
             #expect(wrong.status == .unprocessableContent)
-            #expect(wrong.errorDetails == [
-                "subject": "subject must be at least 5 characters",
-                "message": "message must be at least 10 characters",
-                "category": "category must be one of ORDER, DELIVERY, PRODUCT, APPOINTMENT, PAYMENT, REFUND, GENERAL, OTHER",
-                "priority": "priority must be one of LOW, MEDIUM, HIGH, URGENT",
-                "orderId": "orderId must not be empty",
-                "urgent": "urgent is not an accepted field",
-            ])
+            #expect(
+                wrong.errorDetails == [
+                    "subject": "subject must be at least 5 characters",
+                    "message": "message must be at least 10 characters",
+                    "category": "category must be one of ORDER, DELIVERY, PRODUCT, APPOINTMENT, PAYMENT, REFUND, GENERAL, OTHER",
+                    "priority": "priority must be one of LOW, MEDIUM, HIGH, URGENT",
+                    "orderId": "orderId must not be empty",
+                    "urgent": "urgent is not an accepted field",
+                ])
             #expect(try await app.runtime.database.scalar("SELECT count(*)::int FROM tickets") == 0)
         }
     }
 
     @Test func overlongSubjectAndMessageAreRefused() async throws {
         try await withTestService(SupportService.self) { client, app in
-            let long = try await API(client).post("/support/tickets", as: TestEnvironment.uniqueUser(), body: [
-                "subject": .string(String(repeating: "s", count: 201)), "message": .string(String(repeating: "m", count: 5001)),
-            ])
+            let long = try await API(client).post(
+                "/support/tickets", as: TestEnvironment.uniqueUser(),
+                body: [
+                    "subject": .string(String(repeating: "s", count: 201)), "message": .string(String(repeating: "m", count: 5001)),
+                ])
             #expect(long.errorDetails == ["subject": "subject must be at most 200 characters", "message": "message must be at most 5000 characters"])
             #expect(try await app.runtime.database.scalar("SELECT count(*)::int FROM tickets") == 0)
         }
@@ -166,8 +178,10 @@ func staffView(_ api: API, _ id: String) async throws -> Ticket {
             let refs = RefSequence([seeded, seeded, "TKT-FRESH001"])
             var store = TicketStore(runtime: app.runtime)
             store.newRef = { refs.next() }
-            let ticket = try await store.create(user, NewTicket(
-                subject: "Second ticket", message: "Another problem entirely.", category: .other, priority: .low, orderId: nil),
+            let ticket = try await store.create(
+                user,
+                NewTicket(
+                    subject: "Second ticket", message: "Another problem entirely.", category: .other, priority: .low, orderId: nil),
                 correlationId: "test")
             #expect(ticket.ticketRef == "TKT-FRESH001")
             #expect(try await app.runtime.database.scalar("SELECT count(*)::int FROM tickets") == 2)
@@ -191,7 +205,8 @@ func staffView(_ api: API, _ id: String) async throws -> Ticket {
     }
 
     func openThree(_ api: API) async throws -> Three {
-        let ann = TestEnvironment.uniqueUser(), bob = TestEnvironment.uniqueUser()
+        let ann = TestEnvironment.uniqueUser()
+        let bob = TestEnvironment.uniqueUser()
         let a1 = try await openTicket(api, by: ann, extra: ["category": "ORDER", "priority": "HIGH"])
         let a2 = try await openTicket(api, by: ann, extra: ["category": "PRODUCT"])
         let b1 = try await openTicket(api, by: bob, extra: ["category": "ORDER", "priority": "URGENT"])
@@ -397,18 +412,22 @@ func staffView(_ api: API, _ id: String) async throws -> Ticket {
             for body in changes { #expect(try await staffPatch(api, id, body).status == .conflict) }
 
             var updates: [(String, String, String?)] = []
-            for try await row in try await app.runtime.database.query("""
+            for try await row in try await app.runtime.database.query(
+                """
                 SELECT value::jsonb #>> '{payload,status}', value::jsonb #>> '{payload,priority}', value::jsonb #>> '{payload,assignedTo}'
                 FROM outbox WHERE topic = 'customer.support_ticket.updated' ORDER BY seq
-                """).decode((String, String, String?).self) { updates.append(row) }
+                """
+            ).decode((String, String, String?).self) { updates.append(row) }
             #expect(updates.map(\.0) == ["OPEN", "RESOLVED", "IN_PROGRESS", "CLOSED"])
             #expect(updates.map(\.1) == ["URGENT", "URGENT", "URGENT", "URGENT"])
             #expect(updates.map(\.2) == ["agent-7", nil, nil, nil])
-            #expect(try await app.runtime.database.scalar("""
-                SELECT count(*)::int FROM outbox WHERE topic = 'customer.support_ticket.updated'
-                  AND value::jsonb -> 'payload' -> 'assignedTo' = 'null'::jsonb AND value::jsonb #>> '{payload,ticketId}' IS NOT NULL
-                  AND value::jsonb #>> '{payload,updatedAt}' IS NOT NULL AND value::jsonb ->> 'userId' = \(user)
-                """) == 3)
+            #expect(
+                try await app.runtime.database.scalar(
+                    """
+                    SELECT count(*)::int FROM outbox WHERE topic = 'customer.support_ticket.updated'
+                      AND value::jsonb -> 'payload' -> 'assignedTo' = 'null'::jsonb AND value::jsonb #>> '{payload,ticketId}' IS NOT NULL
+                      AND value::jsonb #>> '{payload,updatedAt}' IS NOT NULL AND value::jsonb ->> 'userId' = \(user)
+                    """) == 3)
         }
     }
 }

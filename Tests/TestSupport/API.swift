@@ -3,8 +3,8 @@ import Auth
 import Contracts
 import Foundation
 import HTTPKit
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import NIOHTTP1

@@ -93,7 +93,9 @@ func canConnect(port: Int) -> Bool {
 /// Runs a program to completion and returns its exit status and standard error, e.g. a
 /// service binary that must refuse to start. The wait happens on a thread of its own: a
 /// blocking `waitpid` on the cooperative pool (two threads here) stalls every other test.
-public func runToCompletion(_ executable: String, _ arguments: [String], environment: [String: String]) async throws -> (status: Int32, stderr: String) {
+public func runToCompletion(
+    _ executable: String, _ arguments: [String], environment: [String: String]
+) async throws -> (status: Int32, stderr: String) {
     let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("stderr-\(UUID().uuidString)").path
     defer { unlink(errorFile) }
     let pid = try spawn(executable, arguments, environment: environment, stderr: errorFile)
@@ -138,9 +140,10 @@ func spawn(_ executable: String, _ arguments: [String], environment: [String: St
 
     let argv = ([executable] + arguments).map { strdup($0) } + [nil]
     let envp: [UnsafeMutablePointer<CChar>?]? = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
-    defer { (argv + (envp ?? [])).forEach { free($0) } }
+    defer { for pointer in argv + (envp ?? []) { free(pointer) } }
     var pid: pid_t = 0
-    let result = envp.map { posix_spawn(&pid, executable, &actions, &attributes, argv, $0) }
+    let result =
+        envp.map { posix_spawn(&pid, executable, &actions, &attributes, argv, $0) }
         ?? posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
     guard result == 0 else { throw TestFailure("cannot start \(executable): error \(result)") }
     return pid

@@ -9,7 +9,10 @@ public func withDatabase<T: Sendable>(
     let configuration = try DatabaseConfiguration(url: url, schema: schema, maxConnections: maxConnections)
     let database = Database(configuration, logger: TestEnvironment.quietLogger)
     return try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { await database.run(); return nil }
+        group.addTask {
+            await database.run()
+            return nil
+        }
         defer { group.cancelAll() }
         return try await body(database)
     }

@@ -23,19 +23,23 @@ public final class TestPostgres: Sendable {
         port = try freePort()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try FileManager.default.setAttributes([.ownerAccountName: "postgres", .groupOwnerAccountName: "postgres"], ofItemAtPath: directory)
-        let (status, stderr) = try await runToCompletion("/usr/bin/setpriv", Self.asPostgres + [
-            Self.binary("initdb"), "-D", directory + "/data", "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8",
-        ], environment: ["PATH": "/usr/bin:/bin"])
+        let (status, stderr) = try await runToCompletion(
+            "/usr/bin/setpriv",
+            Self.asPostgres + [
+                Self.binary("initdb"), "-D", directory + "/data", "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8",
+            ], environment: ["PATH": "/usr/bin:/bin"])
         guard status == 0 else { throw TestFailure("initdb failed: \(stderr)") }
     }
 
     /// Starts the server (again) on the same port, and waits until it listens.
     public func start() async throws {
         // setpriv execs postgres, so the pid we signal is the postmaster's.
-        let child = try ChildProcess(executable: "/usr/bin/setpriv", arguments: Self.asPostgres + [
-            Self.binary("postgres"), "-D", directory + "/data", "-c", "listen_addresses=127.0.0.1", "-c", "port=\(port)",
-            "-c", "unix_socket_directories=\(directory)", "-c", "fsync=off",
-        ], port: port)
+        let child = try ChildProcess(
+            executable: "/usr/bin/setpriv",
+            arguments: Self.asPostgres + [
+                Self.binary("postgres"), "-D", directory + "/data", "-c", "listen_addresses=127.0.0.1", "-c", "port=\(port)",
+                "-c", "unix_socket_directories=\(directory)", "-c", "fsync=off",
+            ], port: port)
         server.withLock { $0 = child }
         try await child.waitForListener()
     }

@@ -8,7 +8,8 @@ public struct TestPublisher: Sendable {
     let producer: KafkaProducer
 
     public init(brokers: String) throws {
-        producer = try KafkaProducer(KafkaConfiguration(brokers: brokers, clientId: "test-publisher", groupId: "unused"), logger: TestEnvironment.quietLogger)
+        producer = try KafkaProducer(
+            KafkaConfiguration(brokers: brokers, clientId: "test-publisher", groupId: "unused"), logger: TestEnvironment.quietLogger)
     }
 
     /// Sends the event `times` times with the same id (a redelivery) and returns it.

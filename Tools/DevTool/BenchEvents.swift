@@ -1,14 +1,15 @@
 import ArgumentParser
+import Contracts
 import EventBus
+import Logging
+import ServiceLifecycle
+import Storage
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Contracts
-import Logging
-import ServiceLifecycle
-import Storage
 
 /// `lw-dev bench-events`: outbox → Kafka → inbox throughput and latency, with a database
 /// effect per event (bench/eventbus.sh runs it; docs/performance.md has the results).
@@ -24,14 +25,19 @@ struct BenchEvents: AsyncParsableCommand {
     @Option(help: "Events per second in the latency run.") var rate = 500
     @Option(help: "Seconds of the latency run.") var seconds = 20
     @Option(help: "Partitions of the benchmark topic.") var partitions: Int32 = 6
-    @Flag(help: "Apply each event with a statement of its own (a plain `on` handler) instead of each run in one statement (`onBatch`, as the hot projections do).")
+    @Flag(help: "Apply each event with a statement of its own (a plain `on` handler), not each run in one (`onBatch`).")
     var perEvent = false
-    @Option(name: .customLong("property"), help: "A librdkafka property for producer and consumer, name=value (repeatable).") var properties: [String] = []
+    @Option(name: .customLong("property"), help: "A librdkafka property for producer and consumer, name=value (repeatable).") var properties:
+        [String] = []
 
     struct Tick: EventPayload { let n: Int }
 
     func run() async throws {
-        let logger = { var logger = Logger(label: "bench"); logger.logLevel = .error; return logger }()
+        let logger = {
+            var logger = Logger(label: "bench")
+            logger.logLevel = .error
+            return logger
+        }()
         let cluster = try MockKafkaCluster(partitions: partitions)
         defer { cluster.shutdown() }
         let topic = Topic<Tick>("bench.events")
@@ -65,9 +71,14 @@ struct BenchEvents: AsyncParsableCommand {
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await database.run() }
-            _ = try await MigrationRunner(database: database, migrations: [
-                Migration(1, "effects", "CREATE TABLE effects (event_id uuid PRIMARY KEY, n int NOT NULL, applied_at timestamptz NOT NULL DEFAULT clock_timestamp())"),
-            ] + EventBusMigrations.all, logger: logger).run()
+            _ = try await MigrationRunner(
+                database: database,
+                migrations: [
+                    Migration(
+                        1, "effects",
+                        "CREATE TABLE effects (event_id uuid PRIMARY KEY, n int NOT NULL, applied_at timestamptz NOT NULL DEFAULT clock_timestamp())")
+                ] + EventBusMigrations.all, logger: logger
+            ).run()
 
             let services = ServiceGroup(configuration: .init(services: [producer, relay, consumer], gracefulShutdownSignals: [], logger: logger))
             group.addTask { try await services.run() }
@@ -95,7 +106,8 @@ struct BenchEvents: AsyncParsableCommand {
                 try await write(database, outbox, topic, count: 1, batch: 1, writers: 1, logger: logger)
             }
             try await waitForEffects(database, total)
-            let rows = try await database.query("""
+            let rows = try await database.query(
+                """
                 SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms), percentile_cont(0.99) WITHIN GROUP (ORDER BY ms), max(ms)
                 FROM (SELECT (EXTRACT(EPOCH FROM e.applied_at - o.created_at) * 1000)::float8 AS ms
                       FROM effects e JOIN outbox o ON o.id = e.event_id) latencies
@@ -119,7 +131,8 @@ struct BenchEvents: AsyncParsableCommand {
                         let range = n..<upper
                         try await database.transaction { connection in
                             for i in range {
-                                try await outbox.enqueue(topic, userId: "user-\(i % 1000)", payload: Tick(n: i), correlationId: nil, on: connection, logger: logger)
+                                try await outbox.enqueue(
+                                    topic, userId: "user-\(i % 1000)", payload: Tick(n: i), correlationId: nil, on: connection, logger: logger)
                             }
                         }
                         n += writers * batch

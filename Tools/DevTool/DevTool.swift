@@ -1,5 +1,6 @@
 import ArgumentParser
 import Auth
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -38,11 +39,11 @@ struct Token: AsyncParsableCommand {
         let subjects = count == 1 ? [sub] : (1...max(count, 1)).map { "\(sub)\($0)" }
         var lines = ""
         for subject in subjects {
-            lines += try await minter.mint(
-                sub: subject, role: role, email: email, expiresIn: TimeInterval(expiresIn),
-                issuer: env["JWT_ISSUER"], audience: env["JWT_AUDIENCE"]) + "\n"
+            lines +=
+                try await minter.mint(
+                    sub: subject, role: role, email: email, expiresIn: TimeInterval(expiresIn),
+                    issuer: env["JWT_ISSUER"], audience: env["JWT_AUDIENCE"]) + "\n"
         }
         print(lines, terminator: "")
     }
 }
-

@@ -31,7 +31,8 @@ struct KafkaDevBroker: ParsableCommand {
         let temporary = addressFile + ".tmp"
         try cluster.bootstrapServers.write(toFile: temporary, atomically: false, encoding: .utf8)
         rename(temporary, addressFile)
-        FileHandle.standardOutput.write(Data("kafka-dev-broker: \(cluster.bootstrapServers) (\(topics.count) topics, \(partitions) partitions each)\n".utf8))
+        FileHandle.standardOutput.write(
+            Data("kafka-dev-broker: \(cluster.bootstrapServers) (\(topics.count) topics, \(partitions) partitions each)\n".utf8))
 
         var received: Int32 = 0
         sigwait(&signals, &received)

@@ -17,16 +17,19 @@ enum VerifiedPurchases {
             guard !products.isEmpty else { return }
             // Review creation takes the same lock: one of the two sees the other.
             try await connection.lockUntilCommit(ReviewStore.purchasesLock(order.userId), logger: logger)
-            try await connection.query("""
+            try await connection.query(
+                """
                 INSERT INTO purchases (user_id, product_id, order_id, paid_at)
                 SELECT DISTINCT \(order.userId), product_id, \(order.orderId), \(order.paidAt) FROM unnest(\(products)::text[]) AS product_id
                 ON CONFLICT (user_id, product_id) DO NOTHING
                 """, logger: logger)
-            let verified = try await connection.query("""
+            let verified = try await connection.query(
+                """
                 UPDATE reviews SET verified_purchase = true
                 WHERE user_id = \(order.userId) AND product_id = ANY (\(products)::text[]) AND NOT verified_purchase
                 RETURNING product_id
-                """, logger: logger).values(String.self)
+                """, logger: logger
+            ).values(String.self)
             await reviews.dropCachedPages(of: verified)
         }
     }

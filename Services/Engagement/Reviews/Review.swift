@@ -1,10 +1,11 @@
+import Contracts
+import HTTPKit
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Contracts
-import HTTPKit
 
 /// A product review (CONTRACT §6). `reviewerName` and `verifiedPurchase` come from the
 /// names and purchases engagement keeps from other contexts' events.
@@ -91,7 +92,10 @@ struct Moderation: Sendable {
     let status: Review.Status
     let rejectionReason: String?
 
-    enum Verdict: String, CaseIterable, Sendable { case approved = "APPROVED", rejected = "REJECTED" }
+    enum Verdict: String, CaseIterable, Sendable {
+        case approved = "APPROVED"
+        case rejected = "REJECTED"
+    }
 
     static func read(_ body: JSONBody) throws(AppError) -> Moderation {
         var body = body

@@ -1,10 +1,11 @@
+import HTTPKit
+import Hummingbird
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import HTTPKit
-import Hummingbird
 
 /// `/reviews` (CONTRACT §6): customers write and read their own reviews, admins moderate,
 /// and anyone reads a product's approved reviews — the shop's hottest public read, served

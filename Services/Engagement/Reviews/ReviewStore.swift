@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Contracts
 import Domain
 import HTTPKit
@@ -10,6 +5,12 @@ import Logging
 import PostgresNIO
 import ServiceKit
 import Storage
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Review SQL. Reads join the reviewer's name from the `customer_names` projection, so a
 /// name change shows on every review at once. Moderation changes the review, the product's
@@ -37,27 +38,33 @@ struct ReviewStore: Sendable {
     /// The caller's reviews in any status, newest first.
     func list(by userId: String, page: Pagination) async throws -> ([Review], Int) {
         async let total = runtime.database.query("SELECT count(*)::int FROM reviews WHERE user_id = \(userId)").value(Int.self)
-        let reviews = try await Self.reviews(runtime.database.query("""
-            \(unescaped: Self.select(from: "reviews r")) WHERE r.user_id = \(userId)
-            ORDER BY r.created_at DESC, r.id LIMIT \(page.limit) OFFSET \(page.offset)
-            """))
+        let reviews = try await Self.reviews(
+            runtime.database.query(
+                """
+                \(unescaped: Self.select(from: "reviews r")) WHERE r.user_id = \(userId)
+                ORDER BY r.created_at DESC, r.id LIMIT \(page.limit) OFFSET \(page.offset)
+                """))
         return (reviews, try await total ?? 0)
     }
 
     /// Every review of the customer, newest first, read on `connection` (a data export).
     func all(by userId: String, on connection: PostgresConnection) async throws -> [Review] {
-        try await Self.reviews(connection.query("""
-            \(unescaped: Self.select(from: "reviews r")) WHERE r.user_id = \(userId) ORDER BY r.created_at DESC, r.id
-            """, logger: logger))
+        try await Self.reviews(
+            connection.query(
+                """
+                \(unescaped: Self.select(from: "reviews r")) WHERE r.user_id = \(userId) ORDER BY r.created_at DESC, r.id
+                """, logger: logger))
     }
 
     /// The moderation queue: reviews in `status`, oldest first.
     func queue(_ status: Review.Status, page: Pagination) async throws -> ([Review], Int) {
         async let total = runtime.database.query("SELECT count(*)::int FROM reviews WHERE status = \(status.rawValue)").value(Int.self)
-        let reviews = try await Self.reviews(runtime.database.query("""
-            \(unescaped: Self.select(from: "reviews r")) WHERE r.status = \(status.rawValue)
-            ORDER BY r.created_at, r.id LIMIT \(page.limit) OFFSET \(page.offset)
-            """))
+        let reviews = try await Self.reviews(
+            runtime.database.query(
+                """
+                \(unescaped: Self.select(from: "reviews r")) WHERE r.status = \(status.rawValue)
+                ORDER BY r.created_at, r.id LIMIT \(page.limit) OFFSET \(page.offset)
+                """))
         return (reviews, try await total ?? 0)
     }
 
@@ -65,14 +72,18 @@ struct ReviewStore: Sendable {
     /// summary's count is the page's total, so no count query is needed.
     func productPage(_ productId: String, sort: ProductReviews.Sort, page: Pagination) async throws -> SuccessBody<ProductReviews> {
         async let counts = runtime.database.query(
-            "SELECT counts FROM product_ratings WHERE product_id = \(productId)").value([Int].self)
-        let reviews = try await Self.reviews(runtime.database.query("""
-            \(unescaped: Self.select(from: "reviews r")) WHERE r.product_id = \(productId) AND r.status = 'APPROVED'
-            ORDER BY \(unescaped: sort.orderBy) LIMIT \(page.limit) OFFSET \(page.offset)
-            """))
+            "SELECT counts FROM product_ratings WHERE product_id = \(productId)"
+        ).value([Int].self)
+        let reviews = try await Self.reviews(
+            runtime.database.query(
+                """
+                \(unescaped: Self.select(from: "reviews r")) WHERE r.product_id = \(productId) AND r.status = 'APPROVED'
+                ORDER BY \(unescaped: sort.orderBy) LIMIT \(page.limit) OFFSET \(page.offset)
+                """))
         let summary = RatingSummary(counts: try await counts ?? [0, 0, 0, 0, 0])
         return SuccessBody(
-            ProductReviews(productId: productId, summary: summary, reviews: reviews.map(PublicReview.init)), meta: page.meta(total: summary.totalReviews))
+            ProductReviews(productId: productId, summary: summary, reviews: reviews.map(PublicReview.init)),
+            meta: page.meta(total: summary.totalReviews))
     }
 
     // MARK: Changing
@@ -84,16 +95,18 @@ struct ReviewStore: Sendable {
                 // Taken by the purchases handler too: a purchase committing meanwhile is either
                 // seen here or marks this review when it applies.
                 try await connection.lockUntilCommit(Self.purchasesLock(userId), logger: logger)
-                let review = try await Self.reviews(connection.query("""
-                    WITH r AS (
-                        INSERT INTO reviews (id, user_id, product_id, order_id, category, rating, title, body, images, verified_purchase)
-                        VALUES (\(UUID()), \(userId), \(new.productId), \(new.orderId), \(new.category?.rawValue), \(new.rating),
-                            \(new.title), \(new.body), \(new.images),
-                            EXISTS (SELECT 1 FROM purchases WHERE user_id = \(userId) AND product_id = \(new.productId)))
-                        RETURNING *
-                    )
-                    \(unescaped: Self.select(from: "r"))
-                    """, logger: logger))[0]
+                let review = try await Self.reviews(
+                    connection.query(
+                        """
+                        WITH r AS (
+                            INSERT INTO reviews (id, user_id, product_id, order_id, category, rating, title, body, images, verified_purchase)
+                            VALUES (\(UUID()), \(userId), \(new.productId), \(new.orderId), \(new.category?.rawValue), \(new.rating),
+                                \(new.title), \(new.body), \(new.images),
+                                EXISTS (SELECT 1 FROM purchases WHERE user_id = \(userId) AND product_id = \(new.productId)))
+                            RETURNING *
+                        )
+                        \(unescaped: Self.select(from: "r"))
+                        """, logger: logger))[0]
                 try await runtime.outbox.enqueue(
                     Topics.reviewCreated, userId: userId,
                     payload: ReviewCreated(
@@ -114,18 +127,21 @@ struct ReviewStore: Sendable {
                 "SELECT status, rating, product_id FROM reviews WHERE id = \(id) FOR UPDATE", logger: logger
             ).decode((String, Int, String).self).firstElement()
             guard let (before, rating, productId) = locked else { throw AppError.notFound("Review not found") }
-            let wasApproved = try Review.Status.stored(before) == .approved, isApproved = moderation.status == .approved
+            let wasApproved = try Review.Status.stored(before) == .approved
+            let isApproved = moderation.status == .approved
             if wasApproved != isApproved {
                 try await count(productId, rating: rating, change: isApproved ? 1 : -1, on: connection)
             }
-            let review = try await Self.reviews(connection.query("""
-                WITH r AS (
-                    UPDATE reviews SET status = \(moderation.status.rawValue), rejection_reason = \(moderation.rejectionReason),
-                        moderated_at = clock_timestamp(), updated_at = clock_timestamp()
-                    WHERE id = \(id) RETURNING *
-                )
-                \(unescaped: Self.select(from: "r"))
-                """, logger: logger))[0]
+            let review = try await Self.reviews(
+                connection.query(
+                    """
+                    WITH r AS (
+                        UPDATE reviews SET status = \(moderation.status.rawValue), rejection_reason = \(moderation.rejectionReason),
+                            moderated_at = clock_timestamp(), updated_at = clock_timestamp()
+                        WHERE id = \(id) RETURNING *
+                    )
+                    \(unescaped: Self.select(from: "r"))
+                    """, logger: logger))[0]
             try await runtime.outbox.enqueue(
                 Topics.reviewModerated, userId: review.userId,
                 payload: ReviewModerated(
@@ -142,7 +158,8 @@ struct ReviewStore: Sendable {
         // even when it conflicts, so a decrement proposes zeros (an approved review was
         // always counted: the row exists).
         let first = (1...5).map { $0 == rating ? max(change, 0) : 0 }
-        try await connection.query("""
+        try await connection.query(
+            """
             INSERT INTO product_ratings AS p (product_id, counts) VALUES (\(productId), \(first))
             ON CONFLICT (product_id) DO UPDATE SET counts[\(rating)] = p.counts[\(rating)] + \(change)
             """, logger: logger)
@@ -175,7 +192,8 @@ struct ReviewStore: Sendable {
     /// while this transaction runs is among them, so its page cannot keep what this changes.
     func dropCachedPages(ofReviewsBy userId: String, on connection: PostgresConnection) async throws {
         let products = try await connection.query(
-            "SELECT product_id FROM reviews WHERE user_id = \(userId)", logger: logger).values(String.self)
+            "SELECT product_id FROM reviews WHERE user_id = \(userId)", logger: logger
+        ).values(String.self)
         await dropCachedPages(of: products)
     }
 
@@ -184,16 +202,23 @@ struct ReviewStore: Sendable {
 
     static func reviews(_ rows: some AsyncSequence<PostgresRow, any Error>) async throws -> [Review] {
         var reviews: [Review] = []
-        for try await (id, userId, productId, orderId, category, rating, title, body, images, status, reason, verified,
-                       firstName, lastName, createdAt, updatedAt, moderatedAt)
-            in rows.decode((UUID, String, String, String?, String?, Int, String, String, [String], String, String?, Bool,
-                            String?, String?, Date, Date, Date?).self) {
-            reviews.append(Review(
-                id: id, userId: userId, productId: productId, orderId: orderId, category: try category.map { try ProductCategory.stored($0) },
-                rating: rating, title: title, body: body, images: images, status: try .stored(status),
-                rejectionReason: reason, verifiedPurchase: verified,
-                reviewerName: CustomerNames.displayName(firstName: firstName, lastName: lastName) ?? Review.anonymousName,
-                createdAt: createdAt, updatedAt: updatedAt, moderatedAt: moderatedAt))
+        for try await (
+            id, userId, productId, orderId, category, rating, title, body, images, status, reason, verified,
+            firstName, lastName, createdAt, updatedAt, moderatedAt
+        )
+            in rows.decode(
+                (
+                    UUID, String, String, String?, String?, Int, String, String, [String], String, String?, Bool,
+                    String?, String?, Date, Date, Date?
+                ).self)
+        {
+            reviews.append(
+                Review(
+                    id: id, userId: userId, productId: productId, orderId: orderId, category: try category.map { try ProductCategory.stored($0) },
+                    rating: rating, title: title, body: body, images: images, status: try .stored(status),
+                    rejectionReason: reason, verifiedPurchase: verified,
+                    reviewerName: CustomerNames.displayName(firstName: firstName, lastName: lastName) ?? Review.anonymousName,
+                    createdAt: createdAt, updatedAt: updatedAt, moderatedAt: moderatedAt))
         }
         return reviews
     }

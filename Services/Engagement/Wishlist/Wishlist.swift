@@ -1,10 +1,11 @@
+import Contracts
+import HTTPKit
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Contracts
-import HTTPKit
 
 /// A customer's wishlist (CONTRACT §5): one per customer, created empty on first access.
 struct Wishlist: Codable, Sendable {

@@ -1,11 +1,12 @@
+import Contracts
+import HTTPKit
+import Hummingbird
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Contracts
-import HTTPKit
-import Hummingbird
 
 /// `/wishlist` (CONTRACT §5): every route acts on the caller's own wishlist.
 struct WishlistController {

@@ -1,10 +1,11 @@
+import EventBus
+import PostgresNIO
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import EventBus
-import PostgresNIO
 
 /// The wishlist's hot write as a prepared statement: parsed and planned once per pooled
 /// connection instead of on every add.

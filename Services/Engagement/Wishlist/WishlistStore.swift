@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Contracts
 import EventBus
 import HTTPKit
@@ -10,6 +5,12 @@ import Logging
 import PostgresNIO
 import ServiceKit
 import Storage
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Wishlist SQL. Every change takes the wishlist's row lock first, then — in later statements,
 /// which see what committed while it waited — writes the items, the count and
@@ -28,43 +29,62 @@ struct WishlistStore: Sendable {
     /// A page of the caller's wishlist, created empty on first access.
     func wishlist(_ userId: String, category: ProductCategory?, page: Pagination) async throws -> Wishlist {
         let (id, count) = try await findOrCreate(userId)
-        let itemCount = category == nil ? count : try await runtime.database.query("""
-            SELECT count(*)::int FROM wishlist_items WHERE user_id = \(userId) AND category = \(category?.rawValue)
-            """).value(Int.self) ?? 0
-        let items = try await Self.items(runtime.database.query("""
-            SELECT \(unescaped: Self.itemColumns) FROM wishlist_items
-            WHERE user_id = \(userId) AND (\(category?.rawValue)::text IS NULL OR category = \(category?.rawValue))
-            ORDER BY added_at DESC, id LIMIT \(page.limit) OFFSET \(page.offset)
-            """))
+        let itemCount =
+            category == nil
+            ? count
+            : try await runtime.database.query(
+                """
+                SELECT count(*)::int FROM wishlist_items WHERE user_id = \(userId) AND category = \(category?.rawValue)
+                """
+            ).value(Int.self) ?? 0
+        let items = try await Self.items(
+            runtime.database.query(
+                """
+                SELECT \(unescaped: Self.itemColumns) FROM wishlist_items
+                WHERE user_id = \(userId) AND (\(category?.rawValue)::text IS NULL OR category = \(category?.rawValue))
+                ORDER BY added_at DESC, id LIMIT \(page.limit) OFFSET \(page.offset)
+                """))
         return Wishlist(id: id, userId: userId, items: items, itemCount: itemCount)
     }
 
     /// The whole wishlist, or nil when the customer has none (a data export must not create one),
     /// read on `connection` (the export's inbox transaction).
     func existing(_ userId: String, on connection: PostgresConnection) async throws -> Wishlist? {
-        guard let (id, count) = try await connection.query(
-            "SELECT id, item_count FROM wishlists WHERE user_id = \(userId)", logger: logger).decode((UUID, Int).self).firstElement()
+        guard
+            let (id, count) = try await connection.query(
+                "SELECT id, item_count FROM wishlists WHERE user_id = \(userId)", logger: logger
+            ).decode((UUID, Int).self).firstElement()
         else { return nil }
-        let items = try await Self.items(connection.query("""
-            SELECT \(unescaped: Self.itemColumns) FROM wishlist_items WHERE user_id = \(userId) ORDER BY added_at DESC, id
-            """, logger: logger))
+        let items = try await Self.items(
+            connection.query(
+                """
+                SELECT \(unescaped: Self.itemColumns) FROM wishlist_items WHERE user_id = \(userId) ORDER BY added_at DESC, id
+                """, logger: logger))
         return Wishlist(id: id, userId: userId, items: items, itemCount: count)
     }
 
     /// The item holding `productId` in the caller's wishlist, if any.
     func item(_ userId: String, productId: String) async throws -> UUID? {
         try await runtime.database.query(
-            "SELECT id FROM wishlist_items WHERE user_id = \(userId) AND product_id = \(productId)").value(UUID.self)
+            "SELECT id FROM wishlist_items WHERE user_id = \(userId) AND product_id = \(productId)"
+        ).value(UUID.self)
     }
 
     private func findOrCreate(_ userId: String) async throws -> (UUID, Int) {
         if let found = try await runtime.database.query(
-            "SELECT id, item_count FROM wishlists WHERE user_id = \(userId)").decode((UUID, Int).self).firstElement() { return found }
+            "SELECT id, item_count FROM wishlists WHERE user_id = \(userId)"
+        ).decode((UUID, Int).self).firstElement() {
+            return found
+        }
         // Only on the first access: an upsert, so a concurrent creation is read, not missed.
-        guard let created = try await runtime.database.query("""
-            INSERT INTO wishlists AS w (user_id, id) VALUES (\(userId), \(UUID()))
-            ON CONFLICT (user_id) DO UPDATE SET item_count = w.item_count RETURNING id, item_count
-            """).decode((UUID, Int).self).firstElement() else { throw AppError.internalError }
+        guard
+            let created = try await runtime.database.query(
+                """
+                INSERT INTO wishlists AS w (user_id, id) VALUES (\(userId), \(UUID()))
+                ON CONFLICT (user_id) DO UPDATE SET item_count = w.item_count RETURNING id, item_count
+                """
+            ).decode((UUID, Int).self).firstElement()
+        else { throw AppError.internalError }
         return created
     }
 
@@ -94,11 +114,13 @@ struct WishlistStore: Sendable {
     func remove(_ userId: String, item id: UUID, correlationId: String) async throws -> Bool {
         try await runtime.database.transaction { connection in
             guard let (count, now) = try await lock(userId, on: connection),
-                  let productId = try await connection.query(
-                    "SELECT product_id FROM wishlist_items WHERE id = \(id) AND user_id = \(userId)", logger: logger).value(String.self)
+                let productId = try await connection.query(
+                    "SELECT product_id FROM wishlist_items WHERE id = \(id) AND user_id = \(userId)", logger: logger
+                ).value(String.self)
             else { return false }
             let events = try event(.removed, userId: userId, productId: productId, itemCount: count - 1, at: now, correlationId: correlationId)
-            try await connection.query("""
+            try await connection.query(
+                """
                 WITH gone AS (
                     DELETE FROM wishlist_items WHERE id = \(id)
                 ), counted AS (
@@ -122,7 +144,8 @@ struct WishlistStore: Sendable {
     func clear(_ userId: String, correlationId: String, on connection: PostgresConnection) async throws {
         guard let (count, now) = try await lock(userId, on: connection), count > 0 else { return }
         let events = try event(.cleared, userId: userId, productId: nil, itemCount: 0, at: now, correlationId: correlationId)
-        try await connection.query("""
+        try await connection.query(
+            """
             WITH gone AS (
                 DELETE FROM wishlist_items WHERE user_id = \(userId)
             ), counted AS (

@@ -1,12 +1,13 @@
+import Contracts
+import Domain
+import EventBus
+import ServiceKit
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Contracts
-import Domain
-import EventBus
-import ServiceKit
 
 /// Loyalty's part of a data export (CONTRACT §13): the account (null if none: an export
 /// creates nothing), the whole ledger (newest first, as `GET /loyalty/transactions` pages it),

@@ -18,13 +18,16 @@ enum OrderEarnings {
             // A referral being applied by this customer meanwhile is seen here, or sees this order.
             try await connection.lockUntilCommit(ReferralStore.customerLock(order.userId), logger: ledger.logger)
             // The CTE's insert is not visible to the count beside it: that counts earlier orders.
-            let seen = try await connection.query("""
-                WITH kept AS (
-                    INSERT INTO paid_orders (order_id, user_id, paid_at) VALUES (\(order.orderId), \(order.userId), \(order.paidAt))
-                    ON CONFLICT DO NOTHING RETURNING order_id
-                )
-                SELECT EXISTS (SELECT 1 FROM kept), (SELECT count(*)::int FROM paid_orders WHERE user_id = \(order.userId))
-                """, logger: ledger.logger).decode((Bool, Int).self).firstElement() ?? (false, 0)
+            let seen =
+                try await connection.query(
+                    """
+                    WITH kept AS (
+                        INSERT INTO paid_orders (order_id, user_id, paid_at) VALUES (\(order.orderId), \(order.userId), \(order.paidAt))
+                        ON CONFLICT DO NOTHING RETURNING order_id
+                    )
+                    SELECT EXISTS (SELECT 1 FROM kept), (SELECT count(*)::int FROM paid_orders WHERE user_id = \(order.userId))
+                    """, logger: ledger.logger
+                ).decode((Bool, Int).self).firstElement() ?? (false, 0)
             guard seen.0 else { return }
 
             // The referral row first, then the accounts: the lock order of every completion.
@@ -46,7 +49,8 @@ enum OrderEarnings {
     }
 
     static func points(for amount: Decimal, perPound: Decimal) -> Int {
-        var points = amount * perPound, floored = Decimal()
+        var points = amount * perPound
+        var floored = Decimal()
         NSDecimalRound(&floored, &points, 0, .down)
         return max(0, NSDecimalNumber(decimal: floored).intValue)
     }

@@ -1,10 +1,11 @@
+import Contracts
+import HTTPKit
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Contracts
-import HTTPKit
 
 /// A customer's points account (CONTRACT §8).
 struct Account: Codable, Sendable {
@@ -31,7 +32,10 @@ extension Account.Expiring: Equatable {}
 /// One immutable ledger entry: `points` is the signed change to the balance.
 struct LedgerEntry: Codable, Sendable, Equatable {
     enum Kind: String, Codable, Sendable, CaseIterable {
-        case earn = "EARN", redeem = "REDEEM", adjustment = "ADJUSTMENT", expire = "EXPIRE"
+        case earn = "EARN"
+        case redeem = "REDEEM"
+        case adjustment = "ADJUSTMENT"
+        case expire = "EXPIRE"
     }
 
     @LowercaseID var id: UUID
@@ -48,7 +52,12 @@ struct LedgerEntry: Codable, Sendable, Equatable {
 
 /// An admin's `POST /loyalty/transactions` body.
 struct TransactionRequest: Sendable {
-    enum Kind: String, CaseIterable, Sendable { case earn = "EARN", redeem = "REDEEM", adjustment = "ADJUSTMENT", adjust = "ADJUST" }
+    enum Kind: String, CaseIterable, Sendable {
+        case earn = "EARN"
+        case redeem = "REDEEM"
+        case adjustment = "ADJUSTMENT"
+        case adjust = "ADJUST"
+    }
 
     let userId: String
     let type: LedgerEntry.Kind

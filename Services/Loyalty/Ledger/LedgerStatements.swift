@@ -1,11 +1,12 @@
+import Contracts
+import EventBus
+import PostgresNIO
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Contracts
-import EventBus
-import PostgresNIO
 
 /// The ledger's two hot statements as prepared statements: parsed and planned once per
 /// pooled connection instead of on every request. Planning the write's six CTEs was about

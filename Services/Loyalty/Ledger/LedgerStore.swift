@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Contracts
 import Domain
 import EventBus
@@ -11,6 +6,12 @@ import Logging
 import PostgresNIO
 import ServiceKit
 import Storage
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// The points ledger. Every balance change writes the ledger entry, moves the earned lots
 /// (oldest first), updates the balance and enqueues the events in one statement, which
@@ -74,11 +75,13 @@ struct LedgerStore: Sendable {
     /// The account, or nil when the customer has none (a data export must not create one).
     func find(_ userId: String, now: Date = Date()) async throws -> Account? {
         let soon = now.addingTimeInterval(30 * 86_400)
-        for try await (points, lifetime, redeemed, expired, tier, createdAt, updatedAt, expiring) in try await runtime.database.query("""
+        for try await (points, lifetime, redeemed, expired, tier, createdAt, updatedAt, expiring) in try await runtime.database.query(
+            """
             SELECT points_balance, lifetime_points, redeemed_points, expired_points, tier, created_at, updated_at,
                    (SELECT coalesce(sum(remaining), 0)::int FROM lots WHERE user_id = \(userId) AND remaining > 0 AND expires_at <= \(soon))
             FROM accounts WHERE user_id = \(userId)
-            """).decode((Int, Int, Int, Int, String, Date, Date, Int).self) {
+            """
+        ).decode((Int, Int, Int, Int, String, Date, Date, Int).self) {
             let next = thresholds.next(lifetimePoints: lifetime)
             return Account(
                 userId: userId, points: points, lifetimePoints: lifetime, redeemedPoints: redeemed, expiredPoints: expired,
@@ -103,9 +106,14 @@ struct LedgerStore: Sendable {
             // first result rather than a balance it already changed.
             if idempotencyKey == nil {
                 let state = try await currentState(request.userId)
-                if let entry = try await write(plan(request, over: state), over: state, idempotencyKey: nil, correlationId: correlationId, {
-                    try await runtime.database.execute($0).first
-                }) { return entry }
+                if let entry = try await write(
+                    plan(request, over: state), over: state, idempotencyKey: nil, correlationId: correlationId,
+                    {
+                        try await runtime.database.execute($0).first
+                    })
+                {
+                    return entry
+                }
             }
             return try await runtime.database.transaction { connection in
                 try await apply(request, idempotencyKey: idempotencyKey, correlationId: correlationId, on: connection)
@@ -125,13 +133,19 @@ struct LedgerStore: Sendable {
         on connection: PostgresConnection
     ) async throws -> LedgerEntry {
         let state = try await lock(request.userId, on: connection)
-        if let idempotencyKey, let earlier = try await Self.entries(connection.query(Self.entry(idempotencyKey: idempotencyKey), logger: logger)).first {
+        if let idempotencyKey,
+            let earlier = try await Self.entries(connection.query(Self.entry(idempotencyKey: idempotencyKey), logger: logger)).first
+        {
             return try request.repeated(by: earlier)
         }
         let change = try plan(request, over: state, at: at)
-        guard let entry = try await write(change, over: state, idempotencyKey: idempotencyKey, correlationId: correlationId, { statement in
-            try await connection.execute(statement, logger: logger).firstElement()
-        }) else { throw AppError.internalError }  // cannot happen: the row is locked
+        guard
+            let entry = try await write(
+                change, over: state, idempotencyKey: idempotencyKey, correlationId: correlationId,
+                { statement in
+                    try await connection.execute(statement, logger: logger).firstElement()
+                })
+        else { throw AppError.internalError }  // cannot happen: the row is locked
         return entry
     }
 
@@ -139,27 +153,34 @@ struct LedgerStore: Sendable {
     /// entry; nil when nothing is due (so a second run changes nothing).
     func expire(_ userId: String, now: Date, correlationId: String, on connection: PostgresConnection) async throws -> LedgerEntry? {
         let state = try await lock(userId, on: connection)
-        let due = try await connection.query("""
-            WITH due AS (
-                SELECT transaction_id, remaining FROM lots
-                WHERE user_id = \(userId) AND remaining > 0 AND expires_at <= \(now) FOR UPDATE
-            ), spent AS (
-                UPDATE lots SET remaining = 0 FROM due WHERE lots.transaction_id = due.transaction_id
-            )
-            SELECT coalesce(sum(remaining), 0)::int FROM due
-            """, logger: logger).value(Int.self) ?? 0
+        let due =
+            try await connection.query(
+                """
+                WITH due AS (
+                    SELECT transaction_id, remaining FROM lots
+                    WHERE user_id = \(userId) AND remaining > 0 AND expires_at <= \(now) FOR UPDATE
+                ), spent AS (
+                    UPDATE lots SET remaining = 0 FROM due WHERE lots.transaction_id = due.transaction_id
+                )
+                SELECT coalesce(sum(remaining), 0)::int FROM due
+                """, logger: logger
+            ).value(Int.self) ?? 0
         // The lots always add up to the balance. If they ever do not, write nothing (the
         // caller's transaction rolls back) and say so.
         guard due <= state.balance else {
-            logger.error("loyalty lots exceed the balance; account left unexpired", metadata: ["userId": "\(userId)", "due": "\(due)", "balance": "\(state.balance)"])
+            logger.error(
+                "loyalty lots exceed the balance; account left unexpired",
+                metadata: ["userId": "\(userId)", "due": "\(due)", "balance": "\(state.balance)"])
             throw AppError.internalError
         }
         guard due > 0 else { return nil }
         let entry = LedgerEntry(
             id: UUID(), userId: userId, type: .expire, points: -due, balanceAfter: state.balance - due,
             reason: "Points expired", referenceType: nil, referenceId: nil, expiresAt: nil, createdAt: Date())
-        return try await write(Change(entry: entry, lifetime: state.lifetime, expired: due), over: state,
-                               idempotencyKey: nil, correlationId: correlationId) { try await connection.execute($0, logger: logger).firstElement() }
+        return try await write(
+            Change(entry: entry, lifetime: state.lifetime, expired: due), over: state,
+            idempotencyKey: nil, correlationId: correlationId
+        ) { try await connection.execute($0, logger: logger).firstElement() }
     }
 
     /// The change `request` makes to an account in `state`, or 400 INSUFFICIENT_POINTS.
@@ -191,7 +212,8 @@ struct LedgerStore: Sendable {
     /// Creates the account if needed and locks its row until the transaction ends, in one
     /// statement: concurrent changes to one account queue here, so none can overdraw it.
     func lock(_ userId: String, on connection: PostgresConnection) async throws -> State {
-        let rows = try await connection.query("""
+        let rows = try await connection.query(
+            """
             INSERT INTO accounts (user_id) VALUES (\(userId))
             ON CONFLICT (user_id) DO UPDATE SET user_id = EXCLUDED.user_id
             RETURNING \(unescaped: State.columns)
@@ -206,13 +228,15 @@ struct LedgerStore: Sendable {
         _ change: Change, over state: State, idempotencyKey: String?, correlationId: String,
         _ run: (LedgerStatements.WriteChange) async throws -> Int?
     ) async throws -> LedgerEntry? {
-        let entry = change.entry, userId = entry.userId
+        let entry = change.entry
+        let userId = entry.userId
         let tier = thresholds.tier(lifetimePoints: change.lifetime)
         let outbox = runtime.outbox
         var events = OutboxRows()
         try outbox.add(
             Topics.loyaltyAccountUpdated, userId: userId,
-            payload: LoyaltyAccountUpdated(userId: userId, points: entry.balanceAfter, lifetimePoints: change.lifetime, tier: tier, transactionId: entry.id),
+            payload: LoyaltyAccountUpdated(
+                userId: userId, points: entry.balanceAfter, lifetimePoints: change.lifetime, tier: tier, transactionId: entry.id),
             correlationId: correlationId, to: &events)
         if entry.type == .earn {
             try outbox.add(
@@ -229,8 +253,9 @@ struct LedgerStore: Sendable {
                 correlationId: correlationId, to: &events)
         }
 
-        let written = try await run(LedgerStatements.WriteChange(
-            change: change, tier: tier, version: state.version, idempotencyKey: idempotencyKey, events: events))
+        let written = try await run(
+            LedgerStatements.WriteChange(
+                change: change, tier: tier, version: state.version, idempotencyKey: idempotencyKey, events: events))
         guard written == 1 else { return nil }
         await outbox.wakeRelayAfterCommit()
         await runtime.cache.invalidateAfterCommit([cacheKey(userId)])
@@ -241,17 +266,22 @@ struct LedgerStore: Sendable {
 
     func history(_ userId: String, type: LedgerEntry.Kind?, from: Date?, to: Date?, page: Pagination) async throws -> ([LedgerEntry], Int) {
         let kind = type?.rawValue
-        let total = try await runtime.database.query("""
-            SELECT count(*)::int FROM transactions
-            WHERE user_id = \(userId) AND (\(kind)::text IS NULL OR type = \(kind))
-              AND (\(from)::timestamptz IS NULL OR created_at >= \(from)) AND (\(to)::timestamptz IS NULL OR created_at <= \(to))
-            """).value(Int.self) ?? 0
-        let entries = try await Self.entries(runtime.database.query("""
-            SELECT \(unescaped: Self.entryColumns) FROM transactions
-            WHERE user_id = \(userId) AND (\(kind)::text IS NULL OR type = \(kind))
-              AND (\(from)::timestamptz IS NULL OR created_at >= \(from)) AND (\(to)::timestamptz IS NULL OR created_at <= \(to))
-            ORDER BY created_at DESC, id LIMIT \(page.limit) OFFSET \(page.offset)
-            """))
+        let total =
+            try await runtime.database.query(
+                """
+                SELECT count(*)::int FROM transactions
+                WHERE user_id = \(userId) AND (\(kind)::text IS NULL OR type = \(kind))
+                  AND (\(from)::timestamptz IS NULL OR created_at >= \(from)) AND (\(to)::timestamptz IS NULL OR created_at <= \(to))
+                """
+            ).value(Int.self) ?? 0
+        let entries = try await Self.entries(
+            runtime.database.query(
+                """
+                SELECT \(unescaped: Self.entryColumns) FROM transactions
+                WHERE user_id = \(userId) AND (\(kind)::text IS NULL OR type = \(kind))
+                  AND (\(from)::timestamptz IS NULL OR created_at >= \(from)) AND (\(to)::timestamptz IS NULL OR created_at <= \(to))
+                ORDER BY created_at DESC, id LIMIT \(page.limit) OFFSET \(page.offset)
+                """))
         return (entries, total)
     }
 
@@ -266,10 +296,12 @@ struct LedgerStore: Sendable {
     static func entries(_ rows: some AsyncSequence<PostgresRow, any Error>) async throws -> [LedgerEntry] {
         var entries: [LedgerEntry] = []
         for try await (id, userId, type, points, balanceAfter, reason, referenceType, referenceId, expiresAt, createdAt)
-            in rows.decode((UUID, String, String, Int, Int, String, String?, String?, Date?, Date).self) {
-            entries.append(LedgerEntry(
-                id: id, userId: userId, type: try .stored(type), points: points, balanceAfter: balanceAfter,
-                reason: reason, referenceType: referenceType, referenceId: referenceId, expiresAt: expiresAt, createdAt: createdAt))
+            in rows.decode((UUID, String, String, Int, Int, String, String?, String?, Date?, Date).self)
+        {
+            entries.append(
+                LedgerEntry(
+                    id: id, userId: userId, type: try .stored(type), points: points, balanceAfter: balanceAfter,
+                    reason: reason, referenceType: referenceType, referenceId: referenceId, expiresAt: expiresAt, createdAt: createdAt))
         }
         return entries
     }

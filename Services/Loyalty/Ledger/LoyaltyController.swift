@@ -1,11 +1,12 @@
+import Contracts
+import HTTPKit
+import Hummingbird
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Contracts
-import HTTPKit
-import Hummingbird
 
 /// `GET /loyalty`, `GET /loyalty/transactions` (customer) and `POST /loyalty/transactions`
 /// (admin), CONTRACT §8. The account is cached in Redis (`expiringSoon` may lag by the TTL).

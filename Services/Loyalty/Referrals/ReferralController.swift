@@ -1,11 +1,12 @@
+import Contracts
+import HTTPKit
+import Hummingbird
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Contracts
-import HTTPKit
-import Hummingbird
 
 /// `/referrals` (CONTRACT §9). Code validation is public and cached in Redis; the cached
 /// entry is dropped when the referrer's name changes or the code goes.
@@ -72,8 +73,9 @@ struct ReferralController {
         let refereePoints = body.optional("refereePoints", .int(0...1_000_000))
         let orderId = body.nullable("orderId", .string(1...128)).applied(to: nil)
         try body.finish()
-        return Reply.ok(try await store.complete(
-            id, referrerPoints: referrerPoints, refereePoints: refereePoints, orderId: orderId, correlationId: context.requestId))
+        return Reply.ok(
+            try await store.complete(
+                id, referrerPoints: referrerPoints, refereePoints: refereePoints, orderId: orderId, correlationId: context.requestId))
     }
 
     static func wellFormed(_ text: String?) throws(AppError) -> String {

@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Contracts
 import Domain
 import HTTPKit
@@ -10,6 +5,12 @@ import Logging
 import PostgresNIO
 import ServiceKit
 import Storage
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Referral codes and referrals. Completing a referral credits both parties through the
 /// ledger in the same transaction as the status change and `customer.referral.completed`.
@@ -50,10 +51,12 @@ struct ReferralStore: Sendable {
         // 32^8 codes make a collision rare; another try settles it.
         for _ in 0..<5 {
             do {
-                for try await (code, createdAt) in try await runtime.database.query("""
+                for try await (code, createdAt) in try await runtime.database.query(
+                    """
                     INSERT INTO referral_codes (user_id, code) VALUES (\(userId), \(ReferralCode.generate()))
                     ON CONFLICT (user_id) DO NOTHING RETURNING code, created_at
-                    """).decode((String, Date).self) {
+                    """
+                ).decode((String, Date).self) {
                     return (code, createdAt, true)
                 }
                 // A concurrent call of the same user created it first.
@@ -67,42 +70,52 @@ struct ReferralStore: Sendable {
 
     func code(of userId: String) async throws -> (code: String, createdAt: Date)? {
         try await runtime.database.query(
-            "SELECT code, created_at FROM referral_codes WHERE user_id = \(userId)").decode((String, Date).self).firstElement()
+            "SELECT code, created_at FROM referral_codes WHERE user_id = \(userId)"
+        ).decode((String, Date).self).firstElement()
     }
 
     /// The same, on `connection` (a data export's transaction, which an erasure applied ahead
     /// of its event may have changed).
     func code(of userId: String, on connection: PostgresConnection) async throws -> (code: String, createdAt: Date)? {
         try await connection.query(
-            "SELECT code, created_at FROM referral_codes WHERE user_id = \(userId)", logger: logger).decode((String, Date).self).firstElement()
+            "SELECT code, created_at FROM referral_codes WHERE user_id = \(userId)", logger: logger
+        ).decode((String, Date).self).firstElement()
     }
 
     func list(referrer userId: String, page: Pagination) async throws -> ([Referral], Int) {
-        let total = try await runtime.database.query(
-            "SELECT count(*)::int FROM referrals WHERE referrer_id = \(userId)").value(Int.self) ?? 0
-        let referrals = try await Self.referrals(runtime.database.query("""
-            SELECT \(unescaped: Self.columns) FROM referrals WHERE referrer_id = \(userId)
-            ORDER BY created_at DESC, id LIMIT \(page.limit) OFFSET \(page.offset)
-            """))
+        let total =
+            try await runtime.database.query(
+                "SELECT count(*)::int FROM referrals WHERE referrer_id = \(userId)"
+            ).value(Int.self) ?? 0
+        let referrals = try await Self.referrals(
+            runtime.database.query(
+                """
+                SELECT \(unescaped: Self.columns) FROM referrals WHERE referrer_id = \(userId)
+                ORDER BY created_at DESC, id LIMIT \(page.limit) OFFSET \(page.offset)
+                """))
         return (referrals, total)
     }
 
     /// Every referral the customer made or was brought in by, newest first (a data export).
     func all(involving userId: String) async throws -> [Referral] {
-        try await Self.referrals(runtime.database.query("""
-            SELECT \(unescaped: Self.columns) FROM referrals WHERE referrer_id = \(userId)
-            UNION ALL
-            SELECT \(unescaped: Self.columns) FROM referrals WHERE referee_id = \(userId)
-            ORDER BY created_at DESC, id
-            """))
+        try await Self.referrals(
+            runtime.database.query(
+                """
+                SELECT \(unescaped: Self.columns) FROM referrals WHERE referrer_id = \(userId)
+                UNION ALL
+                SELECT \(unescaped: Self.columns) FROM referrals WHERE referee_id = \(userId)
+                ORDER BY created_at DESC, id
+                """))
     }
 
     func stats(referrer userId: String) async throws -> Stats {
-        for try await (total, pending, completed, points) in try await runtime.database.query("""
+        for try await (total, pending, completed, points) in try await runtime.database.query(
+            """
             SELECT count(*)::int, (count(*) FILTER (WHERE status = 'PENDING'))::int, (count(*) FILTER (WHERE status = 'COMPLETED'))::int,
                    coalesce(sum(referrer_points_awarded), 0)::int
             FROM referrals WHERE referrer_id = \(userId)
-            """).decode((Int, Int, Int, Int).self) {
+            """
+        ).decode((Int, Int, Int, Int).self) {
             return Stats(totalReferrals: total, pendingReferrals: pending, completedReferrals: completed, totalPointsEarned: points)
         }
         return Stats(totalReferrals: 0, pendingReferrals: 0, completedReferrals: 0, totalPointsEarned: 0)
@@ -118,10 +131,12 @@ struct ReferralStore: Sendable {
 
     /// A known code with its referrer's display name; nil for an unknown one.
     func validation(of code: String) async throws -> Validation? {
-        for try await (code, firstName, lastName) in try await runtime.database.query("""
+        for try await (code, firstName, lastName) in try await runtime.database.query(
+            """
             SELECT c.code, n.first_name, n.last_name FROM referral_codes c LEFT JOIN customer_names n USING (user_id)
             WHERE c.code = \(code)
-            """).decode((String, String?, String?).self) {
+            """
+        ).decode((String, String?, String?).self) {
             return Validation(code: code, referrerName: CustomerNames.displayName(firstName: firstName, lastName: lastName))
         }
         return nil
@@ -136,24 +151,30 @@ struct ReferralStore: Sendable {
     func apply(code: String, referee userId: String) async throws -> Referral {
         try await runtime.database.transaction { connection in
             let referrer = try await connection.query(
-                "SELECT user_id FROM referral_codes WHERE code = \(code)", logger: logger).value(String.self)
+                "SELECT user_id FROM referral_codes WHERE code = \(code)", logger: logger
+            ).value(String.self)
             guard let referrer else { throw AppError.notFound("Referral code not found") }
             guard UserID(referrer) != UserID(userId) else { throw Self.selfReferral("You cannot use your own referral code") }
             let pair = [referrer, userId].sorted { UserID($0) < UserID($1) }
             try await connection.lockUntilCommit("referral-pair:\(pair[0].utf8.count):\(pair[0]):\(pair[1])", logger: logger)
             try await connection.lockUntilCommit(Self.customerLock(userId), logger: logger)
-            let (referred, mutual, paid) = try await connection.query("""
-                SELECT EXISTS (SELECT 1 FROM referrals WHERE referee_id = \(userId)),
-                       EXISTS (SELECT 1 FROM referrals WHERE referee_id = \(referrer) AND referrer_id = \(userId)),
-                       EXISTS (SELECT 1 FROM paid_orders WHERE user_id = \(userId))
-                """, logger: logger).decode((Bool, Bool, Bool).self).firstElement() ?? (false, false, false)
+            let (referred, mutual, paid) =
+                try await connection.query(
+                    """
+                    SELECT EXISTS (SELECT 1 FROM referrals WHERE referee_id = \(userId)),
+                           EXISTS (SELECT 1 FROM referrals WHERE referee_id = \(referrer) AND referrer_id = \(userId)),
+                           EXISTS (SELECT 1 FROM paid_orders WHERE user_id = \(userId))
+                    """, logger: logger
+                ).decode((Bool, Bool, Bool).self).firstElement() ?? (false, false, false)
             guard !referred else { throw AppError.conflict("You have already been referred") }
             guard !mutual else { throw Self.selfReferral("You referred the owner of this code: two customers cannot refer each other") }
             guard !paid else { throw AppError.conflict("Referrals are for new customers: you already have a paid order") }
-            let inserted = try await Self.referrals(connection.query("""
-                INSERT INTO referrals (id, code, referrer_id, referee_id) VALUES (\(UUID()), \(code), \(referrer), \(userId))
-                ON CONFLICT (referee_id) DO NOTHING RETURNING \(unescaped: Self.columns)
-                """, logger: logger))
+            let inserted = try await Self.referrals(
+                connection.query(
+                    """
+                    INSERT INTO referrals (id, code, referrer_id, referee_id) VALUES (\(UUID()), \(code), \(referrer), \(userId))
+                    ON CONFLICT (referee_id) DO NOTHING RETURNING \(unescaped: Self.columns)
+                    """, logger: logger))
             guard let referral = inserted.first else { throw AppError.conflict("You have already been referred") }
             return referral
         }
@@ -169,8 +190,9 @@ struct ReferralStore: Sendable {
     /// Admin completion: 404 for an unknown id, 409 INVALID_STATE when already completed.
     func complete(_ id: UUID, referrerPoints: Int?, refereePoints: Int?, orderId: String?, correlationId: String) async throws -> Referral {
         try await runtime.database.transaction { connection in
-            let locked = try await Self.referrals(connection.query(
-                "SELECT \(unescaped: Self.columns) FROM referrals WHERE id = \(id) FOR UPDATE", logger: logger))
+            let locked = try await Self.referrals(
+                connection.query(
+                    "SELECT \(unescaped: Self.columns) FROM referrals WHERE id = \(id) FOR UPDATE", logger: logger))
             guard let referral = locked.first else { throw AppError.notFound("Referral not found") }
             guard referral.status == .pending else { throw AppError.invalidState("The referral is already completed") }
             return try await complete(
@@ -181,9 +203,12 @@ struct ReferralStore: Sendable {
 
     /// The referee's pending referral, locked for completion; call before touching accounts.
     func lockPending(referee userId: String, on connection: PostgresConnection) async throws -> Referral? {
-        try await Self.referrals(connection.query("""
-            SELECT \(unescaped: Self.columns) FROM referrals WHERE referee_id = \(userId) AND status = 'PENDING' FOR UPDATE
-            """, logger: logger)).first
+        try await Self.referrals(
+            connection.query(
+                """
+                SELECT \(unescaped: Self.columns) FROM referrals WHERE referee_id = \(userId) AND status = 'PENDING' FOR UPDATE
+                """, logger: logger)
+        ).first
     }
 
     /// Locks both parties' accounts in a fixed order, so two completions never wait on each other.
@@ -207,11 +232,13 @@ struct ReferralStore: Sendable {
                     referenceType: "REFERRAL", referenceId: referral.id.lowercasedString),
                 idempotencyKey: nil, correlationId: correlationId, on: connection)
         }
-        let completed = try await Self.referrals(connection.query("""
-            UPDATE referrals SET status = 'COMPLETED', referrer_points_awarded = \(referrerPoints), referee_points_awarded = \(refereePoints),
-                order_id = \(orderId), completed_at = clock_timestamp()
-            WHERE id = \(referral.id) RETURNING \(unescaped: Self.columns)
-            """, logger: logger))[0]
+        let completed = try await Self.referrals(
+            connection.query(
+                """
+                UPDATE referrals SET status = 'COMPLETED', referrer_points_awarded = \(referrerPoints), referee_points_awarded = \(refereePoints),
+                    order_id = \(orderId), completed_at = clock_timestamp()
+                WHERE id = \(referral.id) RETURNING \(unescaped: Self.columns)
+                """, logger: logger))[0]
         try await runtime.outbox.enqueue(
             Topics.referralCompleted, userId: referral.referrerId,
             payload: ReferralCompleted(
@@ -224,11 +251,13 @@ struct ReferralStore: Sendable {
     static func referrals(_ rows: some AsyncSequence<PostgresRow, any Error>) async throws -> [Referral] {
         var referrals: [Referral] = []
         for try await (id, code, referrerId, refereeId, status, referrerPoints, refereePoints, orderId, createdAt, completedAt)
-            in rows.decode((UUID, String, String, String, String, Int, Int, String?, Date, Date?).self) {
-            referrals.append(Referral(
-                id: id, code: code, referrerId: referrerId, refereeId: refereeId, status: try .stored(status),
-                referrerPointsAwarded: referrerPoints, refereePointsAwarded: refereePoints, orderId: orderId,
-                createdAt: createdAt, completedAt: completedAt))
+            in rows.decode((UUID, String, String, String, String, Int, Int, String?, Date, Date?).self)
+        {
+            referrals.append(
+                Referral(
+                    id: id, code: code, referrerId: referrerId, refereeId: refereeId, status: try .stored(status),
+                    referrerPointsAwarded: referrerPoints, refereePointsAwarded: refereePoints, orderId: orderId,
+                    createdAt: createdAt, completedAt: completedAt))
         }
         return referrals
     }

@@ -1,10 +1,11 @@
+import Contracts
+import HTTPKit
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Contracts
-import HTTPKit
 
 /// A postal address of a customer (CONTRACT §3).
 struct Address: Codable, Sendable, Equatable {
@@ -19,7 +20,6 @@ struct Address: Codable, Sendable, Equatable {
     var isPrimary: Bool
     var createdAt: Date
     var updatedAt: Date
-
 
     /// At most this many addresses per customer.
     static let limit = 10

@@ -1,10 +1,11 @@
+import HTTPKit
+import Hummingbird
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import HTTPKit
-import Hummingbird
 
 /// `/addresses` (CONTRACT §3). Another customer's address, or a malformed id, is a 404.
 struct AddressController {

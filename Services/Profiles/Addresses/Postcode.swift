@@ -1,9 +1,10 @@
+import HTTPKit
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import HTTPKit
 
 /// Postcode rules of CONTRACT §3.
 enum Postcode {

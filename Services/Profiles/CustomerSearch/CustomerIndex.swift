@@ -1,13 +1,14 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Contracts
 import HTTPKit
 import Logging
 import PostgresNIO
 import Storage
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// The admin customer search index (ARCHITECTURE §10): one row per profile with its primary
 /// postcode and a lower-cased search text (names, email, phone with and without punctuation,
@@ -38,7 +39,8 @@ enum CustomerIndex {
 
     /// Refreshes one customer's row inside the caller's transaction.
     static func refresh(_ userId: String, on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query("""
+        try await connection.query(
+            """
             INSERT INTO customer_index (user_id, first_name, last_name, email, phone, postcode, created_at, search)
             \(unescaped: rows) AND p.user_id = \(userId)
             ON CONFLICT (user_id) DO UPDATE SET first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name,
@@ -50,7 +52,8 @@ enum CustomerIndex {
     static func rebuild(_ database: Database, logger: Logger) async throws -> Int {
         try await database.transaction { connection in
             try await connection.query("DELETE FROM customer_index", logger: logger)
-            try await connection.query("""
+            try await connection.query(
+                """
                 INSERT INTO customer_index (user_id, first_name, last_name, email, phone, postcode, created_at, search)
                 \(unescaped: rows)
                 """, logger: logger)
@@ -68,16 +71,22 @@ enum CustomerIndex {
         var digits = text.filter(\.isNumber)
         if digits.hasPrefix("0") { digits.removeFirst() }
         let digitPattern = digits.count >= 3 && text.allSatisfy({ "0123456789 +-()".contains($0) }) ? "%" + digits + "%" : pattern
-        let total = try await database.query("""
-            SELECT count(*)::int FROM customer_index WHERE search LIKE \(pattern) OR search LIKE \(digitPattern)
-            """).value(Int.self) ?? 0
+        let total =
+            try await database.query(
+                """
+                SELECT count(*)::int FROM customer_index WHERE search LIKE \(pattern) OR search LIKE \(digitPattern)
+                """
+            ).value(Int.self) ?? 0
         var entries: [Entry] = []
-        for try await (userId, first, last, email, phone, postcode, createdAt) in try await database.query("""
+        for try await (userId, first, last, email, phone, postcode, createdAt) in try await database.query(
+            """
             SELECT user_id, first_name, last_name, email, phone, postcode, created_at FROM customer_index
             WHERE search LIKE \(pattern) OR search LIKE \(digitPattern)
             ORDER BY created_at DESC, user_id LIMIT \(page.limit) OFFSET \(page.offset)
-            """).decode((String, String, String, String?, String?, String?, Date).self) {
-            entries.append(Entry(userId: userId, firstName: first, lastName: last, email: email, phone: phone, postcode: postcode, createdAt: createdAt))
+            """
+        ).decode((String, String, String, String?, String?, String?, Date).self) {
+            entries.append(
+                Entry(userId: userId, firstName: first, lastName: last, email: email, phone: phone, postcode: postcode, createdAt: createdAt))
         }
         return (entries, total)
     }

@@ -13,12 +13,14 @@ struct DashboardStore: Sendable {
     var database: Database { profiles.runtime.database }
 
     func onboarding(_ userId: String) async throws -> Onboarding {
-        for try await (profile, address, preferences, wishlist) in try await database.query("""
+        for try await (profile, address, preferences, wishlist) in try await database.query(
+            """
             SELECT EXISTS (SELECT 1 FROM profiles WHERE user_id = \(userId)),
                    EXISTS (SELECT 1 FROM addresses WHERE user_id = \(userId)),
                    EXISTS (SELECT 1 FROM notification_preferences WHERE user_id = \(userId)),
                    COALESCE((SELECT item_count > 0 FROM wishlist_summaries WHERE user_id = \(userId)), false)
-            """).decode((Bool, Bool, Bool, Bool).self) {
+            """
+        ).decode((Bool, Bool, Bool, Bool).self) {
             return Onboarding(hasProfile: profile, hasAddress: address, hasNotificationPreferences: preferences, hasWishlistItem: wishlist)
         }
         return Onboarding(hasProfile: false, hasAddress: false, hasNotificationPreferences: false, hasWishlistItem: false)
@@ -52,12 +54,14 @@ struct DashboardStore: Sendable {
     }
 
     private func loyaltyAndWishlist(_ userId: String) async throws -> ((points: Int, lifetime: Int, tier: String), Int) {
-        for try await (points, lifetime, tier, items) in try await database.query("""
+        for try await (points, lifetime, tier, items) in try await database.query(
+            """
             SELECT l.points, l.lifetime_points, l.tier, w.item_count
             FROM (SELECT 1) one
             LEFT JOIN loyalty_summaries l ON l.user_id = \(userId)
             LEFT JOIN wishlist_summaries w ON w.user_id = \(userId)
-            """).decode((Int?, Int?, String?, Int?).self) {
+            """
+        ).decode((Int?, Int?, String?, Int?).self) {
             return ((points ?? 0, lifetime ?? 0, tier ?? LoyaltyTier.bronze.rawValue), items ?? 0)
         }
         return ((0, 0, LoyaltyTier.bronze.rawValue), 0)

@@ -10,7 +10,8 @@ enum LoyaltySummaries {
     static func register(on handlers: inout EventHandlers, logger: Logger) {
         handlers.onBatch(Topics.loyaltyAccountUpdated) { events, connection in
             let newest = events.newestPerKey { UserID($0.payload.userId) }
-            try await connection.query("""
+            try await connection.query(
+                """
                 INSERT INTO loyalty_summaries (user_id, points, lifetime_points, tier, event_at)
                 SELECT * FROM unnest(\(newest.map(\.payload.userId))::text[], \(newest.map(\.payload.points))::int8[],
                     \(newest.map(\.payload.lifetimePoints))::int8[], \(newest.map(\.payload.tier.rawValue))::text[],

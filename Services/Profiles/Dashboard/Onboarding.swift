@@ -24,7 +24,9 @@ struct Onboarding: Encodable, Sendable {
         steps = [
             Step(key: "profile", label: "Complete your profile", done: hasProfile, href: "/v1/customers/profile"),
             Step(key: "address", label: "Add a delivery address", done: hasAddress, href: "/v1/customers/addresses"),
-            Step(key: "notificationPreferences", label: "Choose your notification preferences", done: hasNotificationPreferences, href: "/v1/customers/notification-preferences"),
+            Step(
+                key: "notificationPreferences", label: "Choose your notification preferences", done: hasNotificationPreferences,
+                href: "/v1/customers/notification-preferences"),
             Step(key: "wishlist", label: "Save a product to your wishlist", done: hasWishlistItem, href: "/v1/customers/wishlist"),
         ]
     }

@@ -9,7 +9,8 @@ enum WishlistSummaries {
     static func register(on handlers: inout EventHandlers, logger: Logger) {
         handlers.onBatch(Topics.wishlistUpdated) { events, connection in
             let newest = events.newestPerKey { UserID($0.payload.userId) }
-            try await connection.query("""
+            try await connection.query(
+                """
                 INSERT INTO wishlist_summaries (user_id, item_count, event_at)
                 SELECT * FROM unnest(\(newest.map(\.payload.userId))::text[], \(newest.map(\.payload.itemCount))::int8[],
                     \(newest.map(\.occurredAt))::timestamptz[])

@@ -1,11 +1,12 @@
+import PostgresNIO
+import ServiceKit
+import Storage
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import PostgresNIO
-import ServiceKit
-import Storage
 
 /// `anonymize-inactive-users` (Sundays 03:00 UTC), GDPR: a profile with no activity for
 /// `GDPR_INACTIVITY_DAYS` and no open support ticket is anonymised (`Anonymisation`), and
@@ -22,8 +23,10 @@ enum AnonymizeInactiveUsers {
                 return JobOutcome(counts: ["wouldAnonymize": candidates.count], details: candidates)
             }
             var anonymized = 0
-            for userId in candidates where try await anonymize(
-                userId, inactiveBefore: cutoff, runtime: context.runtime, correlationId: context.runId.lowercasedString) {
+            for userId in candidates
+            where try await anonymize(
+                userId, inactiveBefore: cutoff, runtime: context.runtime, correlationId: context.runId.lowercasedString)
+            {
                 anonymized += 1
             }
             return JobOutcome(counts: ["anonymized": anonymized])
@@ -49,13 +52,15 @@ enum AnonymizeInactiveUsers {
         """
 
     static func inactive(before cutoff: Date, database: Database) async throws -> [String] {
-        try await database.query("""
+        try await database.query(
+            """
             SELECT p.user_id FROM profiles p
             WHERE p.anonymized_at IS NULL
               AND \(unescaped: lastActivity) < \(cutoff)
               AND \(unescaped: noOpenTicket)
             ORDER BY p.user_id
-            """).values(String.self)
+            """
+        ).values(String.self)
     }
 
     /// Returns false when the customer is no longer eligible (active or with an open ticket
@@ -68,11 +73,13 @@ enum AnonymizeInactiveUsers {
             // an export requested meanwhile then names this anonymisation, or is made before it.
             try await connection.lockUntilCommit(PrivacyStore.lockName(userId), logger: logger)
             // Lock the row, and only then decide.
-            let stillEligible = try await connection.query("""
+            let stillEligible = try await connection.query(
+                """
                 SELECT \(unescaped: lastActivity) < \(cutoff) AND \(unescaped: noOpenTicket)
                 FROM profiles p WHERE p.user_id = \(userId) AND p.anonymized_at IS NULL
                 FOR UPDATE OF p
-                """, logger: logger).value(Bool.self)
+                """, logger: logger
+            ).value(Bool.self)
             guard stillEligible == true else { return false }
             try await Anonymisation.apply(userId, profileRow: .scrub, runtime: runtime, correlationId: correlationId, on: connection)
             return true

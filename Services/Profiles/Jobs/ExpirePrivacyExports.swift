@@ -1,9 +1,10 @@
+import ServiceKit
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import ServiceKit
 
 /// `expire-privacy-exports` (every 5 minutes): exports still waiting for a part after
 /// `PRIVACY_EXPORT_TIMEOUT_SECONDS` become FAILED, and documents past their 7 days are

@@ -1,13 +1,14 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Contracts
 import EventBus
 import PostgresNIO
 import ServiceKit
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// `sync-customer-data` (every 6 hours): reconciles with the auth-service. It replays
 /// `auth.user.created` from the earliest retained offset with a consumer group of its own
@@ -50,7 +51,8 @@ enum SyncCustomerData {
             }
         }
         defer { watchdog.cancel() }
-        var seen = 0, created = 0
+        var seen = 0
+        var created = 0
         do {
             for await batch in consumer.batches {
                 lastMessage.withLock { $0 = ContinuousClock.now }
@@ -72,12 +74,14 @@ enum SyncCustomerData {
                 seen += 1
                 if context.dryRun {
                     let exists = try await context.runtime.database.query(
-                        "SELECT EXISTS (SELECT 1 FROM profiles WHERE user_id = \(event.payload.userId))").value(Bool.self)
+                        "SELECT EXISTS (SELECT 1 FROM profiles WHERE user_id = \(event.payload.userId))"
+                    ).value(Bool.self)
                     if exists == false { created += 1 }
                 } else {
                     let runtime = context.runtime
                     let made = try await runtime.database.transaction { connection in
-                        try await ProfileStore.createIfMissing(event.payload, correlationId: event.id.lowercasedString, runtime: runtime, on: connection)
+                        try await ProfileStore.createIfMissing(
+                            event.payload, correlationId: event.id.lowercasedString, runtime: runtime, on: connection)
                     }
                     if made { created += 1 }
                 }
@@ -88,23 +92,30 @@ enum SyncCustomerData {
     private static func republishRecent(context: JobContext) async throws -> Int {
         let runtime = context.runtime
         // Since the last successful run (or the last 7 hours): the schedule's period and a margin.
-        let lastRun = try await runtime.database.query("""
-            SELECT max(started_at) FROM job_runs WHERE job = 'sync-customer-data' AND outcome = 'succeeded' AND NOT dry_run
-            """).value(Date?.self) ?? nil
+        let lastRun =
+            try await runtime.database.query(
+                """
+                SELECT max(started_at) FROM job_runs WHERE job = 'sync-customer-data' AND outcome = 'succeeded' AND NOT dry_run
+                """
+            ).value(Date?.self) ?? nil
         let since = lastRun?.addingTimeInterval(-3600) ?? context.now.addingTimeInterval(-7 * 3600)
-        let users = try await runtime.database.query("""
+        let users = try await runtime.database.query(
+            """
             SELECT user_id FROM profiles WHERE updated_at >= \(since) AND anonymized_at IS NULL ORDER BY user_id
-            """).values(String.self)
+            """
+        ).values(String.self)
         guard !context.dryRun else { return users.count }
         var republished = 0
         for chunk in stride(from: 0, to: users.count, by: 500).map({ Array(users[$0..<min($0 + 500, users.count)]) }) {
             // The current row, locked, and only while it is not anonymised: a republished
             // event never carries an older state, or personal data erased meanwhile.
             republished += try await runtime.database.transaction { connection in
-                let profiles = try await ProfileStore.all(connection.query("""
-                    SELECT \(unescaped: ProfileStore.columns) FROM profiles
-                    WHERE user_id = ANY(\(chunk)) AND anonymized_at IS NULL FOR UPDATE
-                    """, logger: runtime.logger))
+                let profiles = try await ProfileStore.all(
+                    connection.query(
+                        """
+                        SELECT \(unescaped: ProfileStore.columns) FROM profiles
+                        WHERE user_id = ANY(\(chunk)) AND anonymized_at IS NULL FOR UPDATE
+                        """, logger: runtime.logger))
                 for profile in profiles {
                     try await ProfileStore.publish(
                         profile, action: .updated, changed: ProfileFields.all, runtime: runtime,

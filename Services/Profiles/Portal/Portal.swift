@@ -1,9 +1,10 @@
+import Contracts
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Contracts
 
 // The portal's read models (CONTRACT §10), built from other services' events.
 

@@ -8,7 +8,8 @@ enum PortalAppointments {
     static func register(on handlers: inout EventHandlers, logger: Logger) {
         handlers.on(Topics.appointmentBookingCreated) { event, connection in
             let a = event.payload
-            try await connection.query("""
+            try await connection.query(
+                """
                 INSERT INTO portal_appointments (appointment_id, user_id, appointment_type, showroom_id, scheduled_at, booked_at)
                 VALUES (\(a.appointmentId), \(a.userId), \(a.appointmentType.rawValue), \(a.showroomId), \(a.scheduledAt), \(a.bookedAt))
                 ON CONFLICT (appointment_id) DO NOTHING

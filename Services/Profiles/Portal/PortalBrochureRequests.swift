@@ -9,7 +9,8 @@ enum PortalBrochureRequests {
     static func register(on handlers: inout EventHandlers, logger: Logger) {
         handlers.on(Topics.brochureRequestCreated) { event, connection in
             let b = event.payload
-            try await connection.query("""
+            try await connection.query(
+                """
                 INSERT INTO portal_brochure_requests (request_id, user_id, brochure_type, requested_at)
                 VALUES (\(b.requestId), \(b.userId), \(b.brochureType), \(b.requestedAt))
                 ON CONFLICT (request_id) DO NOTHING

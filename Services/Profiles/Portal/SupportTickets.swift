@@ -1,12 +1,13 @@
+import Contracts
+import EventBus
+import Logging
+import PostgresNIO
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Contracts
-import EventBus
-import Logging
-import PostgresNIO
 
 /// `support_tickets`, the portal's and the dashboard's view of the customer's tickets: from
 /// `customer.support_ticket.created` and `.updated`, one statement a run, the newest event per
@@ -41,7 +42,8 @@ enum SupportTickets {
 
     /// One row per ticket (the caller keeps the newest event of each).
     private static func upsert(_ rows: [Row], _ connection: PostgresConnection, _ logger: Logger) async throws {
-        try await connection.query("""
+        try await connection.query(
+            """
             INSERT INTO support_tickets (ticket_id, user_id, ticket_ref, subject, status, priority, updated_at, event_at)
             SELECT * FROM unnest(\(rows.map(\.id))::uuid[], \(rows.map(\.userId))::text[], \(rows.map(\.ref))::text[],
                 \(rows.map(\.subject))::text[], \(rows.map(\.status.rawValue))::text[], \(rows.map(\.priority.rawValue))::text[],

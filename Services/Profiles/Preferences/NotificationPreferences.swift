@@ -1,13 +1,18 @@
+import HTTPKit
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import HTTPKit
 
 /// What a customer wants to hear about, and how (CONTRACT §4).
 struct NotificationPreferences: Encodable, Sendable, Equatable {
-    enum Channel: String, Codable, Sendable, CaseIterable { case email = "EMAIL", sms = "SMS", push = "PUSH" }
+    enum Channel: String, Codable, Sendable, CaseIterable {
+        case email = "EMAIL"
+        case sms = "SMS"
+        case push = "PUSH"
+    }
 
     /// Flags in the order of the contract; marketing ones default to false, service ones to true.
     static let marketingFlags = ["emailMarketing", "smsMarketing", "pushMarketing", "newsletter", "promotionalOffers", "productUpdates"]
@@ -56,7 +61,11 @@ struct NotificationPreferences: Encodable, Sendable, Equatable {
 
     /// Which flags an opt-out clears.
     enum OptOut: String, CaseIterable, Sendable {
-        case allMarketing = "ALL_MARKETING", email = "EMAIL", sms = "SMS", push = "PUSH", all = "ALL"
+        case allMarketing = "ALL_MARKETING"
+        case email = "EMAIL"
+        case sms = "SMS"
+        case push = "PUSH"
+        case all = "ALL"
 
         var clears: [String] {
             switch self {

@@ -1,10 +1,11 @@
+import HTTPKit
+import Hummingbird
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import HTTPKit
-import Hummingbird
 
 /// `/notification-preferences` (CONTRACT §4).
 struct PreferencesController {
@@ -25,27 +26,30 @@ struct PreferencesController {
     /// Replaces all: omitted fields return to their defaults.
     @Sendable func replace(_ request: Request, context: CustomerContext) async throws -> Reply<NotificationPreferences> {
         let body = try await JSONBody(request, context: context)
-        return Reply.ok(try await store.save(context.caller.userId, correlationId: context.requestId) { current in
-            try NotificationPreferences.read(body, over: current, replacing: true)
-        })
+        return Reply.ok(
+            try await store.save(context.caller.userId, correlationId: context.requestId) { current in
+                try NotificationPreferences.read(body, over: current, replacing: true)
+            })
     }
 
     @Sendable func update(_ request: Request, context: CustomerContext) async throws -> Reply<NotificationPreferences> {
         let body = try await JSONBody(request, context: context)
-        return Reply.ok(try await store.save(context.caller.userId, correlationId: context.requestId) { current in
-            try NotificationPreferences.read(body, over: current, replacing: false)
-        })
+        return Reply.ok(
+            try await store.save(context.caller.userId, correlationId: context.requestId) { current in
+                try NotificationPreferences.read(body, over: current, replacing: false)
+            })
     }
 
     @Sendable func optOut(_ request: Request, context: CustomerContext) async throws -> Reply<NotificationPreferences> {
         var body = try await JSONBody(request, context: context)
         let optOut = body.optional("channel", .oneOf(NotificationPreferences.OptOut.self)) ?? .allMarketing
         try body.finish()
-        return Reply.ok(try await store.save(context.caller.userId, correlationId: context.requestId) { current in
-            var next = current
-            for flag in optOut.clears { next.values[flag] = false }
-            next.optedOutAt = Date()
-            return next
-        })
+        return Reply.ok(
+            try await store.save(context.caller.userId, correlationId: context.requestId) { current in
+                var next = current
+                for flag in optOut.clears { next.values[flag] = false }
+                next.optedOutAt = Date()
+                return next
+            })
     }
 }

@@ -1,11 +1,12 @@
+import Contracts
+import PostgresNIO
+import ServiceKit
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Contracts
-import PostgresNIO
-import ServiceKit
 
 /// What profiles does to forget a customer, for the inactivity job and for an erasure request
 /// alike: the personal data goes — name, email, phone, date of birth, avatar, addresses,
@@ -38,7 +39,8 @@ enum Anonymisation {
         }
         let now = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded(.up) / 1000)
         if case .scrub = profileRow {
-            try await connection.query("""
+            try await connection.query(
+                """
                 UPDATE profiles SET first_name = 'Anonymised', last_name = 'Customer', email = NULL, phone = NULL,
                     date_of_birth = NULL, avatar_url = NULL, marketing_consent = false, marketing_consent_date = NULL,
                     anonymized_at = \(now), updated_at = now()

@@ -1,12 +1,13 @@
+import Contracts
+import Domain
+import EventBus
+import ServiceKit
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Contracts
-import Domain
-import EventBus
-import ServiceKit
 
 /// Profiles' side of the export saga (CONTRACT §13): it answers `customer.data_export.requested`
 /// with its own part, as every context does, and collects everyone's parts.

@@ -1,11 +1,12 @@
+import Auth
+import HTTPKit
+import Hummingbird
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Auth
-import HTTPKit
-import Hummingbird
 
 /// `/privacy` and the admin variants (CONTRACT §13): a customer's data export and erasure,
 /// and the same on a customer's behalf for admins (subject access requests that arrive by
@@ -48,10 +49,12 @@ struct PrivacyController {
     @Sendable func download(_ request: Request, context: CustomerContext) async throws -> Response {
         let id = try exportId(context)
         let document = try await store.document(id, of: context.caller.userId)
-        return Response.json(status: .ok, try Self.documentEncoder.encode(document), headers: [
-            .contentDisposition: #"attachment; filename="lomash-wood-data-\#(id.lowercasedString).json""#,
-            .cacheControl: "no-store",
-        ])
+        return Response.json(
+            status: .ok, try Self.documentEncoder.encode(document),
+            headers: [
+                .contentDisposition: #"attachment; filename="lomash-wood-data-\#(id.lowercasedString).json""#,
+                .cacheControl: "no-store",
+            ])
     }
 
     @Sendable func erase(_ request: Request, context: CustomerContext) async throws -> Reply<ErasureAccepted> {

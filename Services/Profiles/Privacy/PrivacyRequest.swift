@@ -1,17 +1,23 @@
+import Contracts
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Contracts
 
 /// A privacy request (CONTRACT §13), as the audit keeps it: who asked, when, for whom, and the
 /// outcome, never the personal data itself. An export is the contract's `Export`; an erasure
 /// shows in an admin's list of the customer's requests with `kind: ERASURE`.
 struct PrivacyRequest: Codable, Sendable {
-    enum Kind: String, Codable, Sendable { case export = "EXPORT", erasure = "ERASURE" }
+    enum Kind: String, Codable, Sendable {
+        case export = "EXPORT"
+        case erasure = "ERASURE"
+    }
     enum Status: String, Codable, Sendable {
-        case pending = "PENDING", ready = "READY", failed = "FAILED"
+        case pending = "PENDING"
+        case ready = "READY"
+        case failed = "FAILED"
         /// An export an erasure overtook: its parts are gone and none is kept any more.
         case cancelled = "CANCELLED"
         /// An erasure that scrubbed the customer's data everywhere.

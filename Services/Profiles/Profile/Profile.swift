@@ -1,10 +1,11 @@
+import Contracts
+import HTTPKit
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Contracts
-import HTTPKit
 
 /// A customer's profile (CONTRACT §2).
 struct Profile: Codable, Sendable, Equatable {

@@ -16,8 +16,9 @@ struct ProfileController {
     @Sendable func create(_ request: Request, context: CustomerContext) async throws -> Reply<Profile> {
         let changes = try ProfileChanges.forCreate(try await JSONBody(request, context: context))
         let caller = context.caller
-        return Reply.created(try await store.create(
-            caller.userId, changes, tokenEmail: caller.email?.lowercased(), correlationId: context.requestId))
+        return Reply.created(
+            try await store.create(
+                caller.userId, changes, tokenEmail: caller.email?.lowercased(), correlationId: context.requestId))
     }
 
     /// The hot path: the profile's JSON straight from Redis into the response.

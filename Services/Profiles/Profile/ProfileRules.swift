@@ -1,9 +1,10 @@
+import HTTPKit
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import HTTPKit
 
 /// Field rules of CONTRACT §2 that only profiles use.
 enum ProfileRules {

@@ -1,14 +1,15 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Contracts
 import HTTPKit
 import Logging
 import PostgresNIO
 import ServiceKit
 import Storage
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Profile SQL. Every write publishes `customer.profile.updated` through the outbox, in the
 /// same transaction.
@@ -33,39 +34,48 @@ struct ProfileStore: Sendable {
             avatarUrl: nil, marketingConsent: false, marketingConsentDate: nil, preferredLanguage: "en",
             preferredCurrency: "GBP", isVerified: false, createdAt: now, updatedAt: now)
         let (profile, _) = changes.applied(to: blank, now: now)
-        let runtime = self.runtime, logger = self.logger
+        let runtime = self.runtime
+        let logger = self.logger
         return try await runtime.database.transaction { connection in
-            let created = try await Self.first(connection.query("""
-                INSERT INTO profiles (id, user_id, email, first_name, last_name, phone, date_of_birth, avatar_url,
-                    marketing_consent, marketing_consent_date, preferred_language, preferred_currency)
-                VALUES (\(profile.id), \(userId), \(profile.email), \(profile.firstName), \(profile.lastName), \(profile.phone),
-                    \(profile.dateOfBirth)::date, \(profile.avatarUrl), \(profile.marketingConsent), \(profile.marketingConsentDate),
-                    \(profile.preferredLanguage), \(profile.preferredCurrency))
-                RETURNING \(unescaped: Self.columns)
-                """, logger: logger))!
-            try await Self.publish(created, action: .created, changed: ProfileFields.all, runtime: runtime, correlationId: correlationId, on: connection)
+            let created = try await Self.first(
+                connection.query(
+                    """
+                    INSERT INTO profiles (id, user_id, email, first_name, last_name, phone, date_of_birth, avatar_url,
+                        marketing_consent, marketing_consent_date, preferred_language, preferred_currency)
+                    VALUES (\(profile.id), \(userId), \(profile.email), \(profile.firstName), \(profile.lastName), \(profile.phone),
+                        \(profile.dateOfBirth)::date, \(profile.avatarUrl), \(profile.marketingConsent), \(profile.marketingConsentDate),
+                        \(profile.preferredLanguage), \(profile.preferredCurrency))
+                    RETURNING \(unescaped: Self.columns)
+                    """, logger: logger))!
+            try await Self.publish(
+                created, action: .created, changed: ProfileFields.all, runtime: runtime, correlationId: correlationId, on: connection)
             return created
         }
     }
 
     /// nil if the customer has no profile. Publishes only when something changed.
     func update(_ userId: String, _ changes: ProfileChanges, correlationId: String) async throws -> Profile? {
-        let runtime = self.runtime, logger = self.logger
+        let runtime = self.runtime
+        let logger = self.logger
         return try await runtime.database.transaction { connection -> Profile? in
-            guard let current = try await Self.first(connection.query(
-                "SELECT \(unescaped: Self.columns) FROM profiles WHERE user_id = \(userId) FOR UPDATE", logger: logger))
+            guard
+                let current = try await Self.first(
+                    connection.query(
+                        "SELECT \(unescaped: Self.columns) FROM profiles WHERE user_id = \(userId) FOR UPDATE", logger: logger))
             else { return nil }
             let (next, changed) = changes.applied(to: current, now: Date())
             guard !changed.isEmpty else { return current }
-            let updated = try await Self.first(connection.query("""
-                UPDATE profiles SET email = \(next.email), first_name = \(next.firstName), last_name = \(next.lastName),
-                    phone = \(next.phone), date_of_birth = \(next.dateOfBirth)::date, avatar_url = \(next.avatarUrl),
-                    marketing_consent = \(next.marketingConsent), marketing_consent_date = \(next.marketingConsentDate),
-                    preferred_language = \(next.preferredLanguage), preferred_currency = \(next.preferredCurrency),
-                    updated_at = now()
-                WHERE user_id = \(userId)
-                RETURNING \(unescaped: Self.columns)
-                """, logger: logger))!
+            let updated = try await Self.first(
+                connection.query(
+                    """
+                    UPDATE profiles SET email = \(next.email), first_name = \(next.firstName), last_name = \(next.lastName),
+                        phone = \(next.phone), date_of_birth = \(next.dateOfBirth)::date, avatar_url = \(next.avatarUrl),
+                        marketing_consent = \(next.marketingConsent), marketing_consent_date = \(next.marketingConsentDate),
+                        preferred_language = \(next.preferredLanguage), preferred_currency = \(next.preferredCurrency),
+                        updated_at = now()
+                    WHERE user_id = \(userId)
+                    RETURNING \(unescaped: Self.columns)
+                    """, logger: logger))!
             try await Self.publish(updated, action: .updated, changed: changed, runtime: runtime, correlationId: correlationId, on: connection)
             return updated
         }
@@ -75,16 +85,20 @@ struct ProfileStore: Sendable {
     /// customer asked to be erased after registering (`sync-customer-data` replays the topic
     /// for weeks; an erased customer's data must not come back). Returns whether it created one.
     @discardableResult
-    static func createIfMissing(_ user: UserCreated, correlationId: String, runtime: Runtime, on connection: PostgresConnection) async throws -> Bool {
-        guard let created = try await first(connection.query("""
-            INSERT INTO profiles (id, user_id, email, first_name, last_name, phone)
-            SELECT \(UUID()), \(user.userId), \(user.email.lowercased()), \(user.firstName ?? ""), \(user.lastName ?? ""), \(user.phone)
-            WHERE NOT EXISTS (
-                SELECT 1 FROM privacy_requests WHERE user_id = \(user.userId) AND kind = 'ERASURE' AND status = 'ERASED'
-                  AND requested_at >= \(user.registeredAt))
-            ON CONFLICT (user_id) DO NOTHING
-            RETURNING \(unescaped: columns)
-            """, logger: runtime.logger))
+    static func createIfMissing(_ user: UserCreated, correlationId: String, runtime: Runtime, on connection: PostgresConnection) async throws -> Bool
+    {
+        guard
+            let created = try await first(
+                connection.query(
+                    """
+                    INSERT INTO profiles (id, user_id, email, first_name, last_name, phone)
+                    SELECT \(UUID()), \(user.userId), \(user.email.lowercased()), \(user.firstName ?? ""), \(user.lastName ?? ""), \(user.phone)
+                    WHERE NOT EXISTS (
+                        SELECT 1 FROM privacy_requests WHERE user_id = \(user.userId) AND kind = 'ERASURE' AND status = 'ERASED'
+                          AND requested_at >= \(user.registeredAt))
+                    ON CONFLICT (user_id) DO NOTHING
+                    RETURNING \(unescaped: columns)
+                    """, logger: runtime.logger))
         else { return false }
         try await publish(created, action: .created, changed: ProfileFields.all, runtime: runtime, correlationId: correlationId, on: connection)
         return true
@@ -125,12 +139,17 @@ struct ProfileStore: Sendable {
 
     static func all(_ rows: some AsyncSequence<PostgresRow, any Error>) async throws -> [Profile] {
         var profiles: [Profile] = []
-        for try await (id, userId, email, firstName, lastName, phone, dateOfBirth, avatarUrl, consent, consentDate, language, currency, verified, createdAt, updatedAt)
-            in rows.decode((UUID, String, String?, String, String, String?, String?, String?, Bool, Date?, String, String, Bool, Date, Date).self) {
-            profiles.append(Profile(
-                id: id, userId: userId, email: email, firstName: firstName, lastName: lastName, phone: phone,
-                dateOfBirth: dateOfBirth, avatarUrl: avatarUrl, marketingConsent: consent, marketingConsentDate: consentDate,
-                preferredLanguage: language, preferredCurrency: currency, isVerified: verified, createdAt: createdAt, updatedAt: updatedAt))
+        for try await (
+            id, userId, email, firstName, lastName, phone, dateOfBirth, avatarUrl, consent, consentDate, language, currency, verified, createdAt,
+            updatedAt
+        )
+            in rows.decode((UUID, String, String?, String, String, String?, String?, String?, Bool, Date?, String, String, Bool, Date, Date).self)
+        {
+            profiles.append(
+                Profile(
+                    id: id, userId: userId, email: email, firstName: firstName, lastName: lastName, phone: phone,
+                    dateOfBirth: dateOfBirth, avatarUrl: avatarUrl, marketingConsent: consent, marketingConsentDate: consentDate,
+                    preferredLanguage: language, preferredCurrency: currency, isVerified: verified, createdAt: createdAt, updatedAt: updatedAt))
         }
         return profiles
     }

@@ -1,11 +1,12 @@
+import Contracts
+import EventBus
+import PostgresNIO
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Contracts
-import EventBus
-import PostgresNIO
 
 /// `customer.profile.anonymized` (GDPR): what the customer wrote is redacted — each
 /// ticket's subject and their messages become "[removed]", rating comments go — while the
@@ -26,13 +27,16 @@ enum Erasure {
         handlers.on(Topics.profileAnonymized) { event, connection in
             let userId = event.payload.userId
             let locked = try await connection.query(
-                "SELECT id FROM tickets WHERE user_id = \(userId) ORDER BY id FOR UPDATE", logger: logger).values(UUID.self)
+                "SELECT id FROM tickets WHERE user_id = \(userId) ORDER BY id FOR UPDATE", logger: logger
+            ).values(UUID.self)
             guard !locked.isEmpty else { return }
-            try await connection.query("""
+            try await connection.query(
+                """
                 UPDATE ticket_messages SET message = \(removed)
                 WHERE sender_type = 'CUSTOMER' AND ticket_id IN (SELECT id FROM tickets WHERE user_id = \(userId))
                 """, logger: logger)
-            try await connection.query("""
+            try await connection.query(
+                """
                 UPDATE ticket_ratings SET comment = NULL WHERE ticket_id IN (SELECT id FROM tickets WHERE user_id = \(userId))
                 """, logger: logger)
             for id in locked {
@@ -47,7 +51,8 @@ enum Erasure {
         handlers.on(Topics.erasureRequested) { event, connection in
             let userId = event.payload.userId
             let open = try await connection.query(
-                "SELECT id FROM tickets WHERE user_id = \(userId) AND status <> 'CLOSED' ORDER BY id FOR UPDATE", logger: logger).values(UUID.self)
+                "SELECT id FROM tickets WHERE user_id = \(userId) AND status <> 'CLOSED' ORDER BY id FOR UPDATE", logger: logger
+            ).values(UUID.self)
             for id in open {
                 guard let ticket = try await tickets.lock(id, on: connection), ticket.state.status != .closed else { continue }
                 try await tickets.close(ticket, saying: closedOnErasure, correlationId: event.id.lowercasedString, on: connection)

@@ -1,10 +1,11 @@
+import Contracts
+import HTTPKit
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Contracts
-import HTTPKit
 
 /// A support ticket (CONTRACT §7), with `messages` on the single view.
 struct Ticket: Codable, Sendable {
@@ -38,7 +39,11 @@ struct Ticket: Codable, Sendable {
 }
 
 struct Message: Codable, Sendable {
-    enum Sender: String, Codable, Sendable { case customer = "CUSTOMER", agent = "AGENT", system = "SYSTEM" }
+    enum Sender: String, Codable, Sendable {
+        case customer = "CUSTOMER"
+        case agent = "AGENT"
+        case system = "SYSTEM"
+    }
 
     @LowercaseID var id: UUID
     @LowercaseID var ticketId: UUID

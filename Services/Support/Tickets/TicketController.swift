@@ -1,11 +1,12 @@
+import Contracts
+import HTTPKit
+import Hummingbird
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Contracts
-import HTTPKit
-import Hummingbird
 
 /// `/support/tickets` (CONTRACT §7). Customers work with their own tickets; staff (agents and
 /// admins) see and work all of them. Another customer's ticket is a 404, never a 403.

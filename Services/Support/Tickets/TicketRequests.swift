@@ -1,9 +1,10 @@
+import HTTPKit
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import HTTPKit
 
 /// `POST /support/tickets`.
 struct NewTicket: Sendable {

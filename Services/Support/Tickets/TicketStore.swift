@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Auth
 import Contracts
 import EventBus
@@ -11,6 +6,12 @@ import Logging
 import PostgresNIO
 import ServiceKit
 import Storage
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Ticket SQL. Every change of a ticket locks its row, applies `TicketState`'s rules, and
 /// writes the ticket, its message and `customer.support_ticket.updated` (when status,
@@ -66,7 +67,8 @@ struct TicketStore: Sendable {
     /// conditions, so each query can use the index for them (`x IS NULL OR col = x` would
     /// leave a generic plan scanning every ticket).
     func list(_ filters: Filters, page: Pagination) async throws -> ([Ticket], Int) {
-        var conditions = "true", binds = PostgresBindings()
+        var conditions = "true"
+        var binds = PostgresBindings()
         for (column, value) in [
             ("t.user_id", filters.userId), ("t.status", filters.status?.rawValue), ("t.priority", filters.priority?.rawValue),
             ("t.category", filters.category?.rawValue), ("t.assigned_to", filters.assignedTo),
@@ -76,13 +78,16 @@ struct TicketStore: Sendable {
             conditions += " AND \(column) = $\(binds.count)"
         }
         async let total = runtime.database.query(
-            PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM tickets t WHERE \(conditions)", binds: binds)).value(Int.self)
-        let tickets = try await Self.tickets(runtime.database.query(PostgresQuery(
-            unsafeSQL: """
-                SELECT \(Self.columns) FROM \(Self.source) WHERE \(conditions)
-                ORDER BY t.created_at DESC, t.id LIMIT \(page.limit) OFFSET \(page.offset)
-                """,
-            binds: binds)))
+            PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM tickets t WHERE \(conditions)", binds: binds)
+        ).value(Int.self)
+        let tickets = try await Self.tickets(
+            runtime.database.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        SELECT \(Self.columns) FROM \(Self.source) WHERE \(conditions)
+                        ORDER BY t.created_at DESC, t.id LIMIT \(page.limit) OFFSET \(page.offset)
+                        """,
+                    binds: binds)))
         return (tickets, try await total ?? 0)
     }
 
@@ -92,11 +97,13 @@ struct TicketStore: Sendable {
 
     /// A ticket's messages, oldest first; internal notes only for staff.
     func messages(of ticketId: UUID, includingInternal: Bool) async throws -> [Message] {
-        try await Self.messages(runtime.database.query("""
-            SELECT \(unescaped: Self.messageColumns) FROM ticket_messages
-            WHERE ticket_id = \(ticketId) AND (\(includingInternal) OR NOT is_internal)
-            ORDER BY created_at, id
-            """))
+        try await Self.messages(
+            runtime.database.query(
+                """
+                SELECT \(unescaped: Self.messageColumns) FROM ticket_messages
+                WHERE ticket_id = \(ticketId) AND (\(includingInternal) OR NOT is_internal)
+                ORDER BY created_at, id
+                """))
     }
 
     // MARK: Changing
@@ -106,7 +113,9 @@ struct TicketStore: Sendable {
     /// the caller never sees the collision.
     func create(_ userId: String, _ new: NewTicket, correlationId: String) async throws -> Ticket {
         for _ in 0..<5 {
-            let id = UUID(), ref = newRef(), now = Date()
+            let id = UUID()
+            let ref = newRef()
+            let now = Date()
             var events = OutboxRows()
             try runtime.outbox.add(
                 Topics.supportTicketCreated, userId: userId,
@@ -115,7 +124,8 @@ struct TicketStore: Sendable {
                     priority: new.priority, status: .open, createdAt: now),
                 correlationId: correlationId, occurredAt: now, to: &events)
             do {
-                let ticket = try await runtime.database.query("""
+                let ticket = try await runtime.database.query(
+                    """
                     WITH t AS (
                         INSERT INTO tickets (id, ticket_ref, user_id, subject, category, priority, order_id, created_at, updated_at)
                         VALUES (\(id), \(ref), \(userId), \(new.subject), \(new.category.rawValue), \(new.priority.rawValue), \(new.orderId),
@@ -151,8 +161,9 @@ struct TicketStore: Sendable {
             next.priority = changes.priority ?? locked.priority
             next.assignedTo = changes.assignedTo.applied(to: locked.assignedTo)
             try await save(next, after: locked, correlationId: correlationId, on: connection)
-            return try await Self.tickets(connection.query(
-                "SELECT \(unescaped: Self.columns) FROM \(unescaped: Self.source) WHERE t.id = \(id)", logger: logger))[0]
+            return try await Self.tickets(
+                connection.query(
+                    "SELECT \(unescaped: Self.columns) FROM \(unescaped: Self.source) WHERE t.id = \(id)", logger: logger))[0]
         }
     }
 
@@ -166,12 +177,14 @@ struct TicketStore: Sendable {
             }
             var next = locked
             next.state = try locked.state.afterMessage(fromStaff: staff, isInternal: new.isInternal, at: locked.now)
-            let message = try await Self.messages(connection.query("""
-                INSERT INTO ticket_messages (id, ticket_id, sender_type, sender_id, message, is_internal)
-                VALUES (\(UUID()), \(id), \(staff ? Message.Sender.agent.rawValue : Message.Sender.customer.rawValue), \(principal.userId),
-                    \(new.message), \(new.isInternal))
-                RETURNING \(unescaped: Self.messageColumns)
-                """, logger: logger))[0]
+            let message = try await Self.messages(
+                connection.query(
+                    """
+                    INSERT INTO ticket_messages (id, ticket_id, sender_type, sender_id, message, is_internal)
+                    VALUES (\(UUID()), \(id), \(staff ? Message.Sender.agent.rawValue : Message.Sender.customer.rawValue), \(principal.userId),
+                        \(new.message), \(new.isInternal))
+                    RETURNING \(unescaped: Self.messageColumns)
+                    """, logger: logger))[0]
             // An internal note changes nothing a customer sees, not even `updatedAt`.
             if !new.isInternal { try await save(next, after: locked, correlationId: correlationId, on: connection) }
             return message
@@ -181,14 +194,18 @@ struct TicketStore: Sendable {
     /// The owner's rating of a RESOLVED or CLOSED ticket, once.
     func rate(_ id: UUID, by userId: String, _ new: NewRating) async throws -> Ticket.Rating {
         try await runtime.database.transaction { connection in
-            guard let locked = try await lock(id, on: connection), UserID(locked.userId) == UserID(userId) else { throw AppError.notFound("Ticket not found") }
+            guard let locked = try await lock(id, on: connection), UserID(locked.userId) == UserID(userId) else {
+                throw AppError.notFound("Ticket not found")
+            }
             guard locked.state.status == .resolved || locked.state.status == .closed else {
                 throw AppError.invalidState("Only a resolved or closed ticket can be rated")
             }
-            for try await (rating, comment, ratedAt) in try await connection.query("""
+            for try await (rating, comment, ratedAt) in try await connection.query(
+                """
                 INSERT INTO ticket_ratings (ticket_id, rating, comment) VALUES (\(id), \(new.rating), \(new.comment))
                 ON CONFLICT (ticket_id) DO NOTHING RETURNING rating, comment, rated_at
-                """, logger: logger).decode((Int, String?, Date).self) {
+                """, logger: logger
+            ).decode((Int, String?, Date).self) {
                 await dropCachedLists(of: userId)
                 return Ticket.Rating(rating: rating, comment: comment, ratedAt: ratedAt)
             }
@@ -201,7 +218,8 @@ struct TicketStore: Sendable {
     func autoClose(_ id: UUID, resolvedBefore cutoff: Date, days: Int, correlationId: String) async throws -> Bool {
         try await runtime.database.transaction { connection in
             guard let locked = try await lock(id, on: connection), locked.state.status == .resolved,
-                  let resolvedAt = locked.state.resolvedAt, resolvedAt <= cutoff else { return false }
+                let resolvedAt = locked.state.resolvedAt, resolvedAt <= cutoff
+            else { return false }
             try await close(
                 locked, saying: "This ticket was closed automatically: it was resolved \(days) days ago without a reply from the customer.",
                 correlationId: correlationId, on: connection)
@@ -213,7 +231,8 @@ struct TicketStore: Sendable {
     func close(_ locked: Locked, saying why: String, correlationId: String, on connection: PostgresConnection) async throws {
         var next = locked
         next.state = try locked.state.changed(to: .closed, at: locked.now)
-        try await connection.query("""
+        try await connection.query(
+            """
             INSERT INTO ticket_messages (id, ticket_id, sender_type, sender_id, message)
             VALUES (\(UUID()), \(locked.id), 'SYSTEM', 'system', \(why))
             """, logger: logger)
@@ -235,10 +254,12 @@ struct TicketStore: Sendable {
     }
 
     func lock(_ id: UUID, on connection: PostgresConnection) async throws -> Locked? {
-        for try await (ref, userId, subject, priority, assignedTo, status, firstResponse, resolved, closed, now) in try await connection.query("""
+        for try await (ref, userId, subject, priority, assignedTo, status, firstResponse, resolved, closed, now) in try await connection.query(
+            """
             SELECT ticket_ref, user_id, subject, priority, assigned_to, status, first_response_at, resolved_at, closed_at, clock_timestamp()
             FROM tickets WHERE id = \(id) FOR UPDATE
-            """, logger: logger).decode((String, String, String, String, String?, String, Date?, Date?, Date?, Date).self) {
+            """, logger: logger
+        ).decode((String, String, String, String, String?, String, Date?, Date?, Date?, Date).self) {
             return Locked(
                 id: id, ticketRef: ref, userId: userId, subject: subject, priority: try .stored(priority), assignedTo: assignedTo,
                 state: TicketState(status: try .stored(status), firstResponseAt: firstResponse, resolvedAt: resolved, closedAt: closed),
@@ -251,14 +272,17 @@ struct TicketStore: Sendable {
     /// publishes `customer.support_ticket.updated`.
     func save(_ next: Locked, after before: Locked, correlationId: String, on connection: PostgresConnection) async throws {
         let s = next.state
-        try await connection.query("""
+        try await connection.query(
+            """
             UPDATE tickets SET status = \(s.status.rawValue), priority = \(next.priority.rawValue), assigned_to = \(next.assignedTo),
                 subject = \(next.subject), first_response_at = \(s.firstResponseAt), resolved_at = \(s.resolvedAt),
                 closed_at = \(s.closedAt), updated_at = \(next.now)
             WHERE id = \(next.id)
             """, logger: logger)
         await dropCachedLists(of: next.userId)
-        let changed = s.status != before.state.status || next.priority != before.priority || next.assignedTo.map(UserID.init) != before.assignedTo.map(UserID.init)
+        let changed =
+            s.status != before.state.status || next.priority != before.priority
+            || next.assignedTo.map(UserID.init) != before.assignedTo.map(UserID.init)
             || next.subject != before.subject
         guard changed else { return }
         try await runtime.outbox.enqueue(
@@ -273,16 +297,23 @@ struct TicketStore: Sendable {
 
     static func tickets(_ rows: some AsyncSequence<PostgresRow, any Error>) async throws -> [Ticket] {
         var tickets: [Ticket] = []
-        for try await (id, ref, userId, subject, category, priority, status, assignedTo, orderId, firstResponse, resolved, closed,
-                       rating, comment, ratedAt, createdAt, updatedAt)
-            in rows.decode((UUID, String, String, String, String, String, String, String?, String?, Date?, Date?, Date?,
-                            Int?, String?, Date?, Date, Date).self) {
-            tickets.append(Ticket(
-                id: id, ticketRef: ref, userId: userId, subject: subject, category: try .stored(category), priority: try .stored(priority),
-                status: try .stored(status),
-                assignedTo: assignedTo, orderId: orderId, firstResponseAt: firstResponse, resolvedAt: resolved, closedAt: closed,
-                rating: rating.flatMap { rating in ratedAt.map { Ticket.Rating(rating: rating, comment: comment, ratedAt: $0) } },
-                createdAt: createdAt, updatedAt: updatedAt))
+        for try await (
+            id, ref, userId, subject, category, priority, status, assignedTo, orderId, firstResponse, resolved, closed,
+            rating, comment, ratedAt, createdAt, updatedAt
+        )
+            in rows.decode(
+                (
+                    UUID, String, String, String, String, String, String, String?, String?, Date?, Date?, Date?,
+                    Int?, String?, Date?, Date, Date
+                ).self)
+        {
+            tickets.append(
+                Ticket(
+                    id: id, ticketRef: ref, userId: userId, subject: subject, category: try .stored(category), priority: try .stored(priority),
+                    status: try .stored(status),
+                    assignedTo: assignedTo, orderId: orderId, firstResponseAt: firstResponse, resolvedAt: resolved, closedAt: closed,
+                    rating: rating.flatMap { rating in ratedAt.map { Ticket.Rating(rating: rating, comment: comment, ratedAt: $0) } },
+                    createdAt: createdAt, updatedAt: updatedAt))
         }
         return tickets
     }
@@ -290,9 +321,12 @@ struct TicketStore: Sendable {
     static func messages(_ rows: some AsyncSequence<PostgresRow, any Error>) async throws -> [Message] {
         var messages: [Message] = []
         for try await (id, ticketId, sender, senderId, text, isInternal, createdAt)
-            in rows.decode((UUID, UUID, String, String, String, Bool, Date).self) {
-            messages.append(Message(
-                id: id, ticketId: ticketId, senderType: try .stored(sender), senderId: senderId, message: text, isInternal: isInternal, createdAt: createdAt))
+            in rows.decode((UUID, UUID, String, String, String, Bool, Date).self)
+        {
+            messages.append(
+                Message(
+                    id: id, ticketId: ticketId, senderType: try .stored(sender), senderId: senderId, message: text, isInternal: isInternal,
+                    createdAt: createdAt))
         }
         return messages
     }

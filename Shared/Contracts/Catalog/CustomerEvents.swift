@@ -129,7 +129,10 @@ public struct SupportTicketCreated: EventPayload, Equatable {
     public var status: TicketStatus
     public var createdAt: Date
 
-    public init(ticketId: UUID, ticketRef: String, userId: String, subject: String, category: TicketCategory, priority: TicketPriority, status: TicketStatus, createdAt: Date) {
+    public init(
+        ticketId: UUID, ticketRef: String, userId: String, subject: String, category: TicketCategory, priority: TicketPriority, status: TicketStatus,
+        createdAt: Date
+    ) {
         self.ticketId = ticketId
         self.ticketRef = ticketRef
         self.userId = userId
@@ -152,7 +155,10 @@ public struct SupportTicketUpdated: EventPayload, Equatable {
     @Nullable public var assignedTo: String?
     public var updatedAt: Date
 
-    public init(ticketId: UUID, ticketRef: String, userId: String, subject: String, status: TicketStatus, priority: TicketPriority, assignedTo: String? = nil, updatedAt: Date) {
+    public init(
+        ticketId: UUID, ticketRef: String, userId: String, subject: String, status: TicketStatus, priority: TicketPriority, assignedTo: String? = nil,
+        updatedAt: Date
+    ) {
         self.ticketId = ticketId
         self.ticketRef = ticketRef
         self.userId = userId
@@ -175,7 +181,10 @@ public struct LoyaltyPointsEarned: EventPayload, Equatable {
     public var referenceType: String?
     public var referenceId: String?
 
-    public init(userId: String, transactionId: UUID, points: Int, balance: Int, lifetimePoints: Int, tier: LoyaltyTier, reason: String, referenceType: String? = nil, referenceId: String? = nil) {
+    public init(
+        userId: String, transactionId: UUID, points: Int, balance: Int, lifetimePoints: Int, tier: LoyaltyTier, reason: String,
+        referenceType: String? = nil, referenceId: String? = nil
+    ) {
         self.userId = userId
         self.transactionId = transactionId
         self.points = points

@@ -14,7 +14,10 @@ public struct UserCreated: EventPayload, Equatable {
     public var phone: String?
     public var role: String
     public var registeredAt: Date
-    public init(userId: String, email: String, firstName: String? = nil, lastName: String? = nil, phone: String? = nil, role: String = "customer", registeredAt: Date) {
+    public init(
+        userId: String, email: String, firstName: String? = nil, lastName: String? = nil, phone: String? = nil, role: String = "customer",
+        registeredAt: Date
+    ) {
         self.userId = userId
         self.email = email
         self.firstName = firstName
@@ -44,7 +47,8 @@ public struct OrderPaymentSucceeded: EventPayload, Equatable {
     public var currency: String
     public var items: [Item]
     public var paidAt: Date
-    public init(orderId: String, orderRef: String? = nil, userId: String, totalAmount: Decimal, currency: String = "GBP", items: [Item], paidAt: Date) {
+    public init(orderId: String, orderRef: String? = nil, userId: String, totalAmount: Decimal, currency: String = "GBP", items: [Item], paidAt: Date)
+    {
         self.orderId = orderId
         self.orderRef = orderRef
         self.userId = userId
@@ -56,7 +60,11 @@ public struct OrderPaymentSucceeded: EventPayload, Equatable {
 }
 
 public struct AppointmentBookingCreated: EventPayload, Equatable {
-    public enum AppointmentType: String, Codable, Sendable { case home = "HOME", online = "ONLINE", showroom = "SHOWROOM" }
+    public enum AppointmentType: String, Codable, Sendable {
+        case home = "HOME"
+        case online = "ONLINE"
+        case showroom = "SHOWROOM"
+    }
     public var appointmentId: String
     public var userId: String
     public var appointmentType: AppointmentType
@@ -64,7 +72,8 @@ public struct AppointmentBookingCreated: EventPayload, Equatable {
     public var scheduledAt: Date
     public var bookedAt: Date
 
-    public init(appointmentId: String, userId: String, appointmentType: AppointmentType, showroomId: String? = nil, scheduledAt: Date, bookedAt: Date) {
+    public init(appointmentId: String, userId: String, appointmentType: AppointmentType, showroomId: String? = nil, scheduledAt: Date, bookedAt: Date)
+    {
         self.appointmentId = appointmentId
         self.userId = userId
         self.appointmentType = appointmentType

@@ -12,15 +12,16 @@ import Glibc
 public enum JSONCoding {
     /// Timestamps leave as ISO 8601 UTC with milliseconds (`2026-11-25T12:00:00.000Z`), `/` is
     /// not escaped, and the same value is always the same bytes (`StreamingJSONEncoder`).
-    public static let encoder = StreamingJSONEncoder(fallback: {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(Timestamp.iso8601(date))
-        }
-        return encoder
-    }())
+    public static let encoder = StreamingJSONEncoder(
+        fallback: {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            encoder.dateEncodingStrategy = .custom { date, encoder in
+                var container = encoder.singleValueContainer()
+                try container.encode(Timestamp.iso8601(date))
+            }
+            return encoder
+        }())
 
     /// `value` as JSON text, with `encoder`.
     public static func string(_ value: some Encodable) throws -> String {
@@ -49,7 +50,10 @@ public enum Timestamp {
         let totalMillis = Int64((date.timeIntervalSince1970 * 1000).rounded(.toNearestOrAwayFromZero))
         var seconds = time_t(totalMillis / 1000)
         var millis = Int(totalMillis % 1000)
-        if millis < 0 { millis += 1000; seconds -= 1 }
+        if millis < 0 {
+            millis += 1000
+            seconds -= 1
+        }
         var parts = tm()
         gmtime_r(&seconds, &parts)
         // Written digit by digit: String(format:) costs more than the rest of a cached read.
@@ -98,8 +102,8 @@ public enum Timestamp {
         }
         func at(_ index: Int, _ character: Unicode.Scalar) -> Bool { index < b.count && b[index] == UInt8(ascii: character) }
         guard b.count >= 20, let year = digits(0, 4), at(4, "-"), let month = digits(5, 2), at(7, "-"), let day = digits(8, 2),
-              at(10, "T"), let hour = digits(11, 2), at(13, ":"), let minute = digits(14, 2), at(16, ":"), let second = digits(17, 2),
-              (1600...9999).contains(year), (1...12).contains(month), hour < 24, minute < 60, second < 60
+            at(10, "T"), let hour = digits(11, 2), at(13, ":"), let minute = digits(14, 2), at(16, ":"), let second = digits(17, 2),
+            (1600...9999).contains(year), (1...12).contains(month), hour < 24, minute < 60, second < 60
         else { return nil }
         let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
         let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
@@ -121,7 +125,8 @@ public enum Timestamp {
         if at(index, "Z"), index + 1 == b.count {
             offset = 0
         } else if at(index, "+") || at(index, "-"), index + 6 == b.count, let hours = digits(index + 1, 2), at(index + 3, ":"),
-                  let minutes = digits(index + 4, 2), minutes < 60, hours < 18 || (hours == 18 && minutes == 0) {
+            let minutes = digits(index + 4, 2), minutes < 60, hours < 18 || (hours == 18 && minutes == 0)
+        {
             offset = (hours * 3600 + minutes * 60) * (at(index, "-") ? -1 : 1)
         } else {
             return nil

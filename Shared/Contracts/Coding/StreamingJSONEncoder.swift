@@ -316,22 +316,70 @@ struct StreamKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
         out.pointee.writeKey(key)
     }
 
-    mutating func encodeNil(forKey key: Key) throws { try begin(key); out.pointee.writeNull() }
-    mutating func encode(_ value: Bool, forKey key: Key) throws { try begin(key); out.pointee.writeBool(value) }
-    mutating func encode(_ value: String, forKey key: Key) throws { try begin(key); out.pointee.writeString(value) }
-    mutating func encode(_ value: Double, forKey key: Key) throws { try begin(key); try out.pointee.writeFloat(value, codingPath: { codingPath + [key] }) }
-    mutating func encode(_ value: Float, forKey key: Key) throws { try begin(key); try out.pointee.writeFloat(value, codingPath: { codingPath + [key] }) }
-    mutating func encode(_ value: Int, forKey key: Key) throws { try begin(key); out.pointee.writeInteger(value) }
-    mutating func encode(_ value: Int8, forKey key: Key) throws { try begin(key); out.pointee.writeInteger(value) }
-    mutating func encode(_ value: Int16, forKey key: Key) throws { try begin(key); out.pointee.writeInteger(value) }
-    mutating func encode(_ value: Int32, forKey key: Key) throws { try begin(key); out.pointee.writeInteger(value) }
-    mutating func encode(_ value: Int64, forKey key: Key) throws { try begin(key); out.pointee.writeInteger(value) }
-    mutating func encode(_ value: UInt, forKey key: Key) throws { try begin(key); out.pointee.writeInteger(value) }
-    mutating func encode(_ value: UInt8, forKey key: Key) throws { try begin(key); out.pointee.writeInteger(value) }
-    mutating func encode(_ value: UInt16, forKey key: Key) throws { try begin(key); out.pointee.writeInteger(value) }
-    mutating func encode(_ value: UInt32, forKey key: Key) throws { try begin(key); out.pointee.writeInteger(value) }
-    mutating func encode(_ value: UInt64, forKey key: Key) throws { try begin(key); out.pointee.writeInteger(value) }
-    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws { try begin(key); try encoder.stream.write(value, parent: encoder, key: key) }
+    mutating func encodeNil(forKey key: Key) throws {
+        try begin(key)
+        out.pointee.writeNull()
+    }
+    mutating func encode(_ value: Bool, forKey key: Key) throws {
+        try begin(key)
+        out.pointee.writeBool(value)
+    }
+    mutating func encode(_ value: String, forKey key: Key) throws {
+        try begin(key)
+        out.pointee.writeString(value)
+    }
+    mutating func encode(_ value: Double, forKey key: Key) throws {
+        try begin(key)
+        try out.pointee.writeFloat(value, codingPath: { codingPath + [key] })
+    }
+    mutating func encode(_ value: Float, forKey key: Key) throws {
+        try begin(key)
+        try out.pointee.writeFloat(value, codingPath: { codingPath + [key] })
+    }
+    mutating func encode(_ value: Int, forKey key: Key) throws {
+        try begin(key)
+        out.pointee.writeInteger(value)
+    }
+    mutating func encode(_ value: Int8, forKey key: Key) throws {
+        try begin(key)
+        out.pointee.writeInteger(value)
+    }
+    mutating func encode(_ value: Int16, forKey key: Key) throws {
+        try begin(key)
+        out.pointee.writeInteger(value)
+    }
+    mutating func encode(_ value: Int32, forKey key: Key) throws {
+        try begin(key)
+        out.pointee.writeInteger(value)
+    }
+    mutating func encode(_ value: Int64, forKey key: Key) throws {
+        try begin(key)
+        out.pointee.writeInteger(value)
+    }
+    mutating func encode(_ value: UInt, forKey key: Key) throws {
+        try begin(key)
+        out.pointee.writeInteger(value)
+    }
+    mutating func encode(_ value: UInt8, forKey key: Key) throws {
+        try begin(key)
+        out.pointee.writeInteger(value)
+    }
+    mutating func encode(_ value: UInt16, forKey key: Key) throws {
+        try begin(key)
+        out.pointee.writeInteger(value)
+    }
+    mutating func encode(_ value: UInt32, forKey key: Key) throws {
+        try begin(key)
+        out.pointee.writeInteger(value)
+    }
+    mutating func encode(_ value: UInt64, forKey key: Key) throws {
+        try begin(key)
+        out.pointee.writeInteger(value)
+    }
+    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
+        try begin(key)
+        try encoder.stream.write(value, parent: encoder, key: key)
+    }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
         KeyedEncodingContainer(StreamKeyedContainer<NestedKey>(encoder: encoder, id: nested(key, UInt8(ascii: "{"), UInt8(ascii: "}"))))
@@ -365,22 +413,70 @@ struct StreamUnkeyedContainer: UnkeyedEncodingContainer {
         count += 1
     }
 
-    mutating func encodeNil() throws { try begin(); out.pointee.writeNull() }
-    mutating func encode(_ value: Bool) throws { try begin(); out.pointee.writeBool(value) }
-    mutating func encode(_ value: String) throws { try begin(); out.pointee.writeString(value) }
-    mutating func encode(_ value: Double) throws { try begin(); try out.pointee.writeFloat(value, codingPath: { codingPath }) }
-    mutating func encode(_ value: Float) throws { try begin(); try out.pointee.writeFloat(value, codingPath: { codingPath }) }
-    mutating func encode(_ value: Int) throws { try begin(); out.pointee.writeInteger(value) }
-    mutating func encode(_ value: Int8) throws { try begin(); out.pointee.writeInteger(value) }
-    mutating func encode(_ value: Int16) throws { try begin(); out.pointee.writeInteger(value) }
-    mutating func encode(_ value: Int32) throws { try begin(); out.pointee.writeInteger(value) }
-    mutating func encode(_ value: Int64) throws { try begin(); out.pointee.writeInteger(value) }
-    mutating func encode(_ value: UInt) throws { try begin(); out.pointee.writeInteger(value) }
-    mutating func encode(_ value: UInt8) throws { try begin(); out.pointee.writeInteger(value) }
-    mutating func encode(_ value: UInt16) throws { try begin(); out.pointee.writeInteger(value) }
-    mutating func encode(_ value: UInt32) throws { try begin(); out.pointee.writeInteger(value) }
-    mutating func encode(_ value: UInt64) throws { try begin(); out.pointee.writeInteger(value) }
-    mutating func encode<T: Encodable>(_ value: T) throws { try begin(); try encoder.stream.write(value, parent: encoder, key: nil) }
+    mutating func encodeNil() throws {
+        try begin()
+        out.pointee.writeNull()
+    }
+    mutating func encode(_ value: Bool) throws {
+        try begin()
+        out.pointee.writeBool(value)
+    }
+    mutating func encode(_ value: String) throws {
+        try begin()
+        out.pointee.writeString(value)
+    }
+    mutating func encode(_ value: Double) throws {
+        try begin()
+        try out.pointee.writeFloat(value, codingPath: { codingPath })
+    }
+    mutating func encode(_ value: Float) throws {
+        try begin()
+        try out.pointee.writeFloat(value, codingPath: { codingPath })
+    }
+    mutating func encode(_ value: Int) throws {
+        try begin()
+        out.pointee.writeInteger(value)
+    }
+    mutating func encode(_ value: Int8) throws {
+        try begin()
+        out.pointee.writeInteger(value)
+    }
+    mutating func encode(_ value: Int16) throws {
+        try begin()
+        out.pointee.writeInteger(value)
+    }
+    mutating func encode(_ value: Int32) throws {
+        try begin()
+        out.pointee.writeInteger(value)
+    }
+    mutating func encode(_ value: Int64) throws {
+        try begin()
+        out.pointee.writeInteger(value)
+    }
+    mutating func encode(_ value: UInt) throws {
+        try begin()
+        out.pointee.writeInteger(value)
+    }
+    mutating func encode(_ value: UInt8) throws {
+        try begin()
+        out.pointee.writeInteger(value)
+    }
+    mutating func encode(_ value: UInt16) throws {
+        try begin()
+        out.pointee.writeInteger(value)
+    }
+    mutating func encode(_ value: UInt32) throws {
+        try begin()
+        out.pointee.writeInteger(value)
+    }
+    mutating func encode(_ value: UInt64) throws {
+        try begin()
+        out.pointee.writeInteger(value)
+    }
+    mutating func encode<T: Encodable>(_ value: T) throws {
+        try begin()
+        try encoder.stream.write(value, parent: encoder, key: nil)
+    }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
         KeyedEncodingContainer(StreamKeyedContainer<NestedKey>(encoder: encoder, id: nested(UInt8(ascii: "{"), UInt8(ascii: "}"))))
@@ -406,20 +502,68 @@ struct StreamSingleValue: SingleValueEncodingContainer {
     var codingPath: [any CodingKey] { encoder.codingPath }
     private var out: UnsafeMutablePointer<JSONWriter> { encoder.stream.out }
 
-    mutating func encodeNil() throws { try encoder.beginSingleValue(); out.pointee.writeNull() }
-    mutating func encode(_ value: Bool) throws { try encoder.beginSingleValue(); out.pointee.writeBool(value) }
-    mutating func encode(_ value: String) throws { try encoder.beginSingleValue(); out.pointee.writeString(value) }
-    mutating func encode(_ value: Double) throws { try encoder.beginSingleValue(); try out.pointee.writeFloat(value, codingPath: { codingPath }) }
-    mutating func encode(_ value: Float) throws { try encoder.beginSingleValue(); try out.pointee.writeFloat(value, codingPath: { codingPath }) }
-    mutating func encode(_ value: Int) throws { try encoder.beginSingleValue(); out.pointee.writeInteger(value) }
-    mutating func encode(_ value: Int8) throws { try encoder.beginSingleValue(); out.pointee.writeInteger(value) }
-    mutating func encode(_ value: Int16) throws { try encoder.beginSingleValue(); out.pointee.writeInteger(value) }
-    mutating func encode(_ value: Int32) throws { try encoder.beginSingleValue(); out.pointee.writeInteger(value) }
-    mutating func encode(_ value: Int64) throws { try encoder.beginSingleValue(); out.pointee.writeInteger(value) }
-    mutating func encode(_ value: UInt) throws { try encoder.beginSingleValue(); out.pointee.writeInteger(value) }
-    mutating func encode(_ value: UInt8) throws { try encoder.beginSingleValue(); out.pointee.writeInteger(value) }
-    mutating func encode(_ value: UInt16) throws { try encoder.beginSingleValue(); out.pointee.writeInteger(value) }
-    mutating func encode(_ value: UInt32) throws { try encoder.beginSingleValue(); out.pointee.writeInteger(value) }
-    mutating func encode(_ value: UInt64) throws { try encoder.beginSingleValue(); out.pointee.writeInteger(value) }
-    mutating func encode<T: Encodable>(_ value: T) throws { try encoder.beginSingleValue(); try encoder.stream.write(value, parent: encoder, key: nil) }
+    mutating func encodeNil() throws {
+        try encoder.beginSingleValue()
+        out.pointee.writeNull()
+    }
+    mutating func encode(_ value: Bool) throws {
+        try encoder.beginSingleValue()
+        out.pointee.writeBool(value)
+    }
+    mutating func encode(_ value: String) throws {
+        try encoder.beginSingleValue()
+        out.pointee.writeString(value)
+    }
+    mutating func encode(_ value: Double) throws {
+        try encoder.beginSingleValue()
+        try out.pointee.writeFloat(value, codingPath: { codingPath })
+    }
+    mutating func encode(_ value: Float) throws {
+        try encoder.beginSingleValue()
+        try out.pointee.writeFloat(value, codingPath: { codingPath })
+    }
+    mutating func encode(_ value: Int) throws {
+        try encoder.beginSingleValue()
+        out.pointee.writeInteger(value)
+    }
+    mutating func encode(_ value: Int8) throws {
+        try encoder.beginSingleValue()
+        out.pointee.writeInteger(value)
+    }
+    mutating func encode(_ value: Int16) throws {
+        try encoder.beginSingleValue()
+        out.pointee.writeInteger(value)
+    }
+    mutating func encode(_ value: Int32) throws {
+        try encoder.beginSingleValue()
+        out.pointee.writeInteger(value)
+    }
+    mutating func encode(_ value: Int64) throws {
+        try encoder.beginSingleValue()
+        out.pointee.writeInteger(value)
+    }
+    mutating func encode(_ value: UInt) throws {
+        try encoder.beginSingleValue()
+        out.pointee.writeInteger(value)
+    }
+    mutating func encode(_ value: UInt8) throws {
+        try encoder.beginSingleValue()
+        out.pointee.writeInteger(value)
+    }
+    mutating func encode(_ value: UInt16) throws {
+        try encoder.beginSingleValue()
+        out.pointee.writeInteger(value)
+    }
+    mutating func encode(_ value: UInt32) throws {
+        try encoder.beginSingleValue()
+        out.pointee.writeInteger(value)
+    }
+    mutating func encode(_ value: UInt64) throws {
+        try encoder.beginSingleValue()
+        out.pointee.writeInteger(value)
+    }
+    mutating func encode<T: Encodable>(_ value: T) throws {
+        try encoder.beginSingleValue()
+        try encoder.stream.write(value, parent: encoder, key: nil)
+    }
 }

@@ -1,14 +1,15 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Contracts
 import Logging
 import Metrics
 import PostgresNIO
 import ServiceLifecycle
 import Storage
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Consumes a service's topics with exactly-once effect (ARCHITECTURE §5).
 ///
@@ -133,9 +134,11 @@ public final class EventConsumer: Service, Sendable {
                     return await deadLetter(message, reason: "handler failed \(attempt) times: \(Self.describe(error))")
                 }
                 if Task.isShuttingDownGracefully || Task.isCancelled { return false }
-                logger.warning(transient ? "database unavailable, event waits" : "event handler failed, retrying", metadata: [
-                    "topic": "\(message.topic)", "eventId": "\(event.id.lowercasedString)", "attempt": "\(attempt)", "error": "\(error)",
-                ])
+                logger.warning(
+                    transient ? "database unavailable, event waits" : "event handler failed, retrying",
+                    metadata: [
+                        "topic": "\(message.topic)", "eventId": "\(event.id.lowercasedString)", "attempt": "\(attempt)", "error": "\(error)",
+                    ])
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 4, .seconds(5))
             }
@@ -149,7 +152,8 @@ public final class EventConsumer: Service, Sendable {
         let ids = events.map(\.id)
         let topics = events.map(\.topic)
         return try await database.transaction { connection in
-            let inserted = try await connection.query("""
+            let inserted = try await connection.query(
+                """
                 INSERT INTO processed_events (event_id, topic)
                 SELECT * FROM unnest(\(ids)::uuid[], \(topics)::text[])
                 ON CONFLICT (event_id) DO NOTHING RETURNING event_id
@@ -195,9 +199,11 @@ public final class EventConsumer: Service, Sendable {
     /// came first: the offset is then not stored and the message comes back after the
     /// restart — never dropped silently.
     private func deadLetter(_ message: KafkaMessage, reason: String) async -> Bool {
-        logger.error("event dead-lettered", metadata: [
-            "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)", "reason": "\(reason)",
-        ])
+        logger.error(
+            "event dead-lettered",
+            metadata: [
+                "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)", "reason": "\(reason)",
+            ])
         let letter = OutgoingMessage(
             topic: Topics.deadLetter(of: message.topic),
             key: message.key.map { String(decoding: $0, as: UTF8.self) } ?? "",

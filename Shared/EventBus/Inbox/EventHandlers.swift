@@ -1,10 +1,11 @@
+import Contracts
+import PostgresNIO
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Contracts
-import PostgresNIO
 
 /// The topics a service consumes and what it does with each event:
 ///

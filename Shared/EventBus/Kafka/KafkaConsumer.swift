@@ -140,6 +140,6 @@ public final class KafkaConsumer: Sendable {
             defer { state.waiters.removeAll() }
             return state.waiters
         }
-        waiters.forEach { $0.resume() }
+        for waiter in waiters { waiter.resume() }
     }
 }

@@ -34,7 +34,8 @@ public struct KafkaMessage: Sendable {
             var size = 0
             while rd_kafka_header_get_all(list, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
                 if let name {
-                    headers[String(cString: name)] = value.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: size), as: UTF8.self) } ?? ""
+                    headers[String(cString: name)] =
+                        value.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: size), as: UTF8.self) } ?? ""
                 }
                 index += 1
             }

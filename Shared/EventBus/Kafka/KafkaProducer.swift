@@ -130,7 +130,7 @@ public final class KafkaProducer: Service, Sendable {
     private func produce(_ message: OutgoingMessage, opaque: UInt) -> KafkaError? {
         let texts: [String] = [message.topic, message.key] + message.headers.flatMap { [$0.0, $0.1] }
         let strings = texts.map { strdup($0)! }
-        defer { strings.forEach { free($0) } }
+        defer { for string in strings { free(string) } }
         var values = [rd_kafka_vu_t](repeating: rd_kafka_vu_t(), count: 5 + message.headers.count)
         values[0].vtype = RD_KAFKA_VTYPE_TOPIC
         values[0].u.cstr = UnsafePointer(strings[0])
@@ -142,7 +142,8 @@ public final class KafkaProducer: Service, Sendable {
         values[3].vtype = RD_KAFKA_VTYPE_OPAQUE
         values[3].u.ptr = UnsafeMutableRawPointer(bitPattern: opaque)
         for (index, _) in message.headers.enumerated() {
-            let name = strings[2 + index * 2], value = strings[3 + index * 2]
+            let name = strings[2 + index * 2]
+            let value = strings[3 + index * 2]
             values[5 + index].vtype = RD_KAFKA_VTYPE_HEADER
             values[5 + index].u.header.name = UnsafePointer(name)
             values[5 + index].u.header.val = UnsafeRawPointer(value)
@@ -184,7 +185,10 @@ public final class KafkaProducer: Service, Sendable {
             }
             rd_kafka_event_destroy(event)
         }
-        pollingStopped.withLock { $0?.resume(); $0 = nil }
+        pollingStopped.withLock {
+            $0?.resume()
+            $0 = nil
+        }
     }
 }
 

@@ -19,7 +19,12 @@ final class Doorbell: Sendable {
 
     /// Returns at the next ring, after `timeout`, or when the task is cancelled.
     func wait(upTo timeout: Duration) async {
-        if state.withLock({ state in defer { state.rung = false }; return state.rung }) { return }
+        if state.withLock({ state in
+            defer { state.rung = false }
+            return state.rung
+        }) {
+            return
+        }
         let timer = Task { [weak self] in
             // A cancelled timer (the bell rang first) must not ring again.
             guard (try? await Task.sleep(for: timeout)) != nil else { return }
@@ -29,7 +34,10 @@ final class Doorbell: Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let rungMeanwhile = state.withLock { state -> Bool in
-                    if state.rung { state.rung = false; return true }
+                    if state.rung {
+                        state.rung = false
+                        return true
+                    }
                     state.waiter = continuation
                     return false
                 }

@@ -4,7 +4,9 @@ import Storage
 /// 100_000 so they never collide with a context's own migrations (1, 2, 3, …).
 public enum EventBusMigrations {
     public static let all = [
-        Migration(100_001, "event bus outbox and inbox", """
+        Migration(
+            100_001, "event bus outbox and inbox",
+            """
             CREATE TABLE outbox (
                 seq          bigserial   PRIMARY KEY,
                 id           uuid        NOT NULL UNIQUE,
@@ -35,7 +37,9 @@ public enum EventBusMigrations {
         // anonymisation runs once whichever of the two messages arrives first (`answerExports`).
         // Anonymisations from before the table existed were applied but not recorded: an export
         // request naming one of those does not apply it again (`since`).
-        Migration(100_003, "anonymisations applied", """
+        Migration(
+            100_003, "anonymisations applied",
+            """
             CREATE TABLE anonymisations (
                 user_id       text        PRIMARY KEY,
                 anonymized_at timestamptz NOT NULL

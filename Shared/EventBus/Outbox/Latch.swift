@@ -1,9 +1,10 @@
+import Synchronization
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Synchronization
 
 /// Opens once; everyone waiting continues. The service assembly holds the relay and the
 /// consumer behind one until migrations have created the outbox and inbox tables.
@@ -20,7 +21,7 @@ public final class Latch: Sendable {
             defer { state.waiters.removeAll() }
             return Array(state.waiters.values)
         }
-        waiters.forEach { $0.resume() }
+        for waiter in waiters { waiter.resume() }
     }
 
     /// Returns when the latch opens, or when the task is cancelled.

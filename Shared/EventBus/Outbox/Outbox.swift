@@ -1,12 +1,13 @@
+import Contracts
+import Logging
+import PostgresNIO
+import Storage
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Contracts
-import Logging
-import PostgresNIO
-import Storage
 
 /// Writes events in the caller's transaction (ARCHITECTURE §5): the event is published if
 /// and only if the transaction commits. `OutboxRelay` does the publishing.
@@ -80,10 +81,12 @@ public struct Outbox: Sendable {
 
     /// Seconds the oldest unpublished event has waited (0 when none waits).
     public static func lagSeconds(_ database: Database) async throws -> Double {
-        try await database.query("""
+        try await database.query(
+            """
             SELECT COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - min(created_at)), 0)::float8
             FROM outbox WHERE published_at IS NULL
-            """).value(Double.self) ?? 0
+            """
+        ).value(Double.self) ?? 0
     }
 }
 

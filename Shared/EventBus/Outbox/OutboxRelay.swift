@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Contracts
 import Logging
 import Metrics
@@ -10,6 +5,12 @@ import PostgresNIO
 import ServiceLifecycle
 import Storage
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Publishes committed outbox rows to Kafka (ARCHITECTURE §5).
 ///
@@ -89,16 +90,21 @@ public final class OutboxRelay: Service, Sendable {
 
     /// One round: returns how many rows it published, nil when another replica holds the lock.
     func publishBatch() async throws -> Int? {
-        let producer = self.producer, logger = self.logger, batchSize = self.batchSize, lockName = outbox.lockName
+        let producer = self.producer
+        let logger = self.logger
+        let batchSize = self.batchSize
+        let lockName = outbox.lockName
         return try await database.transaction { connection in
             let acquired = try await connection.query("SELECT pg_try_advisory_xact_lock(hashtext(\(lockName)))", logger: logger).value(Bool.self)
             guard acquired == true else { return nil }
-            let rows = try await connection.query("""
+            let rows = try await connection.query(
+                """
                 SELECT seq, topic, key, value FROM outbox
                 WHERE published_at IS NULL ORDER BY seq LIMIT \(batchSize)
                 FOR UPDATE SKIP LOCKED
                 """, logger: logger)
-            var sequence: [Int64] = [], shortLived: [Int64] = []
+            var sequence: [Int64] = []
+            var shortLived: [Int64] = []
             var deliveries: [Delivery] = []
             for try await (seq, topic, key, value) in rows.decode((Int64, String, String, String).self) {
                 sequence.append(seq)

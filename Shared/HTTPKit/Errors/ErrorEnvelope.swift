@@ -1,10 +1,11 @@
+import Contracts
+import Hummingbird
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Contracts
-import Hummingbird
 
 /// `{"success": false, "error": {"code", "message", "details"?}, "requestId"}`.
 struct ErrorEnvelope: Encodable {

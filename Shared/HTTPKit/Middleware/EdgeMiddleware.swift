@@ -1,4 +1,9 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import Metrics
 import Synchronization
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -7,10 +12,6 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-import HTTPTypes
-import Hummingbird
-import Logging
-import Metrics
 
 /// The outermost layer of every request: it gives the request its id, turns every error
 /// into the contract's envelope, and writes the access log and the request metrics.
@@ -50,12 +51,14 @@ public struct EdgeMiddleware: RouterMiddleware {
         let handles = RequestMetrics.shared.handles(method: request.method.rawValue, route: route, status: Int(status))
         handles.requests.increment()
         handles.duration.recordNanoseconds(elapsed.nanoseconds)
-        context.logger.log(level: Self.accessLogLevel(route: route, status: status), "request", metadata: [
-            "method": .string(request.method.rawValue),
-            "path": .string(request.uri.path),
-            "status": .stringConvertible(status),
-            "durationMs": .stringConvertible(elapsed.milliseconds),
-        ])
+        context.logger.log(
+            level: Self.accessLogLevel(route: route, status: status), "request",
+            metadata: [
+                "method": .string(request.method.rawValue),
+                "path": .string(request.uri.path),
+                "status": .stringConvertible(status),
+                "durationMs": .stringConvertible(elapsed.milliseconds),
+            ])
         return response
     }
 
@@ -70,18 +73,22 @@ public struct EdgeMiddleware: RouterMiddleware {
             return appError.response(requestId: context.requestId)
         }
         // Unexpected: the client gets a generic 500; the log gets the detail and the id.
-        context.logger.error("unhandled error", metadata: [
-            "error": .string(String(reflecting: error)),
-            "method": .string(request.method.rawValue),
-            "path": .string(request.uri.path),
-        ])
+        context.logger.error(
+            "unhandled error",
+            metadata: [
+                "error": .string(String(reflecting: error)),
+                "method": .string(request.method.rawValue),
+                "path": .string(request.uri.path),
+            ])
         return AppError.internalError.response(requestId: context.requestId)
     }
 
     /// A caller's id is kept when it is short and plain; anything else is replaced.
     static func acceptedRequestId(_ value: String?) -> String? {
         guard let value, (1...128).contains(value.utf8.count),
-              value.utf8.allSatisfy({ $0 < 128 && (isalnum(Int32($0)) != 0 || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".")) })
+            value.utf8.allSatisfy({
+                $0 < 128 && (isalnum(Int32($0)) != 0 || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "."))
+            })
         else { return nil }
         return value
     }

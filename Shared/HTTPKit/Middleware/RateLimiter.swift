@@ -1,12 +1,13 @@
+import Contracts
+import Logging
+import Storage
+import Synchronization
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Contracts
-import Logging
-import Storage
-import Synchronization
 
 /// Fixed-window rate limiting shared by every replica through Redis, with an in-process
 /// window per replica when Redis cannot answer (a cache outage must not lift the limit,

@@ -1,9 +1,10 @@
+import Contracts
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Contracts
 
 /// Finds an object key written twice in the same object of a JSON text that has already
 /// parsed: Foundation's decoder keeps one of the two without a word. Keys compare as the
@@ -36,7 +37,8 @@ enum DuplicateKeys {
                 guard case .object(var keys, true) = stack.last else { break }
                 let literal = bytes[start...min(index, bytes.count - 1)]
                 // Escapes (`\u0061`) are decoded, so a key spelt two ways is still one key.
-                let key = literal.contains(UInt8(ascii: "\\"))
+                let key =
+                    literal.contains(UInt8(ascii: "\\"))
                     ? (try? JSONCoding.decoder.decode(String.self, from: Data(literal))) ?? ""
                     : String(decoding: literal.dropFirst().dropLast(), as: UTF8.self)
                 guard keys.insert(key).inserted else { return key }

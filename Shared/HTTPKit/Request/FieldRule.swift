@@ -1,9 +1,10 @@
+import Contracts
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Contracts
 
 /// How to read one field: parse a JSON value into `Value`, or say what is wrong with it.
 ///
@@ -88,7 +89,7 @@ extension FieldRule where Value == String {
     public static func httpsURL(maxLength: Int = 500) -> FieldRule {
         string(1...maxLength).checked { value in
             guard value.utf8.allSatisfy(isURICharacter), let url = URLComponents(string: value), url.scheme?.lowercased() == "https",
-                  let host = url.host, !host.isEmpty
+                let host = url.host, !host.isEmpty
             else { return "must be an https URL" }
             return nil
         }

@@ -1,11 +1,12 @@
+import Contracts
+import Hummingbird
+import NIOFoundationCompat
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Contracts
-import Hummingbird
-import NIOFoundationCompat
 
 /// A field of a partial update: not sent, sent as `null`, or sent with a value.
 public enum Patch<Value: Sendable>: Sendable {

@@ -1,10 +1,11 @@
+import Contracts
+import Hummingbird
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Contracts
-import Hummingbird
 
 /// Reads query parameters with the same rules as bodies; unknown parameters are ignored,
 /// invalid ones are a 422 listing each of them.

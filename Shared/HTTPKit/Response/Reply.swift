@@ -1,11 +1,12 @@
+import Contracts
+import Hummingbird
+import Storage
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Contracts
-import Hummingbird
-import Storage
 
 /// `meta` of a list response (CONTRACT §1).
 public struct PageMeta: Sendable, Equatable, Codable {

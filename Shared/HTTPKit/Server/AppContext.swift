@@ -1,11 +1,12 @@
 import Auth
+import Hummingbird
+import NIOCore
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Hummingbird
-import NIOCore
 
 /// The request context of every service: request id, authentication and client address. The
 /// routes that need a verified caller run with a `CallerContext` made from it.

@@ -1,10 +1,11 @@
 import Auth
+import Hummingbird
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Hummingbird
 
 /// What every route's context offers besides Hummingbird's: the request id, and the ids read
 /// from the path.
@@ -26,8 +27,8 @@ extension ServiceRequestContext {
     /// 404 like an unknown one.
     public func opaqueId(_ name: String, maxLength: Int, notFound message: String) throws(AppError) -> String {
         guard let raw = parameters.get(name),
-              let id = raw.utf8.contains(UInt8(ascii: "%")) ? raw.removingPercentEncoding : raw,
-              (1...maxLength).contains(id.unicodeScalars.count), !id.unicodeScalars.contains("\u{0}")
+            let id = raw.utf8.contains(UInt8(ascii: "%")) ? raw.removingPercentEncoding : raw,
+            (1...maxLength).contains(id.unicodeScalars.count), !id.unicodeScalars.contains("\u{0}")
         else { throw AppError.notFound(message) }
         return id
     }

@@ -1,9 +1,10 @@
+import Storage
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Storage
 
 /// A configuration variable that is missing or malformed. Its description is the one
 /// line a service prints before it exits.
@@ -53,7 +54,9 @@ public struct EnvironmentVariables: Sendable {
     }
 
     /// Parses a variable with a throwing parser (URLs), naming the variable on failure.
-    public func parsed<Value>(_ name: String, default value: String? = nil, _ parse: (String) throws(InvalidSetting) -> Value) throws(ConfigurationError) -> Value {
+    public func parsed<Value>(
+        _ name: String, default value: String? = nil, _ parse: (String) throws(InvalidSetting) -> Value
+    ) throws(ConfigurationError) -> Value {
         let text = try string(name, default: value)
         do {
             return try parse(text)

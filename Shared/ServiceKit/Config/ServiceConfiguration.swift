@@ -62,7 +62,8 @@ public struct ServiceConfiguration: Sendable {
         self.rateLimitMaxRequests = try env.int("RATE_LIMIT_MAX_REQUESTS", default: 100, range: 0...1_000_000_000)
         let level = try env.string("LOG_LEVEL", default: "info")
         guard let logLevel = Logger.Level(rawValue: level) else {
-            throw ConfigurationError(variable: "LOG_LEVEL", problem: "must be one of trace, debug, info, notice, warning, error, critical (got '\(level)')")
+            throw ConfigurationError(
+                variable: "LOG_LEVEL", problem: "must be one of trace, debug, info, notice, warning, error, critical (got '\(level)')")
         }
         self.logLevel = logLevel
         let format = try env.string("LOG_FORMAT", default: "json")

@@ -42,7 +42,8 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
         var parts = tm()
         while candidate < limit {
             gmtime_r(&candidate, &parts)
-            let hour = Int(parts.tm_hour), minute = Int(parts.tm_min)
+            let hour = Int(parts.tm_hour)
+            let minute = Int(parts.tm_min)
             if !dayMatches(day: Int(parts.tm_mday), month: Int(parts.tm_mon) + 1, weekday: Int(parts.tm_wday)) {
                 candidate += time_t(((24 - hour) * 60 - minute) * 60)
             } else if !hours.contains(hour) {

@@ -1,9 +1,10 @@
+import Storage
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Storage
 
 /// A scheduled job of a context (ARCHITECTURE §10).
 public struct Job: Sendable {
@@ -41,7 +42,9 @@ public struct JobOutcome: Sendable, Codable, Equatable {
 /// The `job_runs` table every context with jobs gets.
 public enum JobMigrations {
     public static let all = [
-        Migration(100_101, "job runs", """
+        Migration(
+            100_101, "job runs",
+            """
             CREATE TABLE job_runs (
                 id          uuid        PRIMARY KEY,
                 job         text        NOT NULL,
@@ -52,6 +55,6 @@ public enum JobMigrations {
                 counts      jsonb,
                 error       text
             )
-            """, "CREATE INDEX job_runs_job_started ON job_runs (job, started_at DESC)"),
+            """, "CREATE INDEX job_runs_job_started ON job_runs (job, started_at DESC)")
     ]
 }

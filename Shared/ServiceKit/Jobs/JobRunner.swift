@@ -1,12 +1,13 @@
+import EventBus
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import EventBus
-import Logging
-import PostgresNIO
-import ServiceLifecycle
 
 /// Runs a job at most once at a time across replicas (a session advisory lock held on a
 /// connection of its own for the whole run) and records every run in `job_runs`.
@@ -24,7 +25,8 @@ public struct JobRunner: Sendable {
     }
 
     public func run(_ job: Job, dryRun: Bool = false, now: Date = Date()) async throws -> RunResult {
-        let database = runtime.database, logger = runtime.logger
+        let database = runtime.database
+        let logger = runtime.logger
         let lockKey = "\(database.schema).job.\(job.name)"
         return try await database.withConnection { connection in
             let acquired = try await connection.query("SELECT pg_try_advisory_lock(hashtext(\(lockKey)))", logger: logger).value(Bool.self)
@@ -47,7 +49,8 @@ public struct JobRunner: Sendable {
     private func record(_ job: Job, dryRun: Bool, now: Date, connection: PostgresConnection) async throws -> RunResult {
         let logger = runtime.logger
         let runId = UUID()
-        try await connection.query("""
+        try await connection.query(
+            """
             INSERT INTO job_runs (id, job, started_at, outcome, dry_run) VALUES (\(runId), \(job.name), now(), 'running', \(dryRun))
             """, logger: logger)
         logger.info("job started", metadata: ["job": "\(job.name)", "dryRun": "\(dryRun)"])
@@ -57,13 +60,15 @@ public struct JobRunner: Sendable {
             let encoder = JSONEncoder()
             encoder.outputFormatting = .sortedKeys
             let counts = String(decoding: try encoder.encode(outcome.counts), as: UTF8.self)
-            try await connection.query("""
+            try await connection.query(
+                """
                 UPDATE job_runs SET finished_at = now(), outcome = 'succeeded', counts = \(counts)::jsonb WHERE id = \(runId)
                 """, logger: logger)
             logger.info("job finished", metadata: ["job": "\(job.name)", "counts": "\(counts)"])
             return .succeeded(outcome)
         } catch {
-            _ = try? await connection.query("""
+            _ = try? await connection.query(
+                """
                 UPDATE job_runs SET finished_at = now(), outcome = 'failed', error = \(String(describing: error)) WHERE id = \(runId)
                 """, logger: logger)
             logger.error("job failed", metadata: ["job": "\(job.name)", "error": "\(error)"])

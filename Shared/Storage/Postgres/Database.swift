@@ -108,11 +108,13 @@ public struct Database: Sendable, Service {
             let result: Result
             do {
                 let pool = try self.pool
-                result = try await AfterCommit.$current.withValue(afterCommit, operation: {
-                    try await pool.run { client in
-                        try await client.withTransaction(logger: logger) { connection in try await body(connection) }
-                    }
-                }, isolation: isolation)
+                result = try await AfterCommit.$current.withValue(
+                    afterCommit,
+                    operation: {
+                        try await pool.run { client in
+                            try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+                        }
+                    }, isolation: isolation)
             } catch {
                 let classified = StorageError.classify(error)
                 if classified as? StorageError == .transientConflict, attempt < 3 {

@@ -1,10 +1,11 @@
+import NIOSSL
+import PostgresNIO
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import NIOSSL
-import PostgresNIO
 
 /// Connection settings for one service's schema, parsed from `DATABASE_URL`.
 public struct DatabaseConfiguration: Sendable {
@@ -25,7 +26,7 @@ public struct DatabaseConfiguration: Sendable {
     /// Throws a message fit to follow the variable's name.
     public init(url: String, schema: String, maxConnections: Int = 16) throws(InvalidSetting) {
         guard let parts = URLComponents(string: url), let scheme = parts.scheme,
-              ["postgres", "postgresql"].contains(scheme)
+            ["postgres", "postgresql"].contains(scheme)
         else { throw InvalidSetting("must be a postgres:// URL") }
         guard let host = parts.host, !host.isEmpty else { throw InvalidSetting("has no host") }
         guard let user = parts.user, !user.isEmpty else { throw InvalidSetting("has no user name") }

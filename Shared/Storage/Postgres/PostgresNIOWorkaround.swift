@@ -72,7 +72,8 @@ final class FailFastPool: Sendable {
 
     private func watch() async {
         var probe: PostgresConnection?
-        var probes = 0, failures = 0
+        var probes = 0
+        var failures = 0
         while !Task.isCancelled {
             do {
                 // A probe the server closed (a restart, or someone ending its backend) is
@@ -152,7 +153,8 @@ final class PoolGeneration: Sendable {
     /// with `StorageError.unavailable` as soon as the pool is lost (the operation is then
     /// left to end on its own). Cancelling the caller cancels the operation.
     func run<Result: Sendable>(_ operation: @escaping @Sendable (PostgresClient) async throws -> Result) async throws -> Result {
-        let outcome = FirstOutcome<Result>(), work = WorkTask()
+        let outcome = FirstOutcome<Result>()
+        let work = WorkTask()
         let client = self.client
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
@@ -161,14 +163,15 @@ final class PoolGeneration: Sendable {
                     outcome.resume(with: .failure(StorageError.unavailable))
                     return
                 }
-                work.start(Task {
-                    defer { self.unregister(id) }
-                    do {
-                        outcome.resume(with: .success(try await operation(client)))
-                    } catch {
-                        outcome.resume(with: .failure(error))
-                    }
-                })
+                work.start(
+                    Task {
+                        defer { self.unregister(id) }
+                        do {
+                            outcome.resume(with: .success(try await operation(client)))
+                        } catch {
+                            outcome.resume(with: .failure(error))
+                        }
+                    })
             }
         } onCancel: {
             work.cancel()
@@ -182,7 +185,7 @@ final class PoolGeneration: Sendable {
             defer { state.onLost.removeAll() }
             return Array(state.onLost.values)
         }
-        waiting.forEach { $0() }
+        for waiter in waiting { waiter() }
     }
 
     private func register(_ onLost: @escaping @Sendable () -> Void) -> Int? {
@@ -237,7 +240,6 @@ public final class FirstOutcome<Value: Sendable>: Sendable {
         return true
     }
 }
-
 
 /// The rows of a statement, read in full while its connection was leased (3. above). Reads
 /// like a `PostgresRowSequence`: `decode((A, B).self)`, `value(_:)`, `values(_:)`.

@@ -1,5 +1,5 @@
-import _ConnectionPoolModule
 import PostgresNIO
+import _ConnectionPoolModule
 
 /// Database failures that callers act on. Everything else stays an opaque error
 /// (and becomes a generic 500): SQL and driver text never reach a client.

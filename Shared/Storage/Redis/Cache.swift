@@ -1,10 +1,11 @@
+import Contracts
+import Logging
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Contracts
-import Logging
 
 /// Cache-aside over Redis for JSON-encodable values, with keys under `cs:<service>:`.
 ///
@@ -110,7 +111,8 @@ public struct Cache: Sendable {
         }
         let generation = values[1].string ?? "-"
         guard let entry = values[0].string, let separator = entry.firstIndex(of: "\n"),
-              entry[..<separator] == generation else { return (nil, generation) }
+            entry[..<separator] == generation
+        else { return (nil, generation) }
         return (String(entry[entry.index(after: separator)...]), generation)
     }
 
