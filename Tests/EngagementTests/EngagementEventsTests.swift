@@ -42,8 +42,7 @@ import Testing
     // MARK: Verified purchases
 
     @Test func aReviewAfterTheOrderIsAVerifiedPurchase() async throws {
-        try await withTestServiceAndBroker(EngagementService.self) { client, app, brokers in
-            let api = API(client)
+        try await withTestServiceAndBroker(EngagementService.self) { api, app, brokers in
             let user = TestEnvironment.uniqueUser()
             let publisher = try TestPublisher(brokers: brokers)
             // Order first, delivered twice: one purchase row per product.
@@ -62,8 +61,7 @@ import Testing
 
     /// Review first, approved, its public page cached; then the order arrives.
     @Test func aReviewBeforeTheOrderIsVerifiedWhenItArrivesAndLeavesTheCachedPage() async throws {
-        try await withTestServiceAndBroker(EngagementService.self) { client, app, brokers in
-            let api = API(client)
+        try await withTestServiceAndBroker(EngagementService.self) { api, app, brokers in
             let user = TestEnvironment.uniqueUser()
             let sofa = uniqueProduct("sofa")
             let review = try await approvedReview(api, user, sofa)
@@ -87,8 +85,7 @@ import Testing
     // MARK: Names and erasure
 
     @Test func theReviewerNameFollowsTheProfileAndNotAnOlderEvent() async throws {
-        try await withTestServiceAndBroker(EngagementService.self) { client, app, brokers in
-            let api = API(client)
+        try await withTestServiceAndBroker(EngagementService.self) { api, app, brokers in
             let user = TestEnvironment.uniqueUser()
             let product = uniqueProduct("oak")
             let review = try await approvedReview(api, user, product)
@@ -116,8 +113,7 @@ import Testing
 
     /// Erasure: the name goes from the review (which stays), the wishlist and purchases go.
     @Test func erasureScrubsTheNameAndDropsTheWishlistAndPurchases() async throws {
-        try await withTestServiceAndBroker(EngagementService.self) { client, app, brokers in
-            let api = API(client)
+        try await withTestServiceAndBroker(EngagementService.self) { api, app, brokers in
             let user = TestEnvironment.uniqueUser()
             let product = uniqueProduct("oak")
             let review = try await approvedReview(api, user, product)

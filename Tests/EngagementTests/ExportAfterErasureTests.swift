@@ -28,8 +28,7 @@ import Testing
     }
 
     @Test func anExportNamingAnUnseenAnonymisationAppliesItFirstAndOnlyOnce() async throws {
-        try await withTestServiceAndBroker(EngagementService.self) { client, app, brokers in
-            let api = API(client)
+        try await withTestServiceAndBroker(EngagementService.self) { api, app, brokers in
             let user = TestEnvironment.uniqueUser()
             let bystander = TestEnvironment.uniqueUser()
             let product = "oak-\(UUID().uuidString.prefix(8))"

@@ -71,15 +71,15 @@ import Testing
     // MARK: Writing and reading
 
     @Test func writingAReviewNeedsAToken() async throws {
-        try await withTestService(EngagementService.self) { (client, _) async throws in
-            #expect(try await API(client).post("/reviews", as: nil, body: [:]).status == .unauthorized)
+        try await withTestService(EngagementService.self) { (api, _) async throws in
+            #expect(try await api.post("/reviews", as: nil, body: [:]).status == .unauthorized)
         }
     }
 
     @Test func aNewReviewIsPendingWithWhatTheCustomerWrote() async throws {
-        try await withTestService(EngagementService.self) { client, _ in
+        try await withTestService(EngagementService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
-            let created = try await API(client).post("/reviews", as: user, body: Self.sturdyTable)
+            let created = try await api.post("/reviews", as: user, body: Self.sturdyTable)
             #expect(created.status == .created)
             let review = try created.data(Review.self)  // `id` decodes as a UUID, `createdAt` and `updatedAt` as timestamps
             #expect(review.userId == user && review.productId == "oak-table")
@@ -94,9 +94,9 @@ import Testing
     }
 
     @Test func aNewReviewIsPublishedAsPending() async throws {
-        try await withTestService(EngagementService.self) { client, app in
+        try await withTestService(EngagementService.self) { api, app in
             let user = TestEnvironment.uniqueUser()
-            let review = try await API(client).post("/reviews", as: user, body: Self.sturdyTable).data(Review.self)
+            let review = try await api.post("/reviews", as: user, body: Self.sturdyTable).data(Review.self)
             let event = try await app.runtime.database.query(
                 """
                 SELECT value::jsonb #>> '{payload,reviewId}', value::jsonb #>> '{payload,status}', (value::jsonb #>> '{payload,rating}')::int,
@@ -112,8 +112,7 @@ import Testing
     }
 
     @Test func aCustomerReviewsAProductOnlyOnce() async throws {
-        try await withTestService(EngagementService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(EngagementService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             #expect(try await api.post("/reviews", as: user, body: Self.sturdyTable).status == .created)
             let again = try await api.post(
@@ -126,8 +125,8 @@ import Testing
     }
 
     @Test func optionalFieldsMayBeLeftOutOrNull() async throws {
-        try await withTestService(EngagementService.self) { client, _ in
-            let plain = try await API(client).post(
+        try await withTestService(EngagementService.self) { api, _ in
+            let plain = try await api.post(
                 "/reviews", as: TestEnvironment.uniqueUser(),
                 body: [
                     "productId": "pine-bed", "rating": 1, "title": "Creaks", "body": "Creaks every night.", "orderId": nil, "category": nil,
@@ -140,8 +139,7 @@ import Testing
     }
 
     @Test func customersListTheirOwnReviewsNewestFirst() async throws {
-        try await withTestService(EngagementService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(EngagementService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             let other = TestEnvironment.uniqueUser()
             _ = try await review(api, by: user, product: "oak-table", rating: 4)
@@ -156,8 +154,7 @@ import Testing
 
     /// Another customer's review is a 404, never a 403 (CONTRACT §1); so is an agent's read.
     @Test func aReviewIsReadByItsWriterAndByAdminsOnly() async throws {
-        try await withTestService(EngagementService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(EngagementService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             let other = TestEnvironment.uniqueUser()
             let id = try await review(api, by: user, product: "oak-table", rating: 4)
@@ -172,8 +169,7 @@ import Testing
     }
 
     @Test func invalidReviewsAre422WithEveryField() async throws {
-        try await withTestService(EngagementService.self) { client, app in
-            let api = API(client)
+        try await withTestService(EngagementService.self) { api, app in
             let user = TestEnvironment.uniqueUser()
             let missing = try await api.post("/reviews", as: user, body: [:])
             #expect(missing.status == .unprocessableContent && Set(missing.errorDetails.keys) == ["productId", "rating", "title", "body"])
@@ -221,8 +217,7 @@ import Testing
 
     /// Customers and agents may not moderate, nor see the queue; refusals change nothing.
     @Test func moderationIsForAdminsOnly() async throws {
-        try await withTestService(EngagementService.self) { client, app in
-            let api = API(client)
+        try await withTestService(EngagementService.self) { api, app in
             let product = "oak-\(UUID().uuidString.prefix(8))"
             let id = try await review(api, by: TestEnvironment.uniqueUser(), product: product, rating: 5)
             #expect(try await api.get("/reviews/moderation", as: "shopper").status == .forbidden)
@@ -234,14 +229,13 @@ import Testing
     }
 
     @Test func moderatingAnUnknownReviewIsNotFound() async throws {
-        try await withTestService(EngagementService.self) { (client, _) async throws in
-            #expect(try await moderate(API(client), UUID(), ["status": "APPROVED"]).status == .notFound)
+        try await withTestService(EngagementService.self) { (api, _) async throws in
+            #expect(try await moderate(api, UUID(), ["status": "APPROVED"]).status == .notFound)
         }
     }
 
     @Test func aVerdictApprovesOrRejectsAndOnlyARejectionHasAReason() async throws {
-        try await withTestService(EngagementService.self) { client, app in
-            let api = API(client)
+        try await withTestService(EngagementService.self) { api, app in
             let product = "oak-\(UUID().uuidString.prefix(8))"
             let id = try await review(api, by: TestEnvironment.uniqueUser(), product: product, rating: 5)
             let invalid = try await moderate(api, id, ["status": "PENDING"])
@@ -253,8 +247,7 @@ import Testing
     }
 
     @Test func aRejectionKeepsItsReason() async throws {
-        try await withTestService(EngagementService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(EngagementService.self) { api, _ in
             let id = try await review(api, by: TestEnvironment.uniqueUser(), product: "oak-\(UUID().uuidString.prefix(8))", rating: 1)
             let rejected = try await moderate(api, id, ["status": "REJECTED", "rejectionReason": "Not about the product"]).data(Review.self)
             #expect(rejected.status == .rejected && rejected.rejectionReason == "Not about the product")
@@ -262,8 +255,7 @@ import Testing
     }
 
     @Test func theQueueListsPendingReviewsOldestFirst() async throws {
-        try await withTestService(EngagementService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(EngagementService.self) { api, _ in
             let (_, ids) = try await fourPendingReviews(api)
             let queue = try await api.get("/reviews/moderation", as: "admin-1", role: .admin)
             #expect(queue.status == .ok)
@@ -273,8 +265,7 @@ import Testing
     }
 
     @Test func theQueueListsAnotherStatusOnRequest() async throws {
-        try await withTestService(EngagementService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(EngagementService.self) { api, _ in
             let (_, ids) = try await moderatedReviews(api)
             let approvedQueue = try await api.get("/reviews/moderation?status=APPROVED", as: "admin-1", role: .admin)
             #expect(try approvedQueue.data([Review].self).map(\.id) == [ids[0], ids[1], ids[2]])
@@ -286,8 +277,7 @@ import Testing
 
     /// Pending reviews are not shown, nor counted.
     @Test func aProductWithNoApprovedReviewsHasAnEmptyPage() async throws {
-        try await withTestService(EngagementService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(EngagementService.self) { api, _ in
             let (product, _) = try await fourPendingReviews(api)
             let before = try await page(api, product)
             #expect(before.status == .ok)
@@ -300,8 +290,7 @@ import Testing
     }
 
     @Test func approvingShowsTheReviewOnTheCachedPageAtOnce() async throws {
-        try await withTestService(EngagementService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(EngagementService.self) { api, _ in
             let (product, ids) = try await fourPendingReviews(api)
             // Nothing approved yet; this page is now cached.
             #expect(try await reviewIds(page(api, product)).isEmpty)
@@ -315,8 +304,7 @@ import Testing
 
     /// Ratings 5, 4, 4 approved and a 1 rejected: 4.3 from three reviews.
     @Test func theSummaryCountsApprovedReviewsOnly() async throws {
-        try await withTestService(EngagementService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(EngagementService.self) { api, _ in
             let (product, _) = try await moderatedReviews(api)
             let summary = try await page(api, product).data(ProductReviews.self).summary
             #expect(summary.averageRating == 4.3 && summary.totalReviews == 3)
@@ -325,8 +313,7 @@ import Testing
     }
 
     @Test func thePageSortsNewestHighestOrLowest() async throws {
-        try await withTestService(EngagementService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(EngagementService.self) { api, _ in
             let (product, ids) = try await moderatedReviews(api)
             func order(_ sort: String) async throws -> [UUID] {
                 try await reviewIds(page(api, product, "?sort=\(sort)"))
@@ -338,8 +325,7 @@ import Testing
     }
 
     @Test func thePageIsPagedOverTheApprovedReviews() async throws {
-        try await withTestService(EngagementService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(EngagementService.self) { api, _ in
             let (product, ids) = try await moderatedReviews(api)
             let second = try await page(api, product, "?sort=highest&limit=2&page=2")
             #expect(try reviewIds(second) == [ids[1]])
@@ -349,15 +335,14 @@ import Testing
     }
 
     @Test func anUnknownSortIsRefused() async throws {
-        try await withTestService(EngagementService.self) { (client, _) async throws in
-            #expect(try await page(API(client), "oak-\(UUID().uuidString.prefix(8))", "?sort=best").errorDetails.keys.contains("sort"))
+        try await withTestService(EngagementService.self) { (api, _) async throws in
+            #expect(try await page(api, "oak-\(UUID().uuidString.prefix(8))", "?sort=best").errorDetails.keys.contains("sort"))
         }
     }
 
     /// Public: a valid token changes nothing, and no token is needed.
     @Test func theProductPageIsPublic() async throws {
-        try await withTestService(EngagementService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(EngagementService.self) { api, _ in
             let (product, _) = try await moderatedReviews(api)
             #expect(try await page(api, product).data(ProductReviews.self).summary.totalReviews == 3)
             let withToken = try await api.get("/reviews/product/\(product)", as: "someone")
@@ -369,8 +354,7 @@ import Testing
     /// Re-moderating the approved 5 to REJECTED takes it out of the summary and the (cached)
     /// page at once.
     @Test func reModeratingAnApprovedReviewTakesItOutAtOnce() async throws {
-        try await withTestService(EngagementService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(EngagementService.self) { api, _ in
             let (product, ids) = try await moderatedReviews(api)
             #expect(try await reviewIds(page(api, product)) == [ids[2], ids[1], ids[0]])  // and now cached
             #expect(try await moderate(api, ids[0], ["status": "REJECTED"]).status == .ok)
@@ -383,8 +367,7 @@ import Testing
 
     /// Approving again counts it once; approving an approved review counts nothing more.
     @Test func approvingAnApprovedReviewCountsItOnce() async throws {
-        try await withTestService(EngagementService.self) { client, app in
-            let api = API(client)
+        try await withTestService(EngagementService.self) { api, app in
             let (product, ids) = try await moderatedReviews(api)
             #expect(try await moderate(api, ids[0], ["status": "REJECTED"]).status == .ok)
             #expect(try await moderate(api, ids[0], ["status": "APPROVED"]).status == .ok)

@@ -36,14 +36,13 @@ import Testing
     // MARK: Reading
 
     @Test func theWishlistNeedsAToken() async throws {
-        try await withTestService(EngagementService.self) { (client, _) async throws in
-            #expect(try await API(client).get("/wishlist", as: nil).status == .unauthorized)
+        try await withTestService(EngagementService.self) { (api, _) async throws in
+            #expect(try await api.get("/wishlist", as: nil).status == .unauthorized)
         }
     }
 
     @Test func theFirstAccessCreatesAnEmptyWishlistThatStaysTheSame() async throws {
-        try await withTestService(EngagementService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(EngagementService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             let empty = try await api.get("/wishlist", as: user)
             #expect(empty.status == .ok)
@@ -57,8 +56,7 @@ import Testing
     }
 
     @Test func itemsAreListedNewestFirstWithTheirCount() async throws {
-        try await withTestService(EngagementService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(EngagementService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             _ = try await twoSavedItems(api, user)
             let all = try await api.get("/wishlist", as: user)
@@ -70,8 +68,7 @@ import Testing
     }
 
     @Test func aCategoryFilterCountsOnlyThatCategorysItems() async throws {
-        try await withTestService(EngagementService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(EngagementService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             _ = try await twoSavedItems(api, user)
             let kitchens = try await api.get("/wishlist?category=KITCHEN&limit=1", as: user).data(Wishlist.self)
@@ -80,8 +77,7 @@ import Testing
     }
 
     @Test func aSecondPageHoldsTheOlderItemAndSaysWhereItIs() async throws {
-        try await withTestService(EngagementService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(EngagementService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             _ = try await twoSavedItems(api, user)
             let secondPage = try await api.get("/wishlist?page=2&limit=1", as: user)
@@ -92,8 +88,8 @@ import Testing
     }
 
     @Test func anUnknownCategoryAndAZeroLimitAreBothNamed() async throws {
-        try await withTestService(EngagementService.self) { client, _ in
-            let badFilter = try await API(client).get("/wishlist?category=GARDEN&limit=0", as: TestEnvironment.uniqueUser())
+        try await withTestService(EngagementService.self) { api, _ in
+            let badFilter = try await api.get("/wishlist?category=GARDEN&limit=0", as: TestEnvironment.uniqueUser())
             #expect(badFilter.status == .unprocessableContent && Set(badFilter.errorDetails.keys) == ["category", "limit"])
         }
     }
@@ -101,8 +97,8 @@ import Testing
     // MARK: Adding
 
     @Test func anAddedItemComesBackWithItsNotesTrimmed() async throws {
-        try await withTestService(EngagementService.self) { client, _ in
-            let oak = try await API(client).post("/wishlist/items", as: TestEnvironment.uniqueUser(), body: Self.oakKitchen)
+        try await withTestService(EngagementService.self) { api, _ in
+            let oak = try await api.post("/wishlist/items", as: TestEnvironment.uniqueUser(), body: Self.oakKitchen)
             #expect(oak.status == .created)
             let item = try oak.data(WishlistItem.self)  // its `addedAt` decodes as a timestamp
             #expect(item.productId == "oak-kitchen" && item.category == .kitchen && item.notes == "by the window")
@@ -110,8 +106,8 @@ import Testing
     }
 
     @Test func notesMayBeNull() async throws {
-        try await withTestService(EngagementService.self) { client, _ in
-            let bed = try await API(client).post("/wishlist/items", as: TestEnvironment.uniqueUser(), body: Self.pineBed)
+        try await withTestService(EngagementService.self) { api, _ in
+            let bed = try await api.post("/wishlist/items", as: TestEnvironment.uniqueUser(), body: Self.pineBed)
             #expect(bed.status == .created)
             // Present, as null.
             #expect(try bed.data([String: JSONValue].self)["notes"] == .null)
@@ -119,8 +115,7 @@ import Testing
     }
 
     @Test func aProductAlreadySavedIsAConflict() async throws {
-        try await withTestService(EngagementService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(EngagementService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             #expect(try await api.post("/wishlist/items", as: user, body: Self.oakKitchen).status == .created)
             let twice = try await api.post("/wishlist/items", as: user, body: ["productId": "oak-kitchen", "category": "BEDROOM"])
@@ -129,8 +124,7 @@ import Testing
     }
 
     @Test func invalidItemsAre422WithEveryField() async throws {
-        try await withTestService(EngagementService.self) { client, app in
-            let api = API(client)
+        try await withTestService(EngagementService.self) { api, app in
             let user = TestEnvironment.uniqueUser()
             let missing = try await api.post("/wishlist/items", as: user, body: [:])
             #expect(missing.status == .unprocessableContent && missing.errorCode == "VALIDATION_ERROR")
@@ -161,8 +155,7 @@ import Testing
 
     /// 105 concurrent adds: exactly 100 are saved, the rest are 422 naming the limit.
     @Test func theHundredAndFirstItemIs422EvenUnderConcurrentAdds() async throws {
-        try await withTestService(EngagementService.self) { client, app in
-            let api = API(client)
+        try await withTestService(EngagementService.self) { api, app in
             let user = TestEnvironment.uniqueUser()
             let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
                 for index in 0..<105 {
@@ -191,8 +184,7 @@ import Testing
     // MARK: Checking
 
     @Test func checkNamesTheItemHoldingASavedProduct() async throws {
-        try await withTestService(EngagementService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(EngagementService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             let oak = try await api.post("/wishlist/items", as: user, body: Self.oakKitchen).data(WishlistItem.self)
             let saved = try await api.get("/wishlist/check/oak-kitchen", as: user).data(WishlistController.Check.self)
@@ -205,8 +197,7 @@ import Testing
     }
 
     @Test func checkSeesOnlyTheCallersOwnWishlist() async throws {
-        try await withTestService(EngagementService.self) { (client, _) async throws in
-            let api = API(client)
+        try await withTestService(EngagementService.self) { (api, _) async throws in
             let user = TestEnvironment.uniqueUser()
             let other = TestEnvironment.uniqueUser()
             #expect(try await api.post("/wishlist/items", as: user, body: Self.oakKitchen).status == .created)
@@ -217,8 +208,7 @@ import Testing
     // MARK: Removing and clearing
 
     @Test func anotherCustomersItemIsNotFound() async throws {
-        try await withTestService(EngagementService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(EngagementService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             let other = TestEnvironment.uniqueUser()
             let oak = try await api.post("/wishlist/items", as: user, body: Self.oakKitchen).data(WishlistItem.self)
@@ -229,8 +219,7 @@ import Testing
     }
 
     @Test func anUnknownOrMalformedItemIdIsNotFound() async throws {
-        try await withTestService(EngagementService.self) { (client, _) async throws in
-            let api = API(client)
+        try await withTestService(EngagementService.self) { (api, _) async throws in
             let user = TestEnvironment.uniqueUser()
             #expect(try await api.delete("/wishlist/items/\(UUID())", as: user).status == .notFound)
             #expect(try await api.delete("/wishlist/items/not-a-uuid", as: user).errorCode == "NOT_FOUND")
@@ -238,8 +227,7 @@ import Testing
     }
 
     @Test func aRemovedItemIsGoneAndRemovingItAgainIsNotFound() async throws {
-        try await withTestService(EngagementService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(EngagementService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             let (oak, _) = try await twoSavedItems(api, user)
             #expect(try await api.delete("/wishlist/items/\(oak.id.lowercasedString)", as: user).status == .noContent)
@@ -249,8 +237,7 @@ import Testing
     }
 
     @Test func clearingEmptiesTheWishlistAndClearingAnEmptyOneSucceeds() async throws {
-        try await withTestService(EngagementService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(EngagementService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             _ = try await twoSavedItems(api, user)
             #expect(try await api.delete("/wishlist/items", as: user).status == .noContent)
@@ -262,8 +249,7 @@ import Testing
     /// The same item removed twice at once, and removes racing a clear: each removal happens
     /// once, the count stays equal to the rows, and nobody gets a 500.
     @Test func concurrentRemovesAndClearsKeepTheCountExact() async throws {
-        try await withTestService(EngagementService.self) { client, app in
-            let api = API(client)
+        try await withTestService(EngagementService.self) { api, app in
             let user = TestEnvironment.uniqueUser()
             var ids: [UUID] = []
             for index in 0..<6 {
@@ -298,8 +284,7 @@ import Testing
 
     /// Every kind of change and of refusal, in order: only the changes publish.
     @Test func eachChangePublishesOneEventWithTheCountAfterIt() async throws {
-        try await withTestService(EngagementService.self) { client, app in
-            let api = API(client)
+        try await withTestService(EngagementService.self) { api, app in
             let user = TestEnvironment.uniqueUser()
             let other = TestEnvironment.uniqueUser()
             let oak = try await api.post("/wishlist/items", as: user, body: Self.oakKitchen).data(WishlistItem.self)

@@ -155,8 +155,8 @@ import Testing
     /// A chunked body whose framing breaks (a chunk size that is not hex) is the client's
     /// fault: 400 in the envelope, not a 500.
     @Test func malformedChunkedFramingIs400() async throws {
-        try await withTestService(ProbeService.self, setup: .live) { client, _ in
-            let port = try #require(client.port)
+        try await withTestService(ProbeService.self, setup: .live) { api, _ in
+            let port = try #require(api.port)
             let token = try await TestEnvironment.token(TestEnvironment.uniqueUser())
             let request =
                 "POST /v1/customers/widgets HTTP/1.1\r\nHost: probe\r\nAuthorization: Bearer \(token)\r\n"

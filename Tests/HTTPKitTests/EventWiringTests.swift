@@ -14,8 +14,7 @@ import Testing
         // A cluster of its own: topic and consumer group are this test's alone.
         let cluster = try MockKafkaCluster()
         defer { cluster.shutdown() }
-        try await withTestService(ProbeService.self, overrides: ["KAFKA_BROKERS": cluster.bootstrapServers]) { client, app in
-            let api = API(client)
+        try await withTestService(ProbeService.self, overrides: ["KAFKA_BROKERS": cluster.bootstrapServers]) { api, app in
             let created = try await api.post(
                 "/widgets", as: TestEnvironment.uniqueUser(), body: ["name": "event-\(UUID().uuidString.prefix(8))", "size": 2])
             #expect(created.status == .created)
@@ -29,7 +28,7 @@ import Testing
             #expect(seen)
             #expect(try await database.scalar("SELECT count(*)::int FROM outbox WHERE published_at IS NULL") == 0)
             #expect(try await database.scalar("SELECT count(*)::int FROM processed_events") == 1)
-            let ready = try await API(client, prefix: "").get("/health/ready", as: nil).decode(Readiness.self)
+            let ready = try await api.at("").get("/health/ready", as: nil).decode(Readiness.self)
             #expect(ready.status == "ok")
             #expect(ready.checks["kafka"] == "ok")
             #expect(ready.outboxLag == 0)

@@ -5,8 +5,8 @@ import TestSupport
 func withProbe(
     overrides: [String: String] = [:], _ body: @Sendable (_ api: API, _ root: API) async throws -> Void
 ) async throws {
-    try await withTestService(ProbeService.self, overrides: overrides) { client, _ in
-        try await body(API(client), API(client, prefix: ""))
+    try await withTestService(ProbeService.self, overrides: overrides) { api, _ in
+        try await body(api, api.at(""))
     }
 }
 

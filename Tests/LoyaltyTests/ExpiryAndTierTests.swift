@@ -30,8 +30,7 @@ import Testing
 
     /// The oldest batch is past its expiry and the 350-day one is within 30 days of it.
     @Test func theAccountShowsWhatExpiresWithinThirtyDays() async throws {
-        try await withTestService(LoyaltyService.self) { client, app in
-            let api = API(client)
+        try await withTestService(LoyaltyService.self) { api, app in
             let user = TestEnvironment.uniqueUser()
             try await seedBatches(api, app, user, now: Date())
             let shown = try await account(api, user)
@@ -42,8 +41,7 @@ import Testing
 
     /// History filters: a date-only `to` takes in the whole of that day.
     @Test func historyFiltersByDatesAndType() async throws {
-        try await withTestService(LoyaltyService.self) { client, app in
-            let api = API(client)
+        try await withTestService(LoyaltyService.self) { api, app in
             let user = TestEnvironment.uniqueUser()
             let day = Self.day
             let now = Date()
@@ -60,8 +58,8 @@ import Testing
     }
 
     @Test func invalidHistoryFiltersAreEachNamed() async throws {
-        try await withTestService(LoyaltyService.self) { client, _ in
-            let invalid = try await API(client).get("/loyalty/transactions?from=yesterday&type=BOGUS&limit=0", as: TestEnvironment.uniqueUser())
+        try await withTestService(LoyaltyService.self) { api, _ in
+            let invalid = try await api.get("/loyalty/transactions?from=yesterday&type=BOGUS&limit=0", as: TestEnvironment.uniqueUser())
             #expect(invalid.status == .unprocessableContent)
             #expect(Set(invalid.errorDetails.keys) == ["from", "type", "limit"])
         }
@@ -71,8 +69,7 @@ import Testing
     /// the command line, on today's clock) expires only what is left of the old batch; running
     /// again expires nothing more; twenty days on the next batch goes. Every run is recorded.
     @Test func expiryTakesOnlyWhatIsLeftOfOldBatchesAndRunsOnce() async throws {
-        try await withTestService(LoyaltyService.self) { client, app in
-            let api = API(client)
+        try await withTestService(LoyaltyService.self) { api, app in
             let user = TestEnvironment.uniqueUser()
             let database = app.runtime.database
             let day = Self.day
@@ -139,24 +136,24 @@ import Testing
     }
 
     @Test func silverAndGoldStartAtTheirThresholds() async throws {
-        try await withTestService(LoyaltyService.self) { client, _ in
-            let accounts = try await climb(API(client), steps: 2).accounts
+        try await withTestService(LoyaltyService.self) { api, _ in
+            let accounts = try await climb(api, steps: 2).accounts
             #expect(accounts[0].tier == .silver && accounts[0].nextTier == .gold && accounts[0].pointsToNextTier == 1)
             #expect(accounts[1].tier == .gold && accounts[1].nextTier == .platinum && accounts[1].pointsToNextTier == 10_000)
         }
     }
 
     @Test func aRedemptionKeepsTheTier() async throws {
-        try await withTestService(LoyaltyService.self) { client, _ in
-            let accounts = try await climb(API(client), steps: 3).accounts
+        try await withTestService(LoyaltyService.self) { api, _ in
+            let accounts = try await climb(api, steps: 3).accounts
             #expect(accounts[2].tier == .gold)
         }
     }
 
     /// Redeemed points still count: one point short of PLATINUM after the redemption.
     @Test func platinumIsTheTopTier() async throws {
-        try await withTestService(LoyaltyService.self) { client, _ in
-            let accounts = try await climb(API(client), steps: 6).accounts
+        try await withTestService(LoyaltyService.self) { api, _ in
+            let accounts = try await climb(api, steps: 6).accounts
             #expect(accounts[3].tier == .gold && accounts[3].pointsToNextTier == 1)
             #expect(accounts[4].tier == .platinum && accounts[4].nextTier == nil && accounts[4].pointsToNextTier == nil)
             #expect(accounts[5].tier == .platinum)
@@ -165,15 +162,15 @@ import Testing
 
     /// A negative adjustment takes lifetime points back, and the tier with them.
     @Test func aNegativeAdjustmentTakesTheTierBack() async throws {
-        try await withTestService(LoyaltyService.self) { client, _ in
-            let accounts = try await climb(API(client), steps: Self.ladder.count).accounts
+        try await withTestService(LoyaltyService.self) { api, _ in
+            let accounts = try await climb(api, steps: Self.ladder.count).accounts
             #expect(accounts[6].tier == .gold && accounts[6].lifetimePoints == 14_000)
         }
     }
 
     @Test func eachTierChangeIsPublishedOnce() async throws {
-        try await withTestService(LoyaltyService.self) { client, app in
-            let user = try await climb(API(client), steps: Self.ladder.count).user
+        try await withTestService(LoyaltyService.self) { api, app in
+            let user = try await climb(api, steps: Self.ladder.count).user
             let changes = try await app.runtime.database.query(
                 """
                 SELECT value::jsonb #>> '{payload,previousTier}', value::jsonb #>> '{payload,tier}' FROM outbox

@@ -29,16 +29,15 @@ import Testing
     }
 
     @Test func aNewAccountIsBronzeWithNothingExpiring() async throws {
-        try await withTestService(LoyaltyService.self) { client, _ in
-            let fresh = try await account(API(client), TestEnvironment.uniqueUser())
+        try await withTestService(LoyaltyService.self) { api, _ in
+            let fresh = try await account(api, TestEnvironment.uniqueUser())
             #expect(fresh.points == 0 && fresh.tier == .bronze && fresh.nextTier == .silver)
             #expect(fresh.expiringSoon == nil)
         }
     }
 
     @Test func anEarnAnswersWithTheBalanceAfterIt() async throws {
-        try await withTestService(LoyaltyService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(LoyaltyService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             let earned = try #require(try await follow(api, user, steps: 1).first)
             #expect(try earned.status == .created && earned.data(LedgerEntry.self).balanceAfter == 500)
@@ -47,8 +46,7 @@ import Testing
     }
 
     @Test func lifetimePointsOfFiveHundredAndSevenFiftyReachSilver() async throws {
-        try await withTestService(LoyaltyService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(LoyaltyService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             _ = try await follow(api, user, steps: 2)
             let a = try await account(api, user)
@@ -57,8 +55,7 @@ import Testing
     }
 
     @Test func aRedemptionIsANegativeEntryThatKeepsLifetimePoints() async throws {
-        try await withTestService(LoyaltyService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(LoyaltyService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             let redeemed = try #require(try await follow(api, user, steps: 3).last)
             #expect(try redeemed.status == .created && redeemed.data(LedgerEntry.self).points == -200)
@@ -68,8 +65,7 @@ import Testing
     }
 
     @Test func aRedemptionBeyondTheBalanceIsRefusedAndWritesNothing() async throws {
-        try await withTestService(LoyaltyService.self) { client, app in
-            let api = API(client)
+        try await withTestService(LoyaltyService.self) { api, app in
             let user = TestEnvironment.uniqueUser()
             _ = try await follow(api, user, steps: 3)
             let before = try await app.runtime.database.scalar("SELECT count(*)::int FROM transactions")
@@ -80,8 +76,7 @@ import Testing
     }
 
     @Test func aNegativeAdjustmentTakesLifetimePointsBack() async throws {
-        try await withTestService(LoyaltyService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(LoyaltyService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             let adjusted = try #require(try await follow(api, user).last)
             #expect(adjusted.status == .created)
@@ -92,8 +87,7 @@ import Testing
 
     /// History, newest first, filtered by type.
     @Test func historyIsNewestFirstAndFiltersByType() async throws {
-        try await withTestService(LoyaltyService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(LoyaltyService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             _ = try await follow(api, user)
             let list = try await api.get("/loyalty/transactions?type=EARN", as: user).data(LoyaltyController.History.self).transactions
@@ -104,9 +98,9 @@ import Testing
 
     /// The ledger sums to the balance, and one tier change (BRONZE → SILVER) was published.
     @Test func theLedgerSumsToTheBalanceAndEachChangeIsPublished() async throws {
-        try await withTestService(LoyaltyService.self) { client, app in
+        try await withTestService(LoyaltyService.self) { api, app in
             let user = TestEnvironment.uniqueUser()
-            _ = try await follow(API(client), user)
+            _ = try await follow(api, user)
             #expect(try await app.runtime.database.scalar("SELECT sum(points)::int FROM transactions WHERE user_id = \(user)") == 1000)
             #expect(
                 try await app.runtime.database.scalar(
@@ -121,26 +115,25 @@ import Testing
 /// Who may post transactions, what a valid one is, and what an Idempotency-Key means.
 @Suite(.needsTestServers) struct TransactionRulesTests {
     @Test func invalidTransactionsNameEachField() async throws {
-        try await withTestService(LoyaltyService.self) { client, _ in
+        try await withTestService(LoyaltyService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             let bad = try await adminTransaction(
-                API(client), ["userId": .string(user), "type": "EARN", "points": 0, "reason": "", "extra": 1])
+                api, ["userId": .string(user), "type": "EARN", "points": 0, "reason": "", "extra": 1])
             #expect(bad.status == .unprocessableContent)
             #expect(Set(bad.errorDetails.keys) == ["points", "reason", "extra"])
         }
     }
 
     @Test func customersMayNotPostTransactions() async throws {
-        try await withTestService(LoyaltyService.self) { client, _ in
+        try await withTestService(LoyaltyService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
-            let own = try await API(client).post("/loyalty/transactions", as: user, body: transaction(user, "EARN", 10, "x"))
+            let own = try await api.post("/loyalty/transactions", as: user, body: transaction(user, "EARN", 10, "x"))
             #expect(own.status == .forbidden)
         }
     }
 
     @Test func aRepeatedKeyAnswersWithTheFirstTransaction() async throws {
-        try await withTestService(LoyaltyService.self) { client, app in
-            let api = API(client)
+        try await withTestService(LoyaltyService.self) { api, app in
             let user = TestEnvironment.uniqueUser()
             let body = transaction(user, "EARN", 100, "Once")
             let first = try await adminTransaction(api, body, key: "key-\(user)")
@@ -155,8 +148,7 @@ import Testing
     /// The key names one transaction: reused for another customer it is a 409 that shows
     /// nothing of the first.
     @Test func aKeyReusedForAnotherTransactionIsAConflictShowingNothing() async throws {
-        try await withTestService(LoyaltyService.self) { client, app in
-            let api = API(client)
+        try await withTestService(LoyaltyService.self) { api, app in
             let user = TestEnvironment.uniqueUser()
             let other = TestEnvironment.uniqueUser()
             #expect(try await adminTransaction(api, transaction(user, "EARN", 100, "Once"), key: "key-\(user)").status == .created)
@@ -169,8 +161,7 @@ import Testing
 
     /// An empty, oversized or non-ASCII key is no key at all: a 422.
     @Test func aKeyMustBeVisibleASCIIOfAtMost255Characters() async throws {
-        try await withTestService(LoyaltyService.self) { client, app in
-            let api = API(client)
+        try await withTestService(LoyaltyService.self) { api, app in
             let other = TestEnvironment.uniqueUser()
             for key in ["", String(repeating: "k", count: 256), "caf\u{e9}"] {
                 let refused = try await adminTransaction(api, transaction(other, "EARN", 5, "Bad key"), key: key)
@@ -183,8 +174,7 @@ import Testing
 
 @Suite(.needsTestServers) struct LedgerConcurrencyTests {
     @Test func fiftyConcurrentRedemptionsNeverOverdraw() async throws {
-        try await withTestService(LoyaltyService.self, overrides: ["DATABASE_POOL_SIZE": "10"]) { client, app in
-            let api = API(client)
+        try await withTestService(LoyaltyService.self, overrides: ["DATABASE_POOL_SIZE": "10"]) { api, app in
             let user = TestEnvironment.uniqueUser()
             _ = try await adminTransaction(api, transaction(user, "EARN", 1000, "Seed"))
             let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
@@ -204,8 +194,7 @@ import Testing
     /// A retried request racing its original: one write, every answer the first result —
     /// never INSUFFICIENT_POINTS from a balance the original already spent.
     @Test func concurrentRetriesWithOneIdempotencyKeyWriteOnce() async throws {
-        try await withTestService(LoyaltyService.self, overrides: ["DATABASE_POOL_SIZE": "10"]) { client, app in
-            let api = API(client)
+        try await withTestService(LoyaltyService.self, overrides: ["DATABASE_POOL_SIZE": "10"]) { api, app in
             let user = TestEnvironment.uniqueUser()
             _ = try await adminTransaction(api, transaction(user, "EARN", 1000, "Seed"))
             let answers = try await withThrowingTaskGroup(of: Answer.self) { group in
@@ -224,9 +213,9 @@ import Testing
     }
 
     @Test func theLedgerRejectsUpdateAndDelete() async throws {
-        try await withTestService(LoyaltyService.self) { client, app in
+        try await withTestService(LoyaltyService.self) { api, app in
             let user = TestEnvironment.uniqueUser()
-            _ = try await adminTransaction(API(client), transaction(user, "EARN", 10, "x"))
+            _ = try await adminTransaction(api, transaction(user, "EARN", 10, "x"))
             let database = app.runtime.database
             await #expect(throws: (any Error).self) { try await database.query("UPDATE transactions SET points = 1000 WHERE user_id = \(user)") }
             await #expect(throws: (any Error).self) { try await database.query("DELETE FROM transactions WHERE user_id = \(user)") }

@@ -16,8 +16,7 @@ import Testing
     }
 
     @Test func aCodeIsGeneratedOnce() async throws {
-        try await withTestService(LoyaltyService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(LoyaltyService.self) { api, _ in
             let referrer = TestEnvironment.uniqueUser()
             let first = try await api.post("/referrals/generate", as: referrer)
             let second = try await api.post("/referrals/generate", as: referrer)
@@ -30,15 +29,14 @@ import Testing
     }
 
     @Test func generatingACodeNeedsAToken() async throws {
-        try await withTestService(LoyaltyService.self) { (client, _) async throws in
-            #expect(try await API(client).post("/referrals/generate", as: nil).status == .unauthorized)
+        try await withTestService(LoyaltyService.self) { (api, _) async throws in
+            #expect(try await api.post("/referrals/generate", as: nil).status == .unauthorized)
         }
     }
 
     /// Public: no token needed; malformed → 400, unknown → 404.
     @Test func malformedCodesAreBadRequestsAndUnknownOnesNotFound() async throws {
-        try await withTestService(LoyaltyService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(LoyaltyService.self) { api, _ in
             let malformed = try await api.get("/referrals/validate/no!", as: nil)
             #expect(malformed.status == .badRequest && malformed.errorCode == "INVALID_REFERRAL_CODE")
             #expect(try await api.get("/referrals/validate/abc", as: nil).errorCode == "INVALID_REFERRAL_CODE")
@@ -49,8 +47,7 @@ import Testing
 
     /// Known, case-insensitively; no name is known yet.
     @Test func aKnownCodeIsValidInAnyCase() async throws {
-        try await withTestService(LoyaltyService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(LoyaltyService.self) { api, _ in
             let code = try await generate(api, for: TestEnvironment.uniqueUser())
             let nameless = try await api.get("/referrals/validate/\(code.lowercased())", as: nil)
             #expect(nameless.status == .ok)
@@ -63,8 +60,7 @@ import Testing
     /// The name arrives with customer.profile.updated and replaces the cached answer; an older
     /// event arriving late changes nothing.
     @Test func theReferrersNameArrivesWithTheirProfileAndLateEventsChangeNothing() async throws {
-        try await withTestServiceAndBroker(LoyaltyService.self) { client, app, brokers in
-            let api = API(client)
+        try await withTestServiceAndBroker(LoyaltyService.self) { api, app, brokers in
             let referrer = TestEnvironment.uniqueUser()
             let code = try await generate(api, for: referrer)
             #expect(try await validation(api, code).referrerName == nil)  // and that answer is now cached
@@ -96,8 +92,7 @@ import Testing
     /// Anonymisation scrubs the name and ends the code (CONTRACT §13: an erased customer's
     /// code stops working).
     @Test func anonymisationScrubsTheNameAndEndsTheCode() async throws {
-        try await withTestServiceAndBroker(LoyaltyService.self) { client, app, brokers in
-            let api = API(client)
+        try await withTestServiceAndBroker(LoyaltyService.self) { api, app, brokers in
             let referrer = TestEnvironment.uniqueUser()
             let code = try await generate(api, for: referrer)
             let publisher = try TestPublisher(brokers: brokers)
@@ -156,8 +151,7 @@ import Testing
 
     /// Missing → 422, malformed → 400, unknown → 404, one's own → 400 SELF_REFERRAL.
     @Test func applyChecksInTheContractsOrder() async throws {
-        try await withTestService(LoyaltyService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(LoyaltyService.self) { api, _ in
             let referrer = TestEnvironment.uniqueUser()
             let referee = TestEnvironment.uniqueUser()
             let code = try await generatedCode(api, for: referrer)
@@ -173,8 +167,8 @@ import Testing
 
     /// A code applied in any case makes a PENDING referral with nothing awarded yet.
     @Test func applyingACodeMakesAPendingReferral() async throws {
-        try await withTestService(LoyaltyService.self) { client, _ in
-            let a = try await applied(API(client))
+        try await withTestService(LoyaltyService.self) { api, _ in
+            let a = try await applied(api)
             let referral = a.referral
             #expect(referral.status == .pending && referral.code == a.code)
             #expect(referral.referrerId == a.referrer && referral.refereeId == a.referee)
@@ -183,8 +177,7 @@ import Testing
     }
 
     @Test func aCustomerIsReferredOnce() async throws {
-        try await withTestService(LoyaltyService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(LoyaltyService.self) { api, _ in
             let a = try await applied(api)
             let again = try await api.post("/referrals/apply", as: a.referee, body: ["code": .string(a.code)])
             #expect(again.status == .conflict && again.errorCode == "CONFLICT")
@@ -192,8 +185,7 @@ import Testing
     }
 
     @Test func theReferrerListsTheirReferralsWithTheirCode() async throws {
-        try await withTestService(LoyaltyService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(LoyaltyService.self) { api, _ in
             let a = try await applied(api)
             let listing = try await api.get("/referrals", as: a.referrer)
             let mine = try listing.data(ReferralController.Listing.self)
@@ -204,8 +196,7 @@ import Testing
     }
 
     @Test func statsCountAPendingReferral() async throws {
-        try await withTestService(LoyaltyService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(LoyaltyService.self) { api, _ in
             let a = try await applied(api)
             let stats = try await api.get("/referrals/stats", as: a.referrer).data(ReferralStore.Stats.self)
             #expect(stats.totalReferrals == 1 && stats.pendingReferrals == 1 && stats.completedReferrals == 0)
@@ -214,8 +205,7 @@ import Testing
 
     /// Completion is an admin's: 403 for the customer, 404 for an unknown or malformed id.
     @Test func completionIsAnAdminsAndNeedsAKnownReferral() async throws {
-        try await withTestService(LoyaltyService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(LoyaltyService.self) { api, _ in
             let a = try await applied(api)
             #expect(try await api.patch("/referrals/\(a.id)/complete", as: a.referrer, body: [:]).status == .forbidden)
             #expect(try await complete(api, "\(UUID())").status == .notFound)
@@ -225,8 +215,7 @@ import Testing
 
     /// Both balances are credited once, as EARN entries that point at the referral.
     @Test func anAdminsCompletionCreditsBothOnce() async throws {
-        try await withTestService(LoyaltyService.self) { client, app in
-            let api = API(client)
+        try await withTestService(LoyaltyService.self) { api, app in
             let a = try await applied(api)
             let completed = try await complete(api, a.id, ["referrerPoints": 300, "orderId": "order-9"])
             #expect(completed.status == .ok)
@@ -249,8 +238,7 @@ import Testing
     }
 
     @Test func aCompletedReferralCannotBeCompletedAgain() async throws {
-        try await withTestService(LoyaltyService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(LoyaltyService.self) { api, _ in
             let a = try await applied(api)
             #expect(try await complete(api, a.id, ["referrerPoints": 300, "orderId": "order-9"]).status == .ok)
             let twice = try await complete(api, a.id)
@@ -261,8 +249,7 @@ import Testing
     /// One behaviour: the referee's first paid order (redelivered, then a second order)
     /// completes the pending referral once, crediting both.
     @Test func aPendingReferralCompletesOnTheRefereesFirstPaidOrder() async throws {
-        try await withTestServiceAndBroker(LoyaltyService.self) { client, app, brokers in
-            let api = API(client)
+        try await withTestServiceAndBroker(LoyaltyService.self) { api, app, brokers in
             let referrer = TestEnvironment.uniqueUser()
             let referee = TestEnvironment.uniqueUser()
             let code = try await generatedCode(api, for: referrer)

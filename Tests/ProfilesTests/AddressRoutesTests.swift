@@ -33,8 +33,8 @@ import Testing
 
     @Test(arguments: [("SW1A 1AA", "SW1A 1AA"), ("M1 1AE", "M1 1AE"), ("sw1a1aa", "SW1A 1AA"), (" b33 8th ", "B33 8TH"), ("GIR0AA", "GIR 0AA")])
     func ukPostcodesAreNormalised(input: String, stored: String) async throws {
-        try await withTestService(ProfilesService.self) { client, _ in
-            let created = try await API(client).post(
+        try await withTestService(ProfilesService.self) { api, _ in
+            let created = try await api.post(
                 "/addresses", as: TestEnvironment.uniqueUser(), body: ["line1": "1 Street", "city": "London", "postcode": .string(input)])
             #expect(created.status == .created)
             #expect(try created.data(Address.self).postcode == stored)
@@ -42,8 +42,7 @@ import Testing
     }
 
     @Test func aUKPostcodeThatIsNotOneIsRefused() async throws {
-        try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             for postcode in ["INVALID", "12345"] {
                 let refused = try await api.post(
@@ -55,8 +54,8 @@ import Testing
     }
 
     @Test func everyInvalidFieldIsListed() async throws {
-        try await withTestService(ProfilesService.self) { client, _ in
-            let refused = try await API(client).post(
+        try await withTestService(ProfilesService.self) { api, _ in
+            let refused = try await api.post(
                 "/addresses", as: TestEnvironment.uniqueUser(),
                 body: ["label": "", "city": "", "postcode": "75001", "country": "France", "extra": 1])
             #expect(refused.status == .unprocessableContent)
@@ -66,8 +65,8 @@ import Testing
 
     /// Other countries: 3–10 letters, digits, spaces or dashes, kept as sent.
     @Test func anotherCountrysPostcodeIsKeptAsSentAndItsCodeUpperCased() async throws {
-        try await withTestService(ProfilesService.self) { client, _ in
-            let fr = try await API(client).post(
+        try await withTestService(ProfilesService.self) { api, _ in
+            let fr = try await api.post(
                 "/addresses", as: TestEnvironment.uniqueUser(), body: ["line1": "1 rue", "city": "Paris", "postcode": "75001", "country": "fr"])
             #expect(fr.status == .created)
             #expect(try fr.data(Address.self).country == "FR")
@@ -75,8 +74,7 @@ import Testing
     }
 
     @Test func theFirstAddressIsPrimaryAndTheNextIsNot() async throws {
-        try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             let a = try await api.post("/addresses", as: user, body: Self.address("A"))
             #expect(try a.data(Address.self).isPrimary == true)
@@ -86,8 +84,7 @@ import Testing
     }
 
     @Test func anAddressCreatedAsPrimaryTakesTheFlagAndListsFirst() async throws {
-        try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             _ = try await threeAddresses(api, user)
             #expect(try await primaries(api, user) == ["C"])
@@ -96,8 +93,7 @@ import Testing
     }
 
     @Test func patchingAnAddressToPrimaryTakesTheFlag() async throws {
-        try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             let ids = try await threeAddresses(api, user)
             let patched = try await api.patch("/addresses/\(ids.a.lowercasedString)", as: user, body: ["isPrimary": true, "line2": "Flat 1"])
@@ -108,8 +104,7 @@ import Testing
     }
 
     @Test func thePrimaryFlagCannotBeClearedOnThePrimary() async throws {
-        try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             let ids = try await threeAddresses(api, user)
             let cleared = try await api.patch("/addresses/\(ids.c.lowercasedString)", as: user, body: ["isPrimary": false])
@@ -119,8 +114,7 @@ import Testing
 
     /// Deleting the primary promotes the most recently created remaining address.
     @Test func deletingThePrimaryPromotesTheNewestRemainingAddress() async throws {
-        try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             let ids = try await threeAddresses(api, user)
             #expect(try await api.patch("/addresses/\(ids.a.lowercasedString)", as: user, body: ["isPrimary": true]).status == .ok)
@@ -134,8 +128,7 @@ import Testing
     }
 
     @Test func theEleventhAddressIsRefusedNamingTheLimit() async throws {
-        try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             for i in 1...10 {
                 #expect(try await api.post("/addresses", as: user, body: Self.address("\(i)")).status == .created)
@@ -148,8 +141,7 @@ import Testing
     }
 
     @Test func anotherCustomersAddressIsNotFound() async throws {
-        try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             let stranger = TestEnvironment.uniqueUser()
             let mine = try await api.post("/addresses", as: user, body: Self.address("1")).data(Address.self).id.lowercasedString
@@ -160,8 +152,7 @@ import Testing
     }
 
     @Test func aMalformedAddressIdIsNotFound() async throws {
-        try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             _ = try await api.post("/addresses", as: user, body: Self.address("1"))
             #expect(try await api.patch("/addresses/not-a-uuid", as: user, body: ["city": "X"]).status == .notFound)

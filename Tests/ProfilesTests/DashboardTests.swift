@@ -54,14 +54,13 @@ struct PortalSupportSummary: Decodable {
     }
 
     @Test func aNewCustomerHasCompletedNoStep() async throws {
-        try await withTestService(ProfilesService.self) { (client, _) async throws in
-            #expect(try await onboarding(API(client), TestEnvironment.uniqueUser()).completedSteps == 0)
+        try await withTestService(ProfilesService.self) { (api, _) async throws in
+            #expect(try await onboarding(api, TestEnvironment.uniqueUser()).completedSteps == 0)
         }
     }
 
     @Test func aProfileCompletesItsStep() async throws {
-        try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             try await createProfile(api, user)
             #expect(try await onboarding(api, user).completedSteps == 1)
@@ -69,8 +68,7 @@ struct PortalSupportSummary: Decodable {
     }
 
     @Test func anAddressCompletesItsStepAndReadingThePreferencesDoesNot() async throws {
-        try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             try await createProfile(api, user)
             try await addAddress(api, user)
@@ -82,8 +80,7 @@ struct PortalSupportSummary: Decodable {
     }
 
     @Test func savingThePreferencesCompletesTheirStep() async throws {
-        try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             try await createProfile(api, user)
             try await addAddress(api, user)
@@ -94,8 +91,7 @@ struct PortalSupportSummary: Decodable {
 
     /// The wishlist step follows engagement's event (published twice: a redelivery).
     @Test func aWishlistItemCompletesTheLastStepAndLeavesNoQuickAction() async throws {
-        try await withTestServiceAndBroker(ProfilesService.self) { client, _, brokers in
-            let api = API(client)
+        try await withTestServiceAndBroker(ProfilesService.self) { api, _, brokers in
             let user = TestEnvironment.uniqueUser()
             try await createProfile(api, user)
             try await addAddress(api, user)
@@ -165,8 +161,7 @@ struct PortalSupportSummary: Decodable {
     }
 
     @Test func theDashboardShowsTheNewestStateOfOtherContextsEvents() async throws {
-        try await withTestServiceAndBroker(ProfilesService.self) { client, _, brokers in
-            let api = API(client)
+        try await withTestServiceAndBroker(ProfilesService.self) { api, _, brokers in
             let user = TestEnvironment.uniqueUser()
             try await publishOtherContextsEvents(about: user, brokers: brokers, api: api)
             let dashboard = try await api.get("/dashboard", as: user).data(Dashboard.self)
@@ -181,8 +176,7 @@ struct PortalSupportSummary: Decodable {
     }
 
     @Test func thePortalListsAnOrderOnceWhateverItsEvents() async throws {
-        try await withTestServiceAndBroker(ProfilesService.self) { client, _, brokers in
-            let api = API(client)
+        try await withTestServiceAndBroker(ProfilesService.self) { api, _, brokers in
             let user = TestEnvironment.uniqueUser()
             try await publishOtherContextsEvents(about: user, brokers: brokers, api: api)
             let answer = try await api.get("/portal/orders", as: user)
@@ -194,8 +188,7 @@ struct PortalSupportSummary: Decodable {
     }
 
     @Test func thePortalsSupportSummaryShowsTheNewestTicketState() async throws {
-        try await withTestServiceAndBroker(ProfilesService.self) { client, _, brokers in
-            let api = API(client)
+        try await withTestServiceAndBroker(ProfilesService.self) { api, _, brokers in
             let user = TestEnvironment.uniqueUser()
             try await publishOtherContextsEvents(about: user, brokers: brokers, api: api)
             let support = try await api.get("/portal/support", as: user).data(PortalSupportSummary.self)
@@ -205,8 +198,7 @@ struct PortalSupportSummary: Decodable {
     }
 
     @Test func thePortalListsAppointmentsAndBrochureRequests() async throws {
-        try await withTestServiceAndBroker(ProfilesService.self) { client, _, brokers in
-            let api = API(client)
+        try await withTestServiceAndBroker(ProfilesService.self) { api, _, brokers in
             let user = TestEnvironment.uniqueUser()
             try await publishOtherContextsEvents(about: user, brokers: brokers, api: api)
             let appointments = try await api.get("/portal/appointments", as: user).data(PortalController.Appointments.self).appointments

@@ -43,8 +43,8 @@ import Testing
     }
 
     @Test func theRebuildIndexesEveryProfileAndRecordsItsRun() async throws {
-        try await withTestService(ProfilesService.self) { client, app in
-            let (_, _, rebuilt) = try await adaAndBob(API(client), app)
+        try await withTestService(ProfilesService.self) { api, app in
+            let (_, _, rebuilt) = try await adaAndBob(api, app)
             #expect(rebuilt == .succeeded(JobOutcome(counts: ["indexed": 2])))
             #expect(
                 try await app.runtime.database.scalar(
@@ -53,8 +53,7 @@ import Testing
     }
 
     @Test func searchFindsPartOfANameOrEmailWhateverItsCase() async throws {
-        try await withTestService(ProfilesService.self) { client, app in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { api, app in
             let (ada, bob, _) = try await adaAndBob(api, app)
             #expect(try await search(api, "lovel") == [ada])
             #expect(try await search(api, "ENGINE.example") == [bob])
@@ -62,8 +61,7 @@ import Testing
     }
 
     @Test func searchFindsAPhoneNumberWithOrWithoutItsPunctuationAndPrefix() async throws {
-        try await withTestService(ProfilesService.self) { client, app in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { api, app in
             let (ada, _, _) = try await adaAndBob(api, app)
             #expect(try await search(api, "020 7946") == [ada])
             #expect(try await search(api, "7946 0958") == [ada])
@@ -71,8 +69,7 @@ import Testing
     }
 
     @Test func searchFindsThePrimaryPostcodeWithOrWithoutItsSpace() async throws {
-        try await withTestService(ProfilesService.self) { client, app in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { api, app in
             let (ada, bob, _) = try await adaAndBob(api, app)
             #expect(try await search(api, "SW1A 1") == [ada])
             #expect(try await search(api, "sw1a1") == [ada])
@@ -81,8 +78,7 @@ import Testing
     }
 
     @Test func searchListsEveryMatchNewestFirstAndNothingWhenNoneMatches() async throws {
-        try await withTestService(ProfilesService.self) { client, app in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { api, app in
             let (ada, bob, _) = try await adaAndBob(api, app)
             #expect(try await search(api, "zzz").isEmpty)
             #expect(Set(try await search(api, "a")) == [ada, bob])
@@ -91,8 +87,7 @@ import Testing
     }
 
     @Test func onlyAdminsMaySearchCustomers() async throws {
-        try await withTestService(ProfilesService.self) { (client, _) async throws in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { (api, _) async throws in
             #expect(try await api.get("/admin/customers?q=ada", as: TestEnvironment.uniqueUser()).status == .forbidden)
             #expect(try await api.get("/admin/customers?q=ada", as: nil).status == .unauthorized)
         }
@@ -130,8 +125,8 @@ import Testing
     }
 
     @Test func aDryRunNamesTheInactiveCustomerAndChangesNothing() async throws {
-        try await withTestService(ProfilesService.self) { client, app in
-            let (inactive, _) = try await agedCustomers(API(client), app)
+        try await withTestService(ProfilesService.self) { api, app in
+            let (inactive, _) = try await agedCustomers(api, app)
             let dryRun = try await JobRunner(runtime: app.runtime).run(try job("anonymize-inactive-users", app), dryRun: true)
             #expect(dryRun == .succeeded(JobOutcome(counts: ["wouldAnonymize": 1], details: [inactive])))
             #expect(try await app.runtime.database.scalar("SELECT count(*)::int FROM profiles WHERE anonymized_at IS NOT NULL") == 0)
@@ -139,9 +134,9 @@ import Testing
     }
 
     @Test func anInactiveCustomerIsScrubbedAndAnnounced() async throws {
-        try await withTestService(ProfilesService.self) { client, app in
+        try await withTestService(ProfilesService.self) { api, app in
             let database = app.runtime.database
-            let (inactive, _) = try await agedCustomers(API(client), app)
+            let (inactive, _) = try await agedCustomers(api, app)
             let result = try await JobRunner(runtime: app.runtime).run(try job("anonymize-inactive-users", app))
             #expect(result == .succeeded(JobOutcome(counts: ["anonymized": 1])))
             for try await (first, email, phone, dob, anonymizedAt) in try await database.query(
@@ -161,9 +156,9 @@ import Testing
     }
 
     @Test func aCustomerWithAnOpenTicketIsLeftAlone() async throws {
-        try await withTestService(ProfilesService.self) { client, app in
+        try await withTestService(ProfilesService.self) { api, app in
             let database = app.runtime.database
-            let (_, withTicket) = try await agedCustomers(API(client), app)
+            let (_, withTicket) = try await agedCustomers(api, app)
             _ = try await JobRunner(runtime: app.runtime).run(try job("anonymize-inactive-users", app))
             #expect(try await database.scalar("SELECT count(*)::int FROM addresses WHERE user_id = \(withTicket)") == 1)
             #expect(try await database.scalar("SELECT count(*)::int FROM profiles WHERE user_id = \(withTicket) AND email IS NOT NULL") == 1)
@@ -172,8 +167,8 @@ import Testing
 
     /// Nothing is left to do on a second run.
     @Test func aSecondRunHasNothingLeftToDo() async throws {
-        try await withTestService(ProfilesService.self) { client, app in
-            _ = try await agedCustomers(API(client), app)
+        try await withTestService(ProfilesService.self) { api, app in
+            _ = try await agedCustomers(api, app)
             let anonymize = try job("anonymize-inactive-users", app)
             let runner = JobRunner(runtime: app.runtime)
             #expect(try await runner.run(anonymize) == .succeeded(JobOutcome(counts: ["anonymized": 1])))
@@ -183,8 +178,7 @@ import Testing
 
     /// The anonymised customer's cached profile is gone too.
     @Test func theAnonymisedProfileIsServedWithoutItsPersonalData() async throws {
-        try await withTestService(ProfilesService.self) { client, app in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { api, app in
             let (inactive, _) = try await agedCustomers(api, app)
             _ = try await JobRunner(runtime: app.runtime).run(try job("anonymize-inactive-users", app))
             #expect(try await api.get("/profile", as: inactive).data(Profile.self).email == nil)

@@ -31,9 +31,9 @@ struct Preferences: Decodable {
     static let path = "/notification-preferences"
 
     @Test func theDefaultsAreShownWithoutBeingStored() async throws {
-        try await withTestService(ProfilesService.self) { client, app in
+        try await withTestService(ProfilesService.self) { api, app in
             let user = TestEnvironment.uniqueUser()
-            let defaults = try await API(client).get(Self.path, as: user).data(Preferences.self)
+            let defaults = try await api.get(Self.path, as: user).data(Preferences.self)
             #expect(defaults["emailMarketing"] == false && defaults["orderUpdates"] == true)
             #expect(defaults.preferredChannel == .email && defaults.optedOutAt == nil)
             #expect(try await app.runtime.database.scalar("SELECT count(*)::int FROM notification_preferences WHERE user_id = \(user)") == 0)
@@ -41,8 +41,8 @@ struct Preferences: Decodable {
     }
 
     @Test func patchChangesTheFieldsSent() async throws {
-        try await withTestService(ProfilesService.self) { client, _ in
-            let patched = try await API(client).patch(
+        try await withTestService(ProfilesService.self) { api, _ in
+            let patched = try await api.patch(
                 Self.path, as: TestEnvironment.uniqueUser(), body: ["emailMarketing": true, "newsletter": true, "preferredChannel": "SMS"]
             ).data(Preferences.self)
             #expect(patched["emailMarketing"] == true && patched["newsletter"] == true && patched.preferredChannel == .sms)
@@ -51,8 +51,7 @@ struct Preferences: Decodable {
 
     /// PUT replaces everything: what is not sent returns to its default.
     @Test func putReturnsWhatIsNotSentToItsDefault() async throws {
-        try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             _ = try await api.patch(Self.path, as: user, body: ["emailMarketing": true, "newsletter": true, "preferredChannel": "SMS"])
             let put = try await api.put(Self.path, as: user, body: ["smsMarketing": true]).data(Preferences.self)
@@ -62,8 +61,7 @@ struct Preferences: Decodable {
     }
 
     @Test func anUnknownFlagOrChannelIsRefused() async throws {
-        try await withTestService(ProfilesService.self) { (client, _) async throws in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { (api, _) async throws in
             let user = TestEnvironment.uniqueUser()
             #expect(try await api.patch(Self.path, as: user, body: ["carrierPigeon": true]).status == .unprocessableContent)
             #expect(try await api.patch(Self.path, as: user, body: ["preferredChannel": "FAX"]).status == .unprocessableContent)
@@ -71,8 +69,7 @@ struct Preferences: Decodable {
     }
 
     @Test func optingOutOfAChannelClearsItsFlagOnlyAndStampsTheTime() async throws {
-        try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             _ = try await api.patch(Self.path, as: user, body: ["smsMarketing": true, "emailMarketing": true, "pushMarketing": true])
             let sms = try await api.post(Self.path + "/opt-out", as: user, body: ["channel": "SMS"]).data(Preferences.self)
@@ -81,8 +78,7 @@ struct Preferences: Decodable {
     }
 
     @Test func optingOutWithoutAChannelClearsEveryMarketingFlag() async throws {
-        try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             _ = try await api.patch(Self.path, as: user, body: ["emailMarketing": true, "pushMarketing": true, "promotionalOffers": true])
             let marketing = try await api.post(Self.path + "/opt-out", as: user).data(Preferences.self)
@@ -92,8 +88,7 @@ struct Preferences: Decodable {
     }
 
     @Test func optingOutOfAllClearsEveryFlag() async throws {
-        try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             _ = try await api.patch(Self.path, as: user, body: ["emailMarketing": true, "pushMarketing": true, "promotionalOffers": true])
             let all = try await api.post(Self.path + "/opt-out", as: user, body: ["channel": "ALL"]).data(Preferences.self)
@@ -103,8 +98,7 @@ struct Preferences: Decodable {
 
     /// Every save published its event; a refused change is no save.
     @Test func everySaveIsPublished() async throws {
-        try await withTestService(ProfilesService.self) { client, app in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { api, app in
             let user = TestEnvironment.uniqueUser()
             _ = try await api.get(Self.path, as: user)
             _ = try await api.patch(Self.path, as: user, body: ["emailMarketing": true, "newsletter": true, "preferredChannel": "SMS"])

@@ -63,9 +63,9 @@ struct ExportDocument: Decodable {
     // MARK: An export
 
     @Test func anExportIsRequestedPending() async throws {
-        try await withTestService(ProfilesService.self) { client, _ in
+        try await withTestService(ProfilesService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
-            let requested = try await API(client).post("/privacy/exports", as: user)
+            let requested = try await api.post("/privacy/exports", as: user)
             #expect(requested.status == .accepted)
             let export = try requested.data(PrivacyRequest.self)
             #expect(export.status == .pending && export.userId == user)
@@ -76,8 +76,7 @@ struct ExportDocument: Decodable {
 
     /// A second request while it is pending answers the pending one.
     @Test func aSecondRequestWhileOneIsPendingAnswersThePendingOne() async throws {
-        try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             let id = try await requestExport(api, as: user).id
             let again = try await api.post("/privacy/exports", as: user)
@@ -88,8 +87,7 @@ struct ExportDocument: Decodable {
 
     /// Another customer's export, an unknown id and a malformed one are 404s.
     @Test func anotherCustomersExportAndUnknownIdsAreNotFound() async throws {
-        try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             let other = TestEnvironment.uniqueUser()
             let id = try await requestExport(api, as: user).id.lowercasedString
@@ -102,8 +100,7 @@ struct ExportDocument: Decodable {
 
     /// Before READY the download is a 409.
     @Test func theDownloadIsAConflictBeforeTheExportIsReady() async throws {
-        try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             let id = try await requestExport(api, as: user).id.lowercasedString
             let early = try await api.get("/privacy/exports/\(id)/download", as: user)
@@ -162,8 +159,7 @@ struct ExportDocument: Decodable {
     }
 
     @Test func anExportIsReadyOnceEveryContextsPartsAreCollectedOnce() async throws {
-        try await withTestServiceAndBroker(ProfilesService.self) { client, app, brokers in
-            let api = API(client)
+        try await withTestServiceAndBroker(ProfilesService.self) { api, app, brokers in
             let user = TestEnvironment.uniqueUser()
             let id = try await collectedExport(api, app, brokers: brokers, user: user)
             let ready = try await export(api, id, as: user)
@@ -174,8 +170,7 @@ struct ExportDocument: Decodable {
     }
 
     @Test func theReadyExportsDocumentHoldsEveryPartOnceInOrder() async throws {
-        try await withTestServiceAndBroker(ProfilesService.self) { client, app, brokers in
-            let api = API(client)
+        try await withTestServiceAndBroker(ProfilesService.self) { api, app, brokers in
             let user = TestEnvironment.uniqueUser()
             let id = try await collectedExport(api, app, brokers: brokers, user: user)
             let ready = try await export(api, id, as: user)
@@ -205,8 +200,7 @@ struct ExportDocument: Decodable {
 
     /// The list shows it, newest first; a new request now starts another export.
     @Test func aReadyExportIsListedAndANewRequestStartsAnother() async throws {
-        try await withTestServiceAndBroker(ProfilesService.self) { client, app, brokers in
-            let api = API(client)
+        try await withTestServiceAndBroker(ProfilesService.self) { api, app, brokers in
             let user = TestEnvironment.uniqueUser()
             let id = try await collectedExport(api, app, brokers: brokers, user: user)
             let list = try await api.get("/privacy/exports", as: user)
@@ -241,8 +235,7 @@ struct ExportDocument: Decodable {
     static let sixtySeconds = ["PRIVACY_EXPORT_TIMEOUT_SECONDS": "60"]
 
     @Test func aContextThatDoesNotAnswerInTimeFailsTheExport() async throws {
-        try await withTestServiceAndBroker(ProfilesService.self, overrides: Self.sixtySeconds) { client, app, brokers in
-            let api = API(client)
+        try await withTestServiceAndBroker(ProfilesService.self, overrides: Self.sixtySeconds) { api, app, brokers in
             let user = TestEnvironment.uniqueUser()
             let id = try await exportWithoutLoyalty(api, brokers: brokers, user: user)
             #expect(try await export(api, id, as: user).status == .pending)
@@ -260,8 +253,7 @@ struct ExportDocument: Decodable {
 
     /// A late part changes nothing; a new request may be made.
     @Test func aPartAfterTheExportFailedChangesNothing() async throws {
-        try await withTestServiceAndBroker(ProfilesService.self, overrides: Self.sixtySeconds) { client, app, brokers in
-            let api = API(client)
+        try await withTestServiceAndBroker(ProfilesService.self, overrides: Self.sixtySeconds) { api, app, brokers in
             let user = TestEnvironment.uniqueUser()
             let id = try await exportWithoutLoyalty(api, brokers: brokers, user: user)
             try await passTheTimeout(app, id)
@@ -278,10 +270,10 @@ struct ExportDocument: Decodable {
 
     /// The job fails exports nobody reads again; a dry run only counts them.
     @Test func theJobFailsOverdueExportsNobodyReads() async throws {
-        try await withTestService(ProfilesService.self, overrides: Self.sixtySeconds) { client, app in
+        try await withTestService(ProfilesService.self, overrides: Self.sixtySeconds) { api, app in
             let database = app.runtime.database
             let quiet = TestEnvironment.uniqueUser()
-            _ = try await API(client).post("/privacy/exports", as: quiet)
+            _ = try await api.post("/privacy/exports", as: quiet)
             try await database.query("UPDATE privacy_requests SET requested_at = requested_at - interval '61 seconds' WHERE user_id = \(quiet)")
             let job = try #require(app.jobs.first { $0.name == "expire-privacy-exports" })
             let runner = JobRunner(runtime: app.runtime)
@@ -317,8 +309,7 @@ struct ExportDocument: Decodable {
     }
 
     @Test func erasureDeletesTheCustomersDataAndPublishesIt() async throws {
-        try await withTestService(ProfilesService.self) { client, app in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { api, app in
             let user = TestEnvironment.uniqueUser()
             let database = app.runtime.database
             try await customerWithData(api, user)
@@ -343,8 +334,7 @@ struct ExportDocument: Decodable {
 
     /// Again: 202, and nothing more happens.
     @Test func aRepeatedErasureIsAcceptedAndDoesNothingMore() async throws {
-        try await withTestService(ProfilesService.self) { client, app in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { api, app in
             let user = TestEnvironment.uniqueUser()
             try await customerWithData(api, user)
             #expect(try await api.post("/privacy/erasure", as: user).status == .accepted)
@@ -356,8 +346,7 @@ struct ExportDocument: Decodable {
 
     /// The auth-service's event, replayed by sync-customer-data, does not bring it back.
     @Test func aReplayedSignUpDoesNotBringAnErasedProfileBack() async throws {
-        try await withTestService(ProfilesService.self) { client, app in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { api, app in
             let user = TestEnvironment.uniqueUser()
             try await customerWithData(api, user)
             #expect(try await api.post("/privacy/erasure", as: user).status == .accepted)
@@ -374,8 +363,7 @@ struct ExportDocument: Decodable {
 
     /// The token still works: a new profile starts afresh, and can be erased in turn.
     @Test func aNewProfileAfterAnErasureStartsAfreshAndCanBeErasedInTurn() async throws {
-        try await withTestService(ProfilesService.self) { client, app in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { api, app in
             let user = TestEnvironment.uniqueUser()
             try await customerWithData(api, user)
             #expect(try await api.post("/privacy/erasure", as: user).status == .accepted)
@@ -389,8 +377,7 @@ struct ExportDocument: Decodable {
 
     /// Customers and agents may not ask on a customer's behalf.
     @Test func onlyAdminsMayAskForACustomer() async throws {
-        try await withTestService(ProfilesService.self) { (client, _) async throws in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { (api, _) async throws in
             let user = TestEnvironment.uniqueUser()
             #expect(try await api.post("/admin/customers/\(user)/erasure", as: user).status == .forbidden)
             #expect(try await api.post("/admin/customers/\(user)/exports", as: "agent-1", role: .agent).status == .forbidden)
@@ -401,8 +388,7 @@ struct ExportDocument: Decodable {
     /// Admins: the same for a customer, and the audit of every request, newest first. The
     /// customer's own list shows exports only, and the audit holds no personal data.
     @Test func adminsMayEraseAndExportForACustomerAndReadTheAudit() async throws {
-        try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             try await customerWithData(api, user)
             #expect(try await api.post("/privacy/erasure", as: user).status == .accepted)

@@ -28,16 +28,16 @@ import Testing
     }
 
     @Test func aSignUpMakesAProfileWithTheNormalisedEmail() async throws {
-        try await withTestServiceAndBroker(ProfilesService.self) { client, _, brokers in
-            let profile = try #require(try await signUp(API(client), brokers: brokers).profile)
+        try await withTestServiceAndBroker(ProfilesService.self) { api, _, brokers in
+            let profile = try #require(try await signUp(api, brokers: brokers).profile)
             #expect(profile.firstName == "New" && profile.email == "new.user@example.com")
         }
     }
 
     /// A redelivered event makes no second profile.
     @Test func aRedeliveredSignUpMakesTheProfileOnce() async throws {
-        try await withTestServiceAndBroker(ProfilesService.self) { client, app, brokers in
-            let (user, id, _) = try await signUp(API(client), brokers: brokers)
+        try await withTestServiceAndBroker(ProfilesService.self) { api, app, brokers in
+            let (user, id, _) = try await signUp(api, brokers: brokers)
             try await Task.sleep(for: .milliseconds(300))
             #expect(try await app.runtime.database.scalar("SELECT count(*)::int FROM profiles WHERE user_id = \(user)") == 1)
             #expect(try await app.runtime.database.scalar("SELECT count(*)::int FROM processed_events WHERE event_id = \(id)") == 1)
@@ -46,8 +46,7 @@ import Testing
 
     /// POST on a profile made from the auth event is still a 409: clients PATCH it.
     @Test func creatingAProfileMadeFromASignUpIsAConflict() async throws {
-        try await withTestServiceAndBroker(ProfilesService.self) { client, _, brokers in
-            let api = API(client)
+        try await withTestServiceAndBroker(ProfilesService.self) { api, _, brokers in
             let (user, _, profile) = try await signUp(api, brokers: brokers)
             #expect(profile != nil)
             #expect(try await api.post("/profile", as: user, body: ["firstName": "A", "lastName": "B"]).status == .conflict)
@@ -56,8 +55,8 @@ import Testing
 
     /// The profile's creation is on customer.profile.updated, in the envelope.
     @Test func theProfileMadeFromASignUpIsPublishedWithTheEventAsItsCorrelation() async throws {
-        try await withTestServiceAndBroker(ProfilesService.self) { client, _, brokers in
-            let (user, id, _) = try await signUp(API(client), brokers: brokers)
+        try await withTestServiceAndBroker(ProfilesService.self) { api, _, brokers in
+            let (user, id, _) = try await signUp(api, brokers: brokers)
             var found: EventEnvelope<ProfileUpdated>?
             let reader = try KafkaConsumer(
                 KafkaConfiguration(brokers: brokers, clientId: "reader", groupId: "reader-\(UUID().uuidString.prefix(6))"),

@@ -18,10 +18,10 @@ import Testing
     }
 
     @Test func creatingAProfileTrimsItAndTakesTheEmailFromTheToken() async throws {
-        try await withTestService(ProfilesService.self) { client, _ in
+        try await withTestService(ProfilesService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             let token = try await TestEnvironment.token(user, email: "Token.Email@example.com")
-            let created = try await API(client).post("/profile", as: nil, body: Self.ada, headers: [.authorization: "Bearer \(token)"])
+            let created = try await api.post("/profile", as: nil, body: Self.ada, headers: [.authorization: "Bearer \(token)"])
             #expect(created.status == .created)
             let p = try created.data(Profile.self)
             #expect(p.userId == user)
@@ -37,8 +37,7 @@ import Testing
     }
 
     @Test func aSecondProfileIsAConflict() async throws {
-        try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             try await createAda(api, user)
             #expect(try await api.post("/profile", as: user, body: ["firstName": "Ada", "lastName": "Again"]).status == .conflict)
@@ -46,8 +45,7 @@ import Testing
     }
 
     @Test func anUpdateChangesTheFieldsSentAndNullClearsOne() async throws {
-        try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             try await createAda(api, user)
             let patched = try await api.patch("/profile", as: user, body: ["lastName": "King", "phone": nil, "preferredLanguage": "fr"])
@@ -61,8 +59,7 @@ import Testing
 
     /// Read (and cache), then change: the next read shows the change.
     @Test func aReadAfterAnUpdateShowsTheChange() async throws {
-        try await withTestService(ProfilesService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             try await createAda(api, user)
             #expect(try await api.get("/profile", as: user).data(Profile.self).lastName == "Lovelace")
@@ -73,8 +70,7 @@ import Testing
 
     /// Each write is one event in the outbox, with the fields that changed.
     @Test func eachWriteIsOneEventNamingTheFieldsThatChanged() async throws {
-        try await withTestService(ProfilesService.self) { client, app in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { api, app in
             let user = TestEnvironment.uniqueUser()
             try await createAda(api, user)
             _ = try await api.patch("/profile", as: user, body: ["lastName": "King", "phone": nil, "preferredLanguage": "fr"]).data(Profile.self)
@@ -90,8 +86,8 @@ import Testing
     }
 
     @Test func validationListsEveryField() async throws {
-        try await withTestService(ProfilesService.self) { client, _ in
-            let refused = try await API(client).post(
+        try await withTestService(ProfilesService.self) { api, _ in
+            let refused = try await api.post(
                 "/profile", as: TestEnvironment.uniqueUser(),
                 body: [
                     "lastName": "", "email": "nope", "phone": "12-34", "dateOfBirth": "2015-01-01", "avatarUrl": "http://x.test/a.png",
@@ -112,16 +108,15 @@ import Testing
         ("2001-02-29", "must be a real date (YYYY-MM-DD)"), ("2999-01-01", "must be in the past"), ("01/02/1990", "must be a date (YYYY-MM-DD)"),
     ])
     func aDateOfBirthMustBeARealDateInThePast(dateOfBirth: String, message: String) async throws {
-        try await withTestService(ProfilesService.self) { client, _ in
-            let refused = try await API(client).post(
+        try await withTestService(ProfilesService.self) { api, _ in
+            let refused = try await api.post(
                 "/profile", as: TestEnvironment.uniqueUser(), body: ["firstName": "A", "lastName": "B", "dateOfBirth": .string(dateOfBirth)])
             #expect(refused.errorDetails["dateOfBirth"] == "dateOfBirth \(message)")
         }
     }
 
     @Test func withoutAProfileReadingAndPatchingAreNotFound() async throws {
-        try await withTestService(ProfilesService.self) { (client, _) async throws in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { (api, _) async throws in
             let user = TestEnvironment.uniqueUser()
             #expect(try await api.get("/profile", as: user).status == .notFound)
             #expect(try await api.patch("/profile", as: user, body: ["firstName": "X"]).status == .notFound)
@@ -129,8 +124,7 @@ import Testing
     }
 
     @Test func withoutATokenTheProfileIsUnauthorized() async throws {
-        try await withTestService(ProfilesService.self) { (client, _) async throws in
-            let api = API(client)
+        try await withTestService(ProfilesService.self) { (api, _) async throws in
             for method in [HTTPRequest.Method.get, .post, .patch] {
                 #expect(try await api.send(method, "/profile", as: nil, json: nil).status == .unauthorized)
             }

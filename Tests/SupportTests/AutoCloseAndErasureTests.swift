@@ -1,6 +1,5 @@
 import Contracts
 import Foundation
-import HummingbirdTesting
 import PostgresNIO
 import ServiceKit
 import TestSupport
@@ -25,8 +24,7 @@ import Testing
         let runner: JobRunner
     }
 
-    func resolvedTickets(_ client: any TestClientProtocol, _ app: ServiceApp) async throws -> Resolved {
-        let api = API(client)
+    func resolvedTickets(_ api: API, _ app: ServiceApp) async throws -> Resolved {
         let user = TestEnvironment.uniqueUser()
         let old = try await openTicket(api, by: user, subject: "Old and resolved")
         let recent = try await openTicket(api, by: user, subject: "Recently resolved")
@@ -50,16 +48,16 @@ import Testing
     }
 
     @Test func aDryRunCountsWhatWouldCloseAndClosesNothing() async throws {
-        try await withTestService(SupportService.self) { client, app in
-            let r = try await resolvedTickets(client, app)
+        try await withTestService(SupportService.self) { api, app in
+            let r = try await resolvedTickets(api, app)
             #expect(try await r.runner.run(r.job, dryRun: true, now: r.now) == .succeeded(JobOutcome(counts: ["wouldClose": 1])))
             #expect(try await app.runtime.database.scalar("SELECT count(*)::int FROM tickets WHERE status = 'CLOSED'") == 0)
         }
     }
 
     @Test func aTicketResolvedLongerAgoThanTheSettingClosesWithASystemMessage() async throws {
-        try await withTestService(SupportService.self) { client, app in
-            let r = try await resolvedTickets(client, app)
+        try await withTestService(SupportService.self) { api, app in
+            let r = try await resolvedTickets(api, app)
             #expect(try await r.runner.run(r.job, dryRun: false, now: r.now) == .succeeded(JobOutcome(counts: ["closed": 1])))
             let closed = try await ticket(r, r.old)
             #expect(closed.status == .closed && closed.closedAt != nil && closed.resolvedAt != nil)
@@ -70,8 +68,8 @@ import Testing
     }
 
     @Test func recentlyResolvedAndAnsweredTicketsStay() async throws {
-        try await withTestService(SupportService.self) { client, app in
-            let r = try await resolvedTickets(client, app)
+        try await withTestService(SupportService.self) { api, app in
+            let r = try await resolvedTickets(api, app)
             #expect(try await r.runner.run(r.job, dryRun: false, now: r.now) == .succeeded(JobOutcome(counts: ["closed": 1])))
             #expect(try await ticket(r, r.recent).status == .resolved)
             #expect(try await ticket(r, r.answered).status == .open)
@@ -80,8 +78,8 @@ import Testing
 
     /// A second run closes nothing more, and the close was published once.
     @Test func aSecondRunClosesNothingMore() async throws {
-        try await withTestService(SupportService.self) { client, app in
-            let r = try await resolvedTickets(client, app)
+        try await withTestService(SupportService.self) { api, app in
+            let r = try await resolvedTickets(api, app)
             #expect(try await r.runner.run(r.job, dryRun: false, now: r.now) == .succeeded(JobOutcome(counts: ["closed": 1])))
             #expect(try await r.runner.run(r.job, dryRun: false, now: r.now) == .succeeded(JobOutcome(counts: ["closed": 0])))
             #expect(
@@ -106,8 +104,7 @@ import Testing
     /// comment) is redacted in the cached list and the ticket, the record stays, profiles
     /// hears the new subject once, and a repeated erasure changes nothing more.
     @Test func erasureRedactsWhatTheCustomerWroteAndKeepsTheRecord() async throws {
-        try await withTestServiceAndBroker(SupportService.self) { client, app, brokers in
-            let api = API(client)
+        try await withTestServiceAndBroker(SupportService.self) { api, app, brokers in
             let user = TestEnvironment.uniqueUser()
             let id = try await openTicket(api, by: user, subject: "My address is 1 Oak Lane")
             func firstSubject() async throws -> String? {
@@ -157,8 +154,7 @@ import Testing
     /// CONTRACT §13: an erasure the customer asked for closes every ticket of theirs that is not
     /// closed yet, with a SYSTEM message, once; a closed one and other customers' stay as they are.
     @Test func anErasureRequestClosesTheCustomersTicketsOnce() async throws {
-        try await withTestServiceAndBroker(SupportService.self) { client, app, brokers in
-            let api = API(client)
+        try await withTestServiceAndBroker(SupportService.self) { api, app, brokers in
             let user = TestEnvironment.uniqueUser()
             let other = TestEnvironment.uniqueUser()
             let open = try await openTicket(api, by: user, subject: "Still open")

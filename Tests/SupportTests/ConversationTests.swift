@@ -2,7 +2,6 @@ import Auth
 import Contracts
 import Foundation
 import HTTPKit
-import HummingbirdTesting
 import PostgresNIO
 import TestSupport
 import Testing
@@ -34,8 +33,7 @@ import Testing
         func who(_ role: Role) -> String { role == .customer ? user : "agent-1" }
     }
 
-    func conversation(_ client: any TestClientProtocol) async throws -> Conversation {
-        let api = API(client)
+    func conversation(_ api: API) async throws -> Conversation {
         let user = TestEnvironment.uniqueUser()
         let id = try await openTicket(api, by: user)
         return Conversation(api: api, user: user, id: id)
@@ -57,8 +55,8 @@ import Testing
 
     /// Internal notes never count as a response and never move the ticket.
     @Test func internalNotesNeverCountAsAResponse() async throws {
-        try await withTestService(SupportService.self) { client, _ in
-            let c = try await conversation(client)
+        try await withTestService(SupportService.self) { api, _ in
+            let c = try await conversation(api)
             let note = try await c.say("Check the courier first.", as: .agent, isInternal: true)
             #expect(note.status == .created)
             let message = try note.data(Message.self)
@@ -69,8 +67,8 @@ import Testing
     }
 
     @Test func customersMayNotWriteInternalNotes() async throws {
-        try await withTestService(SupportService.self) { client, _ in
-            let c = try await conversation(client)
+        try await withTestService(SupportService.self) { api, _ in
+            let c = try await conversation(api)
             let sneaky = try await c.say("I am staff now", isInternal: true)
             #expect(sneaky.status == .forbidden && sneaky.errorCode == "FORBIDDEN")
             #expect(try await c.say("Plain words", isInternal: false).status == .created)
@@ -79,8 +77,8 @@ import Testing
 
     /// The first public staff reply: IN_PROGRESS, stamped once.
     @Test func theFirstPublicStaffReplyStartsWorkAndIsStampedOnce() async throws {
-        try await withTestService(SupportService.self) { client, _ in
-            let c = try await conversation(client)
+        try await withTestService(SupportService.self) { api, _ in
+            let c = try await conversation(api)
             let reply = try await c.say("We are on it.", as: .agent)
             #expect(reply.status == .created)
             #expect(try reply.data(Message.self).senderId == "agent-1")
@@ -95,8 +93,8 @@ import Testing
 
     /// A customer's answer brings a ticket waiting on them back to the team.
     @Test func aCustomersAnswerBringsAWaitingTicketBack() async throws {
-        try await withTestService(SupportService.self) { client, _ in
-            let c = try await conversation(client)
+        try await withTestService(SupportService.self) { api, _ in
+            let c = try await conversation(api)
             _ = try await c.say("We are on it.", as: .agent)
             try await c.status("WAITING_ON_CUSTOMER")
             _ = try await c.say("Photo attached.")
@@ -106,8 +104,8 @@ import Testing
 
     /// A customer's message on RESOLVED reopens it; the first response stays as it was.
     @Test func aCustomersMessageReopensAResolvedTicket() async throws {
-        try await withTestService(SupportService.self) { client, _ in
-            let c = try await conversation(client)
+        try await withTestService(SupportService.self) { api, _ in
+            let c = try await conversation(api)
             _ = try await c.say("We are on it.", as: .agent)
             let firstResponse = try #require(try await c.ticket().firstResponseAt)
             try await c.status("RESOLVED")
@@ -120,8 +118,8 @@ import Testing
 
     /// Customers never see internal notes; staff see all, oldest first.
     @Test func customersNeverSeeInternalNotes() async throws {
-        try await withTestService(SupportService.self) { client, _ in
-            let c = try await conversation(client)
+        try await withTestService(SupportService.self) { api, _ in
+            let c = try await conversation(api)
             try await talkItThrough(c)
             let customerView = (try await c.ticket(as: .customer).messages ?? []).map(\.message)
             #expect(
@@ -136,8 +134,8 @@ import Testing
 
     /// Someone else's ticket, or an unknown one, is a 404.
     @Test func messagesToAnotherCustomersOrAnUnknownTicketAreNotFound() async throws {
-        try await withTestService(SupportService.self) { client, _ in
-            let c = try await conversation(client)
+        try await withTestService(SupportService.self) { api, _ in
+            let c = try await conversation(api)
             let stranger = try await c.api.post("/support/tickets/\(c.id)/messages", as: TestEnvironment.uniqueUser(), body: ["message": "hello"])
             #expect(stranger.status == .notFound)
             let unknown = try await c.api.post("/support/tickets/\(UUID())/messages", as: "agent-1", role: .agent, body: ["message": "hi"])
@@ -146,16 +144,16 @@ import Testing
     }
 
     @Test func anEmptyMessageIsRefused() async throws {
-        try await withTestService(SupportService.self) { client, _ in
-            let c = try await conversation(client)
+        try await withTestService(SupportService.self) { api, _ in
+            let c = try await conversation(api)
             #expect(try await c.say("").errorDetails == ["message": "message must not be empty"])
         }
     }
 
     /// CLOSED is final: nothing more from the customer or staff.
     @Test func aClosedTicketTakesNoMoreMessages() async throws {
-        try await withTestService(SupportService.self) { client, _ in
-            let c = try await conversation(client)
+        try await withTestService(SupportService.self) { api, _ in
+            let c = try await conversation(api)
             try await c.status("CLOSED")
             for role in [Role.customer, .agent] {
                 let refused = try await c.say("Anyone there?", as: role)
@@ -166,8 +164,8 @@ import Testing
 
     /// Status changes made by messages were published like the ones made by staff.
     @Test func statusChangesMadeByMessagesArePublished() async throws {
-        try await withTestService(SupportService.self) { client, app in
-            let c = try await conversation(client)
+        try await withTestService(SupportService.self) { api, app in
+            let c = try await conversation(api)
             try await talkItThrough(c)
             try await c.status("CLOSED")
             #expect(try await c.say("Anyone there?").status == .conflict)
@@ -195,8 +193,7 @@ import Testing
     }
 
     @Test func aTicketCannotBeRatedBeforeResolution() async throws {
-        try await withTestService(SupportService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(SupportService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             let id = try await openTicket(api, by: user)
             let early = try await rate(api, id, ["rating": 5], as: user)
@@ -205,8 +202,7 @@ import Testing
     }
 
     @Test func anotherCustomersOrAnUnknownTicketIsNotFound() async throws {
-        try await withTestService(SupportService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(SupportService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             let id = try await resolvedTicket(api, by: user)
             #expect(try await rate(api, id, ["rating": 5], as: TestEnvironment.uniqueUser()).status == .notFound)
@@ -215,8 +211,7 @@ import Testing
     }
 
     @Test func invalidRatingsAreEachNamed() async throws {
-        try await withTestService(SupportService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(SupportService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             let id = try await resolvedTicket(api, by: user)
             let invalid = try await rate(api, id, ["rating": 0, "comment": .string(String(repeating: "c", count: 1001))], as: user)
@@ -226,8 +221,7 @@ import Testing
     }
 
     @Test func theOwnerRatesAResolvedTicketAndItShowsTheRating() async throws {
-        try await withTestService(SupportService.self) { client, app in
-            let api = API(client)
+        try await withTestService(SupportService.self) { api, app in
             let user = TestEnvironment.uniqueUser()
             let id = try await resolvedTicket(api, by: user)
             let rated = try await rate(api, id, ["rating": 4, "comment": "Quick and friendly"], as: user)
@@ -241,8 +235,7 @@ import Testing
     }
 
     @Test func aTicketIsRatedOnce() async throws {
-        try await withTestService(SupportService.self) { client, app in
-            let api = API(client)
+        try await withTestService(SupportService.self) { api, app in
             let user = TestEnvironment.uniqueUser()
             let id = try await resolvedTicket(api, by: user)
             #expect(try await rate(api, id, ["rating": 4, "comment": "Quick and friendly"], as: user).status == .created)
@@ -255,8 +248,7 @@ import Testing
 
     /// Closed tickets can be rated too (one closed straight away), comment optional.
     @Test func aClosedTicketCanBeRatedWithoutAComment() async throws {
-        try await withTestService(SupportService.self) { client, app in
-            let api = API(client)
+        try await withTestService(SupportService.self) { api, app in
             let user = TestEnvironment.uniqueUser()
             let id = try await openTicket(api, by: user)
             #expect(try await staffPatch(api, id, ["status": "CLOSED"]).status == .ok)

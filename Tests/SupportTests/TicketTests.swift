@@ -40,8 +40,7 @@ func staffView(_ api: API, _ id: String) async throws -> Ticket {
     }
 
     @Test func ticketRoutesNeedAToken() async throws {
-        try await withTestService(SupportService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(SupportService.self) { api, _ in
             #expect(try await api.post("/support/tickets", as: nil, body: [:]).status == .unauthorized)
             #expect(try await api.get("/support/tickets", as: nil).status == .unauthorized)
             let id = try await openTicket(api, by: TestEnvironment.uniqueUser())
@@ -50,8 +49,7 @@ func staffView(_ api: API, _ id: String) async throws -> Ticket {
     }
 
     @Test func aTicketOpensWithDefaultsATrimmedSubjectAndNoMessagesInline() async throws {
-        try await withTestService(SupportService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(SupportService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             let created = try await openWithDefaults(api, by: user)
             #expect(created.status == .created)
@@ -69,8 +67,8 @@ func staffView(_ api: API, _ id: String) async throws -> Ticket {
     }
 
     @Test func categoryPriorityAndOrderAreTakenAsSent() async throws {
-        try await withTestService(SupportService.self) { client, _ in
-            let full = try await API(client).post(
+        try await withTestService(SupportService.self) { api, _ in
+            let full = try await api.post(
                 "/support/tickets", as: TestEnvironment.uniqueUser(),
                 body: [
                     "subject": "Refund please", "message": "The wardrobe arrived damaged.", "category": "REFUND", "priority": "HIGH",
@@ -82,8 +80,7 @@ func staffView(_ api: API, _ id: String) async throws -> Ticket {
     }
 
     @Test func theSingleViewCarriesTheFirstMessage() async throws {
-        try await withTestService(SupportService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(SupportService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             let id = try await openWithDefaults(api, by: user).data(Ticket.self).id
             let one = try await api.get("/support/tickets/\(id.lowercasedString)", as: user)
@@ -100,8 +97,7 @@ func staffView(_ api: API, _ id: String) async throws -> Ticket {
 
     /// Another customer's ticket, an unknown or malformed id: 404. Staff see any ticket.
     @Test func anotherCustomersOrAnUnknownTicketIsNotFound() async throws {
-        try await withTestService(SupportService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(SupportService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             let id = try await openTicket(api, by: user)
             #expect(try await api.get("/support/tickets/\(id)", as: TestEnvironment.uniqueUser()).status == .notFound)
@@ -112,9 +108,9 @@ func staffView(_ api: API, _ id: String) async throws -> Ticket {
     }
 
     @Test func openingPublishesTheTicketAsCreated() async throws {
-        try await withTestService(SupportService.self) { client, app in
+        try await withTestService(SupportService.self) { api, app in
             let user = TestEnvironment.uniqueUser()
-            let ticket = try await openWithDefaults(API(client), by: user).data(Ticket.self)
+            let ticket = try await openWithDefaults(api, by: user).data(Ticket.self)
             let event = try await app.runtime.database.query(
                 """
                 SELECT value::jsonb #>> '{payload,ticketRef}', value::jsonb #>> '{payload,status}', value::jsonb #>> '{payload,category}',
@@ -128,16 +124,16 @@ func staffView(_ api: API, _ id: String) async throws -> Ticket {
     }
 
     @Test func subjectAndMessageAreRequired() async throws {
-        try await withTestService(SupportService.self) { client, app in
-            let missing = try await API(client).post("/support/tickets", as: TestEnvironment.uniqueUser(), body: [:])
+        try await withTestService(SupportService.self) { api, app in
+            let missing = try await api.post("/support/tickets", as: TestEnvironment.uniqueUser(), body: [:])
             #expect(missing.status == .unprocessableContent && Set(missing.errorDetails.keys) == ["subject", "message"])
             #expect(try await app.runtime.database.scalar("SELECT count(*)::int FROM tickets") == 0)
         }
     }
 
     @Test func everyInvalidFieldIsNamedWithItsRule() async throws {
-        try await withTestService(SupportService.self) { client, app in
-            let wrong = try await API(client).post(
+        try await withTestService(SupportService.self) { api, app in
+            let wrong = try await api.post(
                 "/support/tickets", as: TestEnvironment.uniqueUser(),
                 body: [
                     "subject": "Hi", "message": "too short", "category": "MISC", "priority": "ASAP", "orderId": "", "urgent": true,
@@ -157,8 +153,8 @@ func staffView(_ api: API, _ id: String) async throws -> Ticket {
     }
 
     @Test func overlongSubjectAndMessageAreRefused() async throws {
-        try await withTestService(SupportService.self) { client, app in
-            let long = try await API(client).post(
+        try await withTestService(SupportService.self) { api, app in
+            let long = try await api.post(
                 "/support/tickets", as: TestEnvironment.uniqueUser(),
                 body: [
                     "subject": .string(String(repeating: "s", count: 201)), "message": .string(String(repeating: "m", count: 5001)),
@@ -170,8 +166,7 @@ func staffView(_ api: API, _ id: String) async throws -> Ticket {
 
     /// A reference already taken is retried with a new one, never shown as an error.
     @Test func aTicketRefCollisionIsRetried() async throws {
-        try await withTestService(SupportService.self) { client, app in
-            let api = API(client)
+        try await withTestService(SupportService.self) { api, app in
             let user = TestEnvironment.uniqueUser()
             let first = try await openTicket(api, by: user)
             let seeded = try await api.get("/support/tickets/\(first)", as: user).data(Ticket.self).ticketRef
@@ -228,8 +223,7 @@ func staffView(_ api: API, _ id: String) async throws -> Ticket {
     }
 
     @Test func customersSeeTheirOwnNewestFirst() async throws {
-        try await withTestService(SupportService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(SupportService.self) { api, _ in
             let t = try await openThree(api)
             let mine = try await api.get("/support/tickets", as: t.ann)
             #expect(try ids(mine) == [t.a2, t.a1] && mine.meta().total == 2)
@@ -238,16 +232,14 @@ func staffView(_ api: API, _ id: String) async throws -> Ticket {
 
     /// Whatever filter they try, customers see only their own tickets.
     @Test func aCustomersUserIdFilterIsIgnored() async throws {
-        try await withTestService(SupportService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(SupportService.self) { api, _ in
             let t = try await openThree(api)
             #expect(try ids(try await api.get("/support/tickets?userId=\(t.bob)", as: t.ann)) == [t.a2, t.a1])
         }
     }
 
     @Test func customersFilterTheirOwnByCategory() async throws {
-        try await withTestService(SupportService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(SupportService.self) { api, _ in
             let t = try await openThree(api)
             #expect(try ids(try await api.get("/support/tickets?category=ORDER", as: t.ann)) == [t.a1])
         }
@@ -255,16 +247,15 @@ func staffView(_ api: API, _ id: String) async throws -> Ticket {
 
     /// …but an invalid filter is a 422 for them too.
     @Test func anInvalidFilterIsRefusedForCustomersToo() async throws {
-        try await withTestService(SupportService.self) { client, _ in
-            let invalidFilter = try await API(client).get("/support/tickets?userId=&assignedTo=a%00b", as: TestEnvironment.uniqueUser())
+        try await withTestService(SupportService.self) { api, _ in
+            let invalidFilter = try await api.get("/support/tickets?userId=&assignedTo=a%00b", as: TestEnvironment.uniqueUser())
             #expect(invalidFilter.status == .unprocessableContent && Set(invalidFilter.errorDetails.keys) == ["userId", "assignedTo"])
         }
     }
 
     /// The customer's cached list follows changes of their tickets at once.
     @Test func theCustomersCachedListFollowsChangesAtOnce() async throws {
-        try await withTestService(SupportService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(SupportService.self) { api, _ in
             let t = try await openThree(api)
             #expect(try await api.get("/support/tickets", as: t.ann).status == .ok)  // cached now
             try await work(api, t)
@@ -274,8 +265,7 @@ func staffView(_ api: API, _ id: String) async throws -> Ticket {
     }
 
     @Test func staffSeeEveryonesNewestFirst() async throws {
-        try await withTestService(SupportService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(SupportService.self) { api, _ in
             let t = try await openThree(api)
             try await work(api, t)
             #expect(try await staff(api, "") == [t.b1, t.a2, t.a1])
@@ -283,8 +273,7 @@ func staffView(_ api: API, _ id: String) async throws -> Ticket {
     }
 
     @Test func staffFilterByEachField() async throws {
-        try await withTestService(SupportService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(SupportService.self) { api, _ in
             let t = try await openThree(api)
             try await work(api, t)
             #expect(try await staff(api, "?userId=\(t.ann)") == [t.a2, t.a1])
@@ -297,8 +286,7 @@ func staffView(_ api: API, _ id: String) async throws -> Ticket {
     }
 
     @Test func staffFiltersCombine() async throws {
-        try await withTestService(SupportService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(SupportService.self) { api, _ in
             let t = try await openThree(api)
             try await work(api, t)
             #expect(try await staff(api, "?category=ORDER&priority=HIGH&userId=\(t.ann)&status=WAITING_ON_CUSTOMER") == [t.a1])
@@ -307,8 +295,7 @@ func staffView(_ api: API, _ id: String) async throws -> Ticket {
     }
 
     @Test func staffListsArePaged() async throws {
-        try await withTestService(SupportService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(SupportService.self) { api, _ in
             let t = try await openThree(api)
             let paged = try await api.get("/support/tickets?limit=2&page=2", as: "admin-1", role: .admin)
             let meta = try paged.meta()
@@ -317,8 +304,8 @@ func staffView(_ api: API, _ id: String) async throws -> Ticket {
     }
 
     @Test func invalidStaffFiltersAreEachNamed() async throws {
-        try await withTestService(SupportService.self) { client, _ in
-            let invalid = try await API(client).get(
+        try await withTestService(SupportService.self) { api, _ in
+            let invalid = try await api.get(
                 "/support/tickets?status=DONE&priority=NOW&category=X&page=0", as: "agent-1", role: .agent)
             #expect(invalid.status == .unprocessableContent && Set(invalid.errorDetails.keys) == ["status", "priority", "category", "page"])
         }
@@ -328,8 +315,7 @@ func staffView(_ api: API, _ id: String) async throws -> Ticket {
 /// Staff work tickets (status, priority, assignee); customers may not.
 @Suite(.needsTestServers) struct TicketUpdateTests {
     @Test func customersMayNotUpdateTickets() async throws {
-        try await withTestService(SupportService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(SupportService.self) { api, _ in
             let user = TestEnvironment.uniqueUser()
             let id = try await openTicket(api, by: user)
             #expect(try await api.patch("/support/tickets/\(id)", as: user, body: ["status": "RESOLVED"]).status == .forbidden)
@@ -337,15 +323,14 @@ func staffView(_ api: API, _ id: String) async throws -> Ticket {
     }
 
     @Test func updatingAnUnknownTicketIsNotFound() async throws {
-        try await withTestService(SupportService.self) { client, _ in
-            let answer = try await staffPatch(API(client), UUID().lowercasedString, ["priority": "LOW"])
+        try await withTestService(SupportService.self) { api, _ in
+            let answer = try await staffPatch(api, UUID().lowercasedString, ["priority": "LOW"])
             #expect(answer.status == .notFound)
         }
     }
 
     @Test func anUpdateNeedsAValidStatusPriorityOrAssignee() async throws {
-        try await withTestService(SupportService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(SupportService.self) { api, _ in
             let id = try await openTicket(api, by: TestEnvironment.uniqueUser())
             #expect(try await staffPatch(api, id, [:]).errorDetails == ["status": "status or priority or assignedTo is required"])
             #expect(try await staffPatch(api, id, ["status": "DONE", "assignedTo": ""]).errorDetails.keys.sorted() == ["assignedTo", "status"])
@@ -353,8 +338,7 @@ func staffView(_ api: API, _ id: String) async throws -> Ticket {
     }
 
     @Test func staffAssignAndReprioritiseWithoutMovingTheStatus() async throws {
-        try await withTestService(SupportService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(SupportService.self) { api, _ in
             let id = try await openTicket(api, by: TestEnvironment.uniqueUser())
             let assigned = try await staffPatch(api, id, ["assignedTo": "agent-7", "priority": "URGENT"]).data(Ticket.self)
             #expect(assigned.assignedTo == "agent-7" && assigned.priority == .urgent)
@@ -363,8 +347,7 @@ func staffView(_ api: API, _ id: String) async throws -> Ticket {
     }
 
     @Test func resolvingStampsResolvedAtAndANullAssigneeUnassigns() async throws {
-        try await withTestService(SupportService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(SupportService.self) { api, _ in
             let id = try await openTicket(api, by: TestEnvironment.uniqueUser())
             #expect(try await staffPatch(api, id, ["assignedTo": "agent-7"]).status == .ok)
             let resolved = try await staffPatch(api, id, ["status": "RESOLVED", "assignedTo": nil], role: .admin).data(Ticket.self)
@@ -374,8 +357,7 @@ func staffView(_ api: API, _ id: String) async throws -> Ticket {
 
     /// Reopened by staff: resolvedAt goes (and a status change is no response).
     @Test func reopeningClearsResolvedAt() async throws {
-        try await withTestService(SupportService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(SupportService.self) { api, _ in
             let id = try await openTicket(api, by: TestEnvironment.uniqueUser())
             #expect(try await staffPatch(api, id, ["status": "RESOLVED"]).status == .ok)
             let reopened = try await staffPatch(api, id, ["status": "IN_PROGRESS"]).data(Ticket.self)
@@ -384,8 +366,7 @@ func staffView(_ api: API, _ id: String) async throws -> Ticket {
     }
 
     @Test func closedIsFinal() async throws {
-        try await withTestService(SupportService.self) { client, _ in
-            let api = API(client)
+        try await withTestService(SupportService.self) { api, _ in
             let id = try await openTicket(api, by: TestEnvironment.uniqueUser())
             let closed = try await staffPatch(api, id, ["status": "CLOSED"]).data(Ticket.self)
             #expect(closed.status == .closed && closed.closedAt != nil)
@@ -400,8 +381,7 @@ func staffView(_ api: API, _ id: String) async throws -> Ticket {
     /// One event per change of status, priority or assignee, with the ticket's state then;
     /// refused changes publish nothing.
     @Test func eachChangeIsPublishedWithTheTicketsStateThen() async throws {
-        try await withTestService(SupportService.self) { client, app in
-            let api = API(client)
+        try await withTestService(SupportService.self) { api, app in
             let user = TestEnvironment.uniqueUser()
             let id = try await openTicket(api, by: user)
             #expect(try await staffPatch(api, id, ["assignedTo": "agent-7", "priority": "URGENT"]).status == .ok)

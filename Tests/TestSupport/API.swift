@@ -39,6 +39,15 @@ public struct API: Sendable {
         API(target: .gateway(base), prefix: prefix)
     }
 
+    /// The same server at another prefix (`""` for `/health`, `/metrics`).
+    public func at(_ prefix: String) -> API { API(target: target, prefix: prefix) }
+
+    /// The port of a service started with `setup: .live` (for raw-socket tests).
+    public var port: Int? {
+        guard case .router(let client) = target else { return nil }
+        return client.port
+    }
+
     init(target: Target, prefix: String) {
         self.target = target
         self.prefix = prefix

@@ -2,7 +2,10 @@ import Auth
 import Foundation
 import Logging
 import ServiceKit
+
+#if canImport(Testing)
 import Testing
+#endif
 
 /// What `scripts/test` provides: an ephemeral PostgreSQL and Redis, the dev broker, the built
 /// binaries and a running gateway. Suites that need them carry `.needsTestServers` or
@@ -84,6 +87,9 @@ public func eventually(timeout: Duration = .seconds(20), _ condition: @Sendable 
     return try await condition()
 }
 
+// Only test builds see Swift Testing: a release build of the whole package (the images', the
+// local stack's) builds this target too.
+#if canImport(Testing)
 extension Trait where Self == ConditionTrait {
     /// For suites that need `scripts/test`'s PostgreSQL, Redis and dev broker: without them the
     /// suite is skipped with this reason instead of stopping the whole run.
@@ -96,3 +102,4 @@ extension Trait where Self == ConditionTrait {
         .enabled(if: TestEnvironment.stackIsPresent, "needs the four servers and the gateway: run scripts/test")
     }
 }
+#endif
