@@ -120,6 +120,11 @@ public func onAThreadOfItsOwn<Result: Sendable>(_ work: @escaping @Sendable () -
 /// signal mask and default dispositions: the test process runs on dispatch threads, which
 /// block signals, and a child inheriting that mask would ignore SIGTERM.
 func spawn(_ executable: String, _ arguments: [String], environment: [String: String]?, stderr: String) throws -> pid_t {
+    // An instrumented run (scripts/test --coverage) counts what the started programs run too.
+    var environment = environment
+    if let profile = ProcessInfo.processInfo.environment["LLVM_PROFILE_FILE"], environment?["LLVM_PROFILE_FILE"] == nil {
+        environment?["LLVM_PROFILE_FILE"] = profile
+    }
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
