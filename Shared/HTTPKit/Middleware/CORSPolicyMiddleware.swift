@@ -26,7 +26,14 @@ public struct CORSPolicyMiddleware: RouterMiddleware {
             decorate(&response, origin: origin)
             return response
         }
-        var response = try await next(request, context)
+        // An error (a 401, a 422) is rendered here, not by the edge, so that it carries the CORS
+        // headers too: without them the browser hides the answer from the front end.
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            response = EdgeMiddleware.errorResponse(error, request: request, context: context)
+        }
         decorate(&response, origin: origin)
         return response
     }

@@ -37,7 +37,7 @@ public struct EdgeMiddleware: RouterMiddleware {
         do {
             response = try await next(request, context)
         } catch {
-            response = errorResponse(error, request: request, context: context)
+            response = Self.errorResponse(error, request: request, context: context)
         }
         response.headers[.requestId] = requestId
         // CONTRACT §1: no browser guesses a JSON body's type, and nothing a caller sent
@@ -68,7 +68,8 @@ public struct EdgeMiddleware: RouterMiddleware {
         OperationalPaths.contains(route) && status < 400 ? .debug : .info
     }
 
-    private func errorResponse(_ error: any Error, request: Request, context: AppContext) -> Response {
+    /// The contract's envelope for `error`; the CORS layer renders its errors here too.
+    static func errorResponse(_ error: any Error, request: Request, context: AppContext) -> Response {
         if let appError = AppError.mapping(error) {
             return appError.response(requestId: context.requestId)
         }
