@@ -92,19 +92,12 @@ import Testing
             #expect(try await firstOnPage(api, product)?.reviewerName == "Customer")  // and now cached
 
             let publisher = try TestPublisher(brokers: brokers)
-            try await publisher.publish(
-                Topics.profileUpdated,
-                ProfileUpdated(
-                    userId: user, action: .updated, changedFields: ["firstName", "lastName"], firstName: "Oliver", lastName: "green",
-                    email: nil, phone: nil), userId: user, source: "profiles")
+            try await publisher.publishName("Oliver", "green", of: user)
             #expect(try await eventually { try await firstOnPage(api, product)?.reviewerName == "Oliver G." })
             #expect(try await api.get("/reviews/\(review.id)", as: user).data(Review.self).reviewerName == "Oliver G.")
             // An older event arriving late changes nothing.
-            let late = try await publisher.publish(
-                Topics.profileUpdated,
-                ProfileUpdated(
-                    userId: user, action: .updated, changedFields: ["firstName"], firstName: "Old", lastName: "Name", email: nil, phone: nil),
-                userId: user, occurredAt: Date().addingTimeInterval(-3600), source: "profiles")
+            let late = try await publisher.publishName(
+                "Old", "Name", of: user, changedFields: ["firstName"], occurredAt: Date().addingTimeInterval(-3600))
             await publisher.shutdown()
             #expect(try await eventually { try await app.hasProcessed(late.id) })
             #expect(try await firstOnPage(api, product)?.reviewerName == "Oliver G.")
@@ -119,11 +112,7 @@ import Testing
             let review = try await approvedReview(api, user, product)
             #expect(try await api.post("/wishlist/items", as: user, body: ["productId": .string(product), "category": "KITCHEN"]).status == .created)
             let publisher = try TestPublisher(brokers: brokers)
-            try await publisher.publish(
-                Topics.profileUpdated,
-                ProfileUpdated(
-                    userId: user, action: .updated, changedFields: ["firstName", "lastName"], firstName: "Oliver", lastName: "green",
-                    email: nil, phone: nil), userId: user, source: "profiles")
+            try await publisher.publishName("Oliver", "green", of: user)
             #expect(try await eventually { try await firstOnPage(api, product)?.reviewerName == "Oliver G." })  // and cached
             try await publisher.publish(Topics.orderPaymentSucceeded, order(user, products: ["desk"]), userId: user, source: "orders")
 

@@ -49,11 +49,7 @@ import Testing
                     ]
                 ).status == .created)
             let publisher = try TestPublisher(brokers: brokers)
-            let named = try await publisher.publish(
-                Topics.profileUpdated,
-                ProfileUpdated(
-                    userId: user, action: .updated, changedFields: ["firstName"], firstName: "Oliver", lastName: "Green", email: nil, phone: nil),
-                userId: user, source: "profiles")
+            let named = try await publisher.publishName("Oliver", "Green", of: user, changedFields: ["firstName"])
             #expect(try await eventually { try await app.hasProcessed(named.id) })
 
             // The request arrives first: the anonymisation is applied, then the part is read.

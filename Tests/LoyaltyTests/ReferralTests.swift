@@ -66,20 +66,13 @@ import Testing
             #expect(try await validation(api, code).referrerName == nil)  // and that answer is now cached
 
             let publisher = try TestPublisher(brokers: brokers)
-            try await publisher.publish(
-                Topics.profileUpdated,
-                ProfileUpdated(
-                    userId: referrer, action: .updated, changedFields: ["firstName", "lastName"],
-                    firstName: "Jane", lastName: "doe", email: "jane@example.com", phone: nil), userId: referrer, source: "profiles")
+            try await publisher.publishName("Jane", "doe", of: referrer, email: "jane@example.com")
             #expect(
                 try await eventually {
                     try await validation(api, code).referrerName == "Jane D."
                 })
-            let late = try await publisher.publish(
-                Topics.profileUpdated,
-                ProfileUpdated(
-                    userId: referrer, action: .updated, changedFields: ["firstName"], firstName: "Old", lastName: "Name",
-                    email: nil, phone: nil), userId: referrer, occurredAt: Date().addingTimeInterval(-3600), source: "profiles")
+            let late = try await publisher.publishName(
+                "Old", "Name", of: referrer, changedFields: ["firstName"], occurredAt: Date().addingTimeInterval(-3600))
             await publisher.shutdown()
             #expect(
                 try await eventually {
@@ -96,11 +89,7 @@ import Testing
             let referrer = TestEnvironment.uniqueUser()
             let code = try await generate(api, for: referrer)
             let publisher = try TestPublisher(brokers: brokers)
-            try await publisher.publish(
-                Topics.profileUpdated,
-                ProfileUpdated(
-                    userId: referrer, action: .updated, changedFields: ["firstName", "lastName"],
-                    firstName: "Jane", lastName: "doe", email: "jane@example.com", phone: nil), userId: referrer, source: "profiles")
+            try await publisher.publishName("Jane", "doe", of: referrer, email: "jane@example.com")
             #expect(
                 try await eventually {
                     try await validation(api, code).referrerName == "Jane D."

@@ -26,6 +26,18 @@ public struct TestPublisher: Sendable {
         return event
     }
 
+    /// `customer.profile.updated` as profiles sends it when a customer's name changes: what the
+    /// name projections (reviewer and referrer names) read.
+    @discardableResult
+    public func publishName(
+        _ firstName: String, _ lastName: String, of userId: String, changedFields: [String] = ["firstName", "lastName"],
+        email: String? = nil, occurredAt: Date = Date()
+    ) async throws -> EventEnvelope<ProfileUpdated> {
+        let payload = ProfileUpdated(
+            userId: userId, action: .updated, changedFields: changedFields, firstName: firstName, lastName: lastName, email: email, phone: nil)
+        return try await publish(Topics.profileUpdated, payload, userId: userId, occurredAt: occurredAt, source: "profiles")
+    }
+
     public func shutdown() async {
         await producer.shutdown()
     }
