@@ -87,7 +87,7 @@ build_images() {
     # podman's layer cache, which was seen to reuse a COPY of changed sources (the build folder
     # is a cache mount, so this recompiles only what changed); the other three reuse its layers.
     "${PODMAN[@]}" build --format docker --network host "${LIMITS[@]}" --pull=never $fresh \
-      -f compose/Dockerfile --target "$context" -t "lomash-wood/$context" . >"$WORK/build-$context.log" 2>&1 \
+      --build-arg COMMIT="$(git rev-parse --short=7 HEAD)" -f compose/Dockerfile --target "$context" -t "lomash-wood/$context" . >"$WORK/build-$context.log" 2>&1 \
       || { tail -n 30 "$WORK/build-$context.log" >&2; die "building $context failed"; }
     log "built lomash-wood/$context in $((SECONDS - started)) s"
     fresh=

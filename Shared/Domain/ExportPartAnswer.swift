@@ -97,7 +97,7 @@ extension Outbox {
         logger.info(
             "export part sent",
             metadata: [
-                "exportId": "\(request.payload.exportId.lowercasedString)", "chunks": "\(chunks.count)",
+                "exportId": "\(request.payload.exportId.lowercasedString)", "chunks": .stringConvertible(chunks.count),
             ])
     }
 }

@@ -11,10 +11,13 @@ import Foundation
 import Glibc
 #endif
 
-/// One JSON object per line on standard output: time, level, service, message, metadata.
+/// One JSON object per line on standard output: time, level, service, message, and the metadata
+/// with its JSON types. A job run logs to standard error instead, so that its result alone is
+/// on standard output.
 struct JSONLogHandler: LogHandler {
     let service: String
     var logLevel: Logger.Level
+    var output: Int32 = STDOUT_FILENO
     var metadata: Logger.Metadata = [:]
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -23,38 +26,37 @@ struct JSONLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        var fields: [String: String] = [:]
-        for (key, value) in metadata { fields[key] = "\(value)" }
-        for (key, value) in event.metadata ?? [:] { fields[key] = "\(value)" }
-        if let error = event.error { fields["error"] = String(reflecting: error) }
-        fields["time"] = Timestamp.iso8601(Date())
-        fields["level"] = event.level.rawValue
-        fields["service"] = service
-        fields["message"] = event.message.description
-        Self.emit(Self.line(fields))
+        var fields = metadata
+        if let extra = event.metadata { fields.merge(extra) { _, new in new } }
+        if let error = event.error { fields["error"] = .string(String(reflecting: error)) }
+        fields["time"] = .string(Timestamp.iso8601(Date()))
+        fields["level"] = .string(event.level.rawValue)
+        fields["service"] = .string(service)
+        fields["message"] = .string(event.message.description)
+        Self.emit(Self.line(fields), to: output)
     }
 
     /// Held while a line is written. One write(2) of a line up to 4 KiB to a pipe is atomic, but
     /// a longer line (an error's description) may go in parts, and so may any line a signal
     /// interrupts; another thread's line must not land between them.
-    private static let output = Mutex(())
+    private static let writing = Mutex(())
 
-    /// Writes the whole line to standard output, or as much as it takes: if standard output is
-    /// closed or would block, the rest is dropped rather than the request held up.
-    private static func emit(_ line: [UInt8]) {
-        output.withLock { _ in
+    /// Writes the whole line to `output`, or as much as it takes: if it is closed or would
+    /// block, the rest is dropped rather than the request held up.
+    private static func emit(_ line: [UInt8], to output: Int32) {
+        writing.withLock { _ in
             line.withUnsafeBytes { bytes in
                 guard let base = bytes.baseAddress else { return }
                 var offset = 0
                 while offset < bytes.count {
-                    let written = write(STDOUT_FILENO, base + offset, bytes.count - offset)
+                    let written = write(output, base + offset, bytes.count - offset)
                     if written > 0 {
                         offset += written
                     } else if written < 0, errno == EINTR {
                         continue
                     } else {
                         // The next line must not be glued to this one's remains.
-                        if offset > 0 { _ = write(STDOUT_FILENO, "\n", 1) }
+                        if offset > 0 { _ = write(output, "\n", 1) }
                         return
                     }
                 }
@@ -64,17 +66,47 @@ struct JSONLogHandler: LogHandler {
 
     /// The fields as one JSON object, keys sorted, and a newline. Written by hand: every request
     /// logs a line, and Foundation's `JSONEncoder` costs several times more per line.
-    static func line(_ fields: [String: String]) -> [UInt8] {
-        var line: [UInt8] = [UInt8(ascii: "{")]
+    static func line(_ fields: Logger.Metadata) -> [UInt8] {
+        var line: [UInt8] = []
         line.reserveCapacity(256)
+        appendObject(fields, to: &line)
+        line.append(UInt8(ascii: "\n"))
+        return line
+    }
+
+    /// Values keep their JSON types: numbers and booleans given as `.stringConvertible` are
+    /// written bare, a dictionary is an object, an array an array; anything else is a string.
+    private static func append(_ value: Logger.MetadataValue, to line: inout [UInt8]) {
+        switch value {
+        case .string(let text): appendQuoted(text, to: &line)
+        case .dictionary(let fields): appendObject(fields, to: &line)
+        case .array(let values):
+            line.append(UInt8(ascii: "["))
+            for (index, value) in values.enumerated() {
+                if index > 0 { line.append(UInt8(ascii: ",")) }
+                append(value, to: &line)
+            }
+            line.append(UInt8(ascii: "]"))
+        case .stringConvertible(let value):
+            switch value {
+            case let flag as Bool: line.append(contentsOf: (flag ? "true" : "false").utf8)
+            case let number as any BinaryInteger: line.append(contentsOf: number.description.utf8)
+            case let number as Double where number.isFinite: line.append(contentsOf: number.description.utf8)
+            case let number as Float where number.isFinite: line.append(contentsOf: number.description.utf8)
+            default: appendQuoted(value.description, to: &line)
+            }
+        }
+    }
+
+    private static func appendObject(_ fields: Logger.Metadata, to line: inout [UInt8]) {
+        line.append(UInt8(ascii: "{"))
         for (index, key) in fields.keys.sorted().enumerated() {
             if index > 0 { line.append(UInt8(ascii: ",")) }
             appendQuoted(key, to: &line)
             line.append(UInt8(ascii: ":"))
-            appendQuoted(fields[key]!, to: &line)
+            append(fields[key]!, to: &line)
         }
-        line.append(contentsOf: [UInt8(ascii: "}"), UInt8(ascii: "\n")])
-        return line
+        line.append(UInt8(ascii: "}"))
     }
 
     /// A JSON string: quotation mark, backslash and control characters escaped (RFC 8259 §7);

@@ -1,6 +1,7 @@
 import Contracts
 import HTTPKit
 import Hummingbird
+import Metrics
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -33,6 +34,9 @@ struct OperationalRoutes: Sendable {
     /// Seconds the oldest unpublished outbox row has waited; nil until the event bus
     /// reports one.
     let outboxLag: @Sendable () async -> Double?
+    /// Measured at each scrape, so that an alert sees the state now, even when the relay is stuck.
+    let ready = Gauge(label: "service_ready")
+    let lag = Gauge(label: "outbox_lag_seconds")
 
     struct Health: Encodable {
         let status = "ok"
@@ -62,7 +66,10 @@ struct OperationalRoutes: Sendable {
             return Response.json(status: status, try JSONCoding.encoder.encode(ready))
         }
         router.get("/metrics") { _, _ in
-            Response(
+            let now = await readiness()
+            ready.record(now.status == "unavailable" ? 0 : 1)
+            if let outboxLag = now.outboxLag { lag.record(outboxLag) }
+            return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: PrometheusMetrics.exposition()))

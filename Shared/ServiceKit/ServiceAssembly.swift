@@ -41,10 +41,9 @@ public enum ServiceAssembly {
         router.add(middleware: AuthenticationMiddleware(verifier: verifier))
         router.add(middleware: RateLimitMiddleware(limiter: limiter))
 
-        _ = PrometheusMetrics.registry
         OperationalRoutes(
             service: configuration.service,
-            version: PlatformVersion.current,
+            version: BuildVersion.current.description,
             checks: [
                 ReadinessCheck(name: "database", required: true) { await database.ping() ? .ok : .down },
                 ReadinessCheck(name: "redis", required: false) { await redis.ping() ? .ok : .down },
@@ -76,6 +75,8 @@ public enum ServiceAssembly {
 
     /// The database pool, Redis, cache and outbox a service's routes, handlers and jobs share.
     public static func makeRuntime<S: ServiceDefinition>(_ definition: S.Type, configuration: ServiceConfiguration, logger: Logger) -> Runtime {
+        // First: the pool's, the relay's and the consumer's metric handles are made below.
+        PrometheusMetrics.bootstrap()
         var settings = configuration.database
         settings.sessionSettings = S.databaseSettings
         let database = Database(settings, logger: logger)
@@ -125,7 +126,7 @@ public enum ServiceAssembly {
                 try await runner.run()
                 return
             } catch StorageError.unavailable where attempt < attempts {
-                logger.warning("database not reachable yet, retrying migrations", metadata: ["attempt": "\(attempt)"])
+                logger.warning("database not reachable yet, retrying migrations", metadata: ["attempt": .stringConvertible(attempt)])
                 try await Task.sleep(for: .seconds(1))
             }
         }

@@ -44,7 +44,7 @@ public struct ServiceCommand<S: ServiceDefinition>: AsyncParsableCommand {
             let configuration = try ServiceCommand.loadConfiguration()
             let logger = ServiceCommand.bootstrapLogging(configuration)
             let app = try await ServiceAssembly.make(S.self, configuration: configuration, logger: logger)
-            logger.info("starting", metadata: ["port": "\(configuration.port)", "version": "\(PlatformVersion.current)"])
+            logger.info("starting", metadata: ["port": .stringConvertible(configuration.port), "version": "\(BuildVersion.current)"])
             try await app.application.runService()
         }
     }
@@ -83,7 +83,8 @@ public struct ServiceCommand<S: ServiceDefinition>: AsyncParsableCommand {
 
         struct Run: AsyncParsableCommand {
             static var configuration: CommandConfiguration {
-                CommandConfiguration(abstract: "Run one job now (migrating first), print what it did as JSON, and exit.")
+                CommandConfiguration(
+                    abstract: "Run one job now (migrating first), print what it did as JSON, and exit; the log goes to standard error.")
             }
 
             @Argument(help: "The job's name.") var name: String
@@ -91,7 +92,8 @@ public struct ServiceCommand<S: ServiceDefinition>: AsyncParsableCommand {
 
             func run() async throws {
                 let configuration = try ServiceCommand.loadConfiguration()
-                let logger = ServiceCommand.bootstrapLogging(configuration)
+                // Standard output is the result alone: `jobs run … | jq` works.
+                let logger = ServiceCommand.bootstrapLogging(configuration, toStandardError: true)
                 let runtime = ServiceAssembly.makeRuntime(S.self, configuration: configuration, logger: logger)
                 let jobs = try S(runtime: runtime).jobs()
                 guard let job = jobs.first(where: { $0.name == name }) else {
@@ -130,15 +132,17 @@ public struct ServiceCommand<S: ServiceDefinition>: AsyncParsableCommand {
         }
     }
 
-    static func bootstrapLogging(_ configuration: ServiceConfiguration) -> Logger {
+    /// Logs to standard output, or to standard error for a command whose result is its output.
+    static func bootstrapLogging(_ configuration: ServiceConfiguration, toStandardError: Bool = false) -> Logger {
         let level = configuration.logLevel
         let service = configuration.service
         switch configuration.logFormat {
         case .json:
-            LoggingSystem.bootstrap { _ in JSONLogHandler(service: service, logLevel: level) }
+            let output = toStandardError ? STDERR_FILENO : STDOUT_FILENO
+            LoggingSystem.bootstrap { _ in JSONLogHandler(service: service, logLevel: level, output: output) }
         case .text:
             LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardOutput(label: label)
+                var handler = toStandardError ? StreamLogHandler.standardError(label: label) : StreamLogHandler.standardOutput(label: label)
                 handler.logLevel = level
                 return handler
             }

@@ -48,8 +48,3 @@ public struct Runtime: Sendable {
     public let outbox: Outbox
     public let logger: Logger
 }
-
-/// The platform's version, reported by `/health`.
-public enum PlatformVersion {
-    public static let current = "0.1.0"
-}

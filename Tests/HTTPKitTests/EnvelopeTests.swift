@@ -222,7 +222,7 @@ import Testing
             let health = try answer.decode(Health.self)
             #expect(health.status == "ok")
             #expect(health.service == "probe")
-            #expect(health.version == PlatformVersion.current)
+            #expect(health.version == BuildVersion.current.description)
         }
     }
 

@@ -96,16 +96,28 @@ func canConnect(port: Int) -> Bool {
 public func runToCompletion(
     _ executable: String, _ arguments: [String], environment: [String: String]
 ) async throws -> (status: Int32, stderr: String) {
-    let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("stderr-\(UUID().uuidString)").path
-    defer { unlink(errorFile) }
-    let pid = try spawn(executable, arguments, environment: environment, stderr: errorFile)
+    let run = try await runCapturingOutput(executable, arguments, environment: environment)
+    return (run.status, run.stderr)
+}
+
+/// Runs `executable` to its end and returns its exit status, standard output and standard error.
+public func runCapturingOutput(
+    _ executable: String, _ arguments: [String], environment: [String: String]
+) async throws -> (status: Int32, stdout: String, stderr: String) {
+    let base = FileManager.default.temporaryDirectory.appendingPathComponent("child-\(UUID().uuidString)").path
+    defer {
+        unlink(base + ".out")
+        unlink(base + ".err")
+    }
+    let pid = try spawn(executable, arguments, environment: environment, stdout: base + ".out", stderr: base + ".err")
     let status = await onAThreadOfItsOwn {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
         return status
     }
     let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : -1
-    return (exitStatus, (try? String(contentsOfFile: errorFile, encoding: .utf8)) ?? "")
+    func read(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+    return (exitStatus, read(base + ".out"), read(base + ".err"))
 }
 
 /// Runs blocking work (a `waitpid`, librdkafka's destroy calls) on a thread of its own: on the
@@ -116,10 +128,12 @@ public func onAThreadOfItsOwn<Result: Sendable>(_ work: @escaping @Sendable () -
     }
 }
 
-/// posix_spawn with stdout to /dev/null and stderr to `stderr`. The child gets an empty
+/// posix_spawn with stdout to `stdout` (/dev/null unless given) and stderr to `stderr`. The child gets an empty
 /// signal mask and default dispositions: the test process runs on dispatch threads, which
 /// block signals, and a child inheriting that mask would ignore SIGTERM.
-func spawn(_ executable: String, _ arguments: [String], environment: [String: String]?, stderr: String) throws -> pid_t {
+func spawn(
+    _ executable: String, _ arguments: [String], environment: [String: String]?, stdout: String = "/dev/null", stderr: String
+) throws -> pid_t {
     // An instrumented run (scripts/test --coverage) counts what the started programs run too.
     var environment = environment
     if let profile = ProcessInfo.processInfo.environment["LLVM_PROFILE_FILE"], environment?["LLVM_PROFILE_FILE"] == nil {
@@ -128,7 +142,7 @@ func spawn(_ executable: String, _ arguments: [String], environment: [String: St
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
     posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
 
     var attributes = posix_spawnattr_t()

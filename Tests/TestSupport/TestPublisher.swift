@@ -38,6 +38,11 @@ public struct TestPublisher: Sendable {
         return try await publish(Topics.profileUpdated, payload, userId: userId, occurredAt: occurredAt, source: "profiles")
     }
 
+    /// Sends bytes that are not an envelope (a message a consumer must dead-letter).
+    public func publishRaw(_ value: String, to topic: String, key: String) async throws {
+        try await producer.send(OutgoingMessage(topic: topic, key: key, value: Array(value.utf8)))
+    }
+
     public func shutdown() async {
         await producer.shutdown()
     }

@@ -29,6 +29,10 @@ ensure_packages() {
   # The test suite also checks compose/docker-compose.yml with `docker-compose config` (no
   # engine needed); the stack itself does not need it.
   [ -z "${WITH_TEST_TOOLS:-}" ] || command -v docker-compose >/dev/null || missing+=(docker-compose)
+  # promtool checks the alert rules in the tests; `scripts/stack up --with-prometheus` runs the server.
+  if [ -n "${WITH_TEST_TOOLS:-}" ] || [ "${WITH_PROMETHEUS:-0}" = 1 ]; then
+    command -v promtool >/dev/null || missing+=(prometheus)
+  fi
   [ ${#missing[@]} -eq 0 ] && return 0
   [ "$(id -u)" -eq 0 ] || die "missing packages (${missing[*]}); install them with apt-get as root"
   log "installing ${missing[*]}"
@@ -40,8 +44,21 @@ ensure_packages() {
 # images' too (compose/Dockerfile), so no build relinks another's products: the Swift runtime and
 # Foundation linked statically, so a server is one file with only the C libraries beside it.
 RELEASE_BUILD=(-c release --static-swift-stdlib)
-release_build() { (cd "$REPO_ROOT" && swift build "${RELEASE_BUILD[@]}" "$@"); }
+release_build() {
+  (cd "$REPO_ROOT" && swift build "${RELEASE_BUILD[@]}" "$@")
+  record_build_version "$(release_bin_dir)"
+}
 release_bin_dir() { (cd "$REPO_ROOT" && swift build "${RELEASE_BUILD[@]}" --show-bin-path); }
+
+# record_build_version BIN_DIR: the version /health and build_info report for the binaries in
+# BIN_DIR (ServiceKit's BuildVersion reads it beside the executable): VERSION and the commit,
+# marked -dirty when tracked files had uncommitted changes.
+record_build_version() {
+  local commit
+  commit=$(git -C "$REPO_ROOT" rev-parse --short=7 HEAD 2>/dev/null || echo unknown)
+  if [ "$commit" != unknown ] && ! git -C "$REPO_ROOT" diff --quiet HEAD 2>/dev/null; then commit+=-dirty; fi
+  printf '%s+%s\n' "$(cat "$REPO_ROOT/VERSION")" "$commit" > "$1/build-version"
+}
 
 # A free TCP port on 127.0.0.1.
 free_port() {
@@ -180,10 +197,10 @@ upstream_servers() {
 # gateway_render DIR LISTEN_PORT PROFILES_PORTS ENGAGEMENT_PORTS SUPPORT_PORTS LOYALTY_PORTS: the
 # gateway's routing table (the same template compose/ uses), each *_PORTS an upstream_servers list.
 gateway_render() {
-  GATEWAY_LISTEN="127.0.0.1:$2" \
+  GATEWAY_LISTEN="127.0.0.1:$2" GATEWAY_ACCESS_LOG="$1/gateway/logs/access.log" \
   PROFILES_SERVERS="$(upstream_servers "$3")" ENGAGEMENT_SERVERS="$(upstream_servers "$4")" \
   SUPPORT_SERVERS="$(upstream_servers "$5")" LOYALTY_SERVERS="$(upstream_servers "$6")" \
-    envsubst '${GATEWAY_LISTEN} ${PROFILES_SERVERS} ${ENGAGEMENT_SERVERS} ${SUPPORT_SERVERS} ${LOYALTY_SERVERS}' \
+    envsubst '${GATEWAY_LISTEN} ${GATEWAY_ACCESS_LOG} ${PROFILES_SERVERS} ${ENGAGEMENT_SERVERS} ${SUPPORT_SERVERS} ${LOYALTY_SERVERS}' \
     < "$REPO_ROOT/compose/gateway/gateway.conf.template" > "$1/gateway/gateway.conf"
 }
 
@@ -208,7 +225,7 @@ pid $dir/nginx.pid;
 error_log $dir/logs/error.log warn;
 events { worker_connections 4096; }
 http {
-  access_log $dir/logs/access.log;
+  # The routing table names its access log (JSON, in logs/access.log).
   client_body_temp_path $dir/tmp/body;
   proxy_temp_path $dir/tmp/proxy;
   fastcgi_temp_path $dir/tmp/fastcgi;

@@ -170,7 +170,7 @@ struct LedgerStore: Sendable {
         guard due <= state.balance else {
             logger.error(
                 "loyalty lots exceed the balance; account left unexpired",
-                metadata: ["userId": "\(userId)", "due": "\(due)", "balance": "\(state.balance)"])
+                metadata: ["userId": "\(userId)", "due": "\(due)", "balance": .stringConvertible(state.balance)])
             throw AppError.internalError
         }
         guard due > 0 else { return nil }

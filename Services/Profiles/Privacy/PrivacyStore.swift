@@ -320,7 +320,7 @@ struct PrivacyStore: Sendable {
         logger.notice(
             "privacy request",
             metadata: [
-                "requestId": "\(request.id.lowercasedString)", "kind": "\(request.kind.rawValue)", "userId": "\(request.userId)",
+                "privacyRequestId": "\(request.id.lowercasedString)", "kind": "\(request.kind.rawValue)", "userId": "\(request.userId)",
                 "requestedBy": "\(request.requestedBy)", "status": "\(request.status.rawValue)",
             ])
     }

@@ -51,6 +51,17 @@ public enum Topics {
     /// as soon as they are published instead of keeping them for a week.
     public static let shortLived: Set<String> = [dataExportPart.name]
 
+    /// The topics each context publishes (CONTRACT §12): its relay reports every one of them
+    /// on `/metrics` from the start, at 0 until the first event.
+    public static let publishedBy: [String: [String]] = [
+        "profiles": [
+            profileUpdated.name, profileAnonymized.name, notificationPreferencesUpdated.name, dataExportRequested.name, erasureRequested.name,
+        ],
+        "engagement": [wishlistUpdated.name, reviewCreated.name, reviewModerated.name, dataExportPart.name],
+        "support": [supportTicketCreated.name, supportTicketUpdated.name, dataExportPart.name],
+        "loyalty": [loyaltyPointsEarned.name, loyaltyAccountUpdated.name, loyaltyTierChanged.name, referralCompleted.name, dataExportPart.name],
+    ]
+
     /// Every topic name, for provisioning and documentation checks.
     public static let allNames: [String] = [
         profileUpdated.name, profileAnonymized.name, notificationPreferencesUpdated.name,

@@ -44,11 +44,13 @@ public final class EventConsumer: Service, Sendable {
     private struct TopicMetrics {
         let consumed: Counter
         let duplicate: Counter
+        let deadLettered: Counter
         let duration: Timer
 
         init(_ topic: String) {
             consumed = Counter(label: "events_consumed_total", dimensions: [("topic", topic)])
             duplicate = Counter(label: "events_duplicate_total", dimensions: [("topic", topic)])
+            deadLettered = Counter(label: "events_dead_lettered_total", dimensions: [("topic", topic)])
             duration = Timer(label: "event_handler_duration_seconds", dimensions: [("topic", topic)])
         }
     }
@@ -137,7 +139,8 @@ public final class EventConsumer: Service, Sendable {
                 logger.warning(
                     transient ? "database unavailable, event waits" : "event handler failed, retrying",
                     metadata: [
-                        "topic": "\(message.topic)", "eventId": "\(event.id.lowercasedString)", "attempt": "\(attempt)", "error": "\(error)",
+                        "topic": "\(message.topic)", "eventId": "\(event.id.lowercasedString)", "attempt": .stringConvertible(attempt),
+                        "error": "\(error)",
                     ])
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 4, .seconds(5))
@@ -202,7 +205,8 @@ public final class EventConsumer: Service, Sendable {
         logger.error(
             "event dead-lettered",
             metadata: [
-                "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)", "reason": "\(reason)",
+                "topic": "\(message.topic)", "partition": .stringConvertible(message.partition), "offset": .stringConvertible(message.offset),
+                "reason": "\(reason)",
             ])
         let letter = OutgoingMessage(
             topic: Topics.deadLetter(of: message.topic),
@@ -219,7 +223,7 @@ public final class EventConsumer: Service, Sendable {
         while true {
             do {
                 try await producer.send(letter)
-                Counter(label: "events_dead_lettered_total", dimensions: [("topic", message.topic)]).increment()
+                metrics[message.topic]?.deadLettered.increment()
                 return true
             } catch {
                 if Task.isShuttingDownGracefully || Task.isCancelled { return false }

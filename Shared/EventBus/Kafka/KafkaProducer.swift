@@ -122,7 +122,7 @@ public final class KafkaProducer: Service, Sendable {
         while state.withLock({ $0.metadataRequests > 0 }) { try? await Task.sleep(for: .milliseconds(10)) }
         rd_kafka_queue_destroy(events.pointer)
         rd_kafka_destroy(handle.pointer)
-        logger.info("Kafka producer flushed and closed", metadata: ["undelivered": "\(leftovers.count)"])
+        logger.info("Kafka producer flushed and closed", metadata: ["undelivered": .stringConvertible(leftovers.count)])
     }
 
     // MARK: - librdkafka

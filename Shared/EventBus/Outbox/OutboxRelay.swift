@@ -31,7 +31,9 @@ public final class OutboxRelay: Service, Sendable {
     private let logger: Logger
     private let batchSize: Int
     private let retention: Duration
-    private let lag: Gauge
+    /// `events_published_total` per topic: the context's own topics from the start, any other
+    /// at its first event.
+    private let published: Mutex<[String: Counter]>
     private let ready: Latch
 
     /// - Parameter ready: opened once the outbox table exists (after migrations).
@@ -46,7 +48,9 @@ public final class OutboxRelay: Service, Sendable {
         self.logger = logger
         self.batchSize = batchSize
         self.retention = retention
-        self.lag = Gauge(label: "outbox_lag_seconds")
+        let topics = Topics.publishedBy[outbox.source] ?? []
+        self.published = Mutex(
+            Dictionary(uniqueKeysWithValues: topics.map { ($0, Counter(label: "events_published_total", dimensions: [("topic", $0)])) }))
     }
 
     public func run() async throws {
@@ -81,7 +85,8 @@ public final class OutboxRelay: Service, Sendable {
                 }
             } catch {
                 if Task.isCancelled { break }
-                logger.warning("outbox publishing failed, retrying", metadata: ["error": "\(error)", "retryInMs": "\(backoff.wholeMilliseconds)"])
+                logger.warning(
+                    "outbox publishing failed, retrying", metadata: ["error": "\(error)", "retryInMs": .stringConvertible(backoff.wholeMilliseconds)])
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, .seconds(5))
             }
@@ -90,6 +95,29 @@ public final class OutboxRelay: Service, Sendable {
 
     /// One round: returns how many rows it published, nil when another replica holds the lock.
     func publishBatch() async throws -> Int? {
+        guard let topics = try await publishRound() else { return nil }
+        countPublished(topics)
+        return topics.count
+    }
+
+    private func countPublished(_ topics: [String]) {
+        guard !topics.isEmpty else { return }
+        var counts: [String: Int] = [:]
+        for topic in topics { counts[topic, default: 0] += 1 }
+        for (topic, count) in counts {
+            let counter = published.withLock { counters in
+                if let counter = counters[topic] { return counter }
+                let counter = Counter(label: "events_published_total", dimensions: [("topic", topic)])
+                counters[topic] = counter
+                return counter
+            }
+            counter.increment(by: count)
+        }
+    }
+
+    /// Publishes and marks a batch in one transaction; the topics of the rows it published, or
+    /// nil when another replica holds the lock.
+    private func publishRound() async throws -> [String]? {
         let producer = self.producer
         let logger = self.logger
         let batchSize = self.batchSize
@@ -104,14 +132,16 @@ public final class OutboxRelay: Service, Sendable {
                 FOR UPDATE SKIP LOCKED
                 """, logger: logger)
             var sequence: [Int64] = []
+            var topics: [String] = []
             var shortLived: [Int64] = []
             var deliveries: [Delivery] = []
             for try await (seq, topic, key, value) in rows.decode((Int64, String, String, String).self) {
                 sequence.append(seq)
+                topics.append(topic)
                 if Topics.shortLived.contains(topic) { shortLived.append(seq) }
                 deliveries.append(try producer.enqueue(OutgoingMessage(topic: topic, key: key, value: Array(value.utf8))))
             }
-            guard !sequence.isEmpty else { return 0 }
+            guard !sequence.isEmpty else { return [] }
             for delivery in deliveries { try await delivery.acknowledged() }
             if shortLived.isEmpty {
                 try await connection.query(
@@ -122,7 +152,7 @@ public final class OutboxRelay: Service, Sendable {
                     "UPDATE outbox SET published_at = clock_timestamp() WHERE seq = ANY(\(kept))", logger: logger)
                 try await connection.query("DELETE FROM outbox WHERE seq = ANY(\(shortLived))", logger: logger)
             }
-            return sequence.count
+            return topics
         }
     }
 
@@ -131,7 +161,6 @@ public final class OutboxRelay: Service, Sendable {
         try await database.query("DELETE FROM outbox WHERE published_at < now() - make_interval(secs => \(seconds))")
         // Redeliveries come from Kafka's retention window; remembering ids twice as long is safe.
         try await database.query("DELETE FROM processed_events WHERE processed_at < now() - make_interval(secs => \(seconds * 2))")
-        lag.record(try await Outbox.lagSeconds(database))
     }
 
     /// Rings the doorbell on every NOTIFY; reconnects after a second if the connection drops.

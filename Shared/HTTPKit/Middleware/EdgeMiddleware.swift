@@ -27,6 +27,9 @@ public struct EdgeMiddleware: RouterMiddleware {
         var context = context
         let requestId = Self.acceptedRequestId(request.headers[.requestId]) ?? UUID().lowercasedString
         context.requestId = requestId
+        // One request id per line: ours (the caller's, which the gateway's log shows too)
+        // replaces the one Hummingbird made up.
+        context.logger[metadataKey: "hb.request.id"] = nil
         context.logger[metadataKey: "requestId"] = .string(requestId)
         if let correlation = request.headers[.correlationId] {
             context.logger[metadataKey: "correlationId"] = .string(correlation)

@@ -53,7 +53,7 @@ public struct JobRunner: Sendable {
             """
             INSERT INTO job_runs (id, job, started_at, outcome, dry_run) VALUES (\(runId), \(job.name), now(), 'running', \(dryRun))
             """, logger: logger)
-        logger.info("job started", metadata: ["job": "\(job.name)", "dryRun": "\(dryRun)"])
+        logger.info("job started", metadata: ["job": "\(job.name)", "dryRun": .stringConvertible(dryRun)])
         do {
             let outcome = try await job.run(JobContext(runtime: runtime, dryRun: dryRun, now: now, runId: runId))
             // Keys sorted, so that a run's log line and its row read the same from run to run.
@@ -64,7 +64,7 @@ public struct JobRunner: Sendable {
                 """
                 UPDATE job_runs SET finished_at = now(), outcome = 'succeeded', counts = \(counts)::jsonb WHERE id = \(runId)
                 """, logger: logger)
-            logger.info("job finished", metadata: ["job": "\(job.name)", "counts": "\(counts)"])
+            logger.info("job finished", metadata: ["job": "\(job.name)", "counts": .dictionary(outcome.counts.mapValues { .stringConvertible($0) })])
             return .succeeded(outcome)
         } catch {
             _ = try? await connection.query(

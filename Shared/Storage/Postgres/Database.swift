@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import PostgresNIO
 import ServiceLifecycle
 
@@ -9,11 +10,14 @@ public struct Database: Sendable, Service {
     public let schema: String
     let logger: Logger
     private let keeper: FailFastPool
+    /// `db_pool_connections{state="in_use"}`: the leases this process holds or waits for now.
+    private let inUse = Meter(label: "db_pool_connections", dimensions: [("state", "in_use")])
 
     public init(_ configuration: DatabaseConfiguration, logger: Logger) {
         self.keeper = FailFastPool(configuration, logger: logger)
         self.schema = configuration.schema
         self.logger = logger
+        Meter(label: "db_pool_connections", dimensions: [("state", "max")]).set(configuration.maxConnections)
     }
 
     public func run() async {
@@ -38,6 +42,8 @@ public struct Database: Sendable, Service {
     public func withConnection<Result: Sendable>(
         isolation: isolated (any Actor)? = #isolation, _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
+        inUse.increment()
+        defer { inUse.decrement() }
         do {
             return try await pool.client.withConnection(isolation: isolation) { try await body($0) }
         } catch {
@@ -78,6 +84,8 @@ public struct Database: Sendable, Service {
     /// `body` on a connection of the current pool, failed at once if the pool is lost; errors
     /// come back classified.
     private func leased<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+        inUse.increment()
+        defer { inUse.decrement() }
         do {
             return try await pool.run { client in try await client.withConnection { try await body($0) } }
         } catch {
@@ -102,6 +110,8 @@ public struct Database: Sendable, Service {
         // One task at a time calls it: this one's, while the caller waits for it.
         nonisolated(unsafe) let body = body
         let logger = self.logger
+        inUse.increment()
+        defer { inUse.decrement() }
         var attempt = 1
         while true {
             let afterCommit = AfterCommit()
@@ -119,7 +129,7 @@ public struct Database: Sendable, Service {
                 let classified = StorageError.classify(error)
                 if classified as? StorageError == .transientConflict, attempt < 3 {
                     attempt += 1
-                    logger.info("transaction conflicted with another, running it again", metadata: ["attempt": "\(attempt)"])
+                    logger.info("transaction conflicted with another, running it again", metadata: ["attempt": .stringConvertible(attempt)])
                     continue
                 }
                 throw classified

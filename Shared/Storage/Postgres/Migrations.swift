@@ -58,7 +58,7 @@ public struct MigrationRunner: Sendable {
             }
             if didApply {
                 applied.append(migration.version)
-                logger.info("applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
+                logger.info("applied migration", metadata: ["version": .stringConvertible(migration.version), "name": "\(migration.name)"])
             }
         }
         return applied
