@@ -46,6 +46,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        // Traces over OTLP/HTTP only: the gRPC exporter's packages are never built.
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
         // C libraries from Debian packages.
@@ -78,6 +81,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             path: "Shared/Storage",
             swiftSettings: settings
@@ -91,6 +95,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             path: "Shared/EventBus",
             swiftSettings: settings
@@ -120,6 +125,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "OTel", package: "swift-otel"),
             ],
             path: "Shared/ServiceKit",
             swiftSettings: settings
@@ -164,7 +171,9 @@ let package = Package(
             name: "TestSupport",
             dependencies: [
                 "Auth", "Contracts", "EventBus", "HTTPKit", "ServiceKit", "Storage",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
@@ -206,7 +215,7 @@ let package = Package(
         .testTarget(
             name: "StackTests",
             dependencies: [
-                "TestSupport", "Auth", "Contracts", "HTTPKit", "profiles", "engagement", "support", "loyalty",
+                "TestSupport", "Auth", "Contracts", "EventBus", "HTTPKit", "profiles", "engagement", "support", "loyalty",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ], path: "Tests/StackTests", swiftSettings: settings),
     ]

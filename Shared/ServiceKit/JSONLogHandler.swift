@@ -19,6 +19,8 @@ struct JSONLogHandler: LogHandler {
     var logLevel: Logger.Level
     var output: Int32 = STDOUT_FILENO
     var metadata: Logger.Metadata = [:]
+    /// `traceId` and `spanId` of a traced request's lines (`TraceExport.logMetadata`).
+    var metadataProvider: Logger.MetadataProvider?
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
@@ -27,6 +29,7 @@ struct JSONLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         var fields = metadata
+        if let provided = metadataProvider?.get() { fields.merge(provided) { _, new in new } }
         if let extra = event.metadata { fields.merge(extra) { _, new in new } }
         if let error = event.error { fields["error"] = .string(String(reflecting: error)) }
         fields["time"] = .string(Timestamp.iso8601(Date()))

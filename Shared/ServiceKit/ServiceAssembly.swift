@@ -18,8 +18,10 @@ public struct ServiceApp: Sendable {
 /// ARCHITECTURE §4, the operational endpoints, the context's routes, and the lifecycle
 /// services (database pool, Redis) that shut down after the HTTP server has drained.
 public enum ServiceAssembly {
+    /// - Parameter telemetry: the trace exporter, when the process exports traces; it runs first
+    ///   and stops last, so the spans of the shutdown are flushed too.
     public static func make<S: ServiceDefinition>(
-        _ definition: S.Type, configuration: ServiceConfiguration, logger: Logger
+        _ definition: S.Type, configuration: ServiceConfiguration, logger: Logger, telemetry: [any Service] = []
     ) async throws -> ServiceApp {
         let runtime = makeRuntime(S.self, configuration: configuration, logger: logger)
         let service = try S(runtime: runtime)
@@ -35,6 +37,9 @@ public enum ServiceAssembly {
             redis: redis, service: S.name)
 
         let router = Router(context: AppContext.self)
+        // Outermost when tracing: the span (continuing the caller's traceparent) is current for
+        // the whole request, the access log line included.
+        if Spans.enabled { router.add(middleware: TracingMiddleware()) }
         router.add(middleware: EdgeMiddleware())
         router.add(middleware: CORSPolicyMiddleware(allowedOrigins: configuration.allowedOrigins))
         router.add(middleware: BodyLimitMiddleware())
@@ -61,7 +66,8 @@ public enum ServiceAssembly {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             // Shut down in reverse: HTTP drains, the consumer leaves its group, the relay
             // stops, the producer flushes, then Redis and the pool close.
-            services: [database, RedisService(redis: redis)] + events.services + jobServices(jobs, runtime: runtime, migrated: migrated),
+            services: telemetry + [database, RedisService(redis: redis)] + events.services
+                + jobServices(jobs, runtime: runtime, migrated: migrated),
             logger: logger
         )
         if configuration.migrateOnStart {

@@ -3,6 +3,7 @@ import Contracts
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import Storage
 
 /// The command line of every service: `serve` (default) and `migrate`.
@@ -42,8 +43,16 @@ public struct ServiceCommand<S: ServiceDefinition>: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = try ServiceCommand.loadConfiguration()
-            let logger = ServiceCommand.bootstrapLogging(configuration)
-            let app = try await ServiceAssembly.make(S.self, configuration: configuration, logger: logger)
+            let environment = ProcessInfo.processInfo.environment
+            let logger = ServiceCommand.bootstrapLogging(configuration, traced: TraceExport.isConfigured(environment))
+            let tracing: (any Service)?
+            do {
+                tracing = try TraceExport.bootstrap(service: S.name, environment: environment, logger: logger)
+            } catch {
+                FileHandle.standardError.write(Data("\(S.name): configuration error: tracing (OTEL_*): \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+            let app = try await ServiceAssembly.make(S.self, configuration: configuration, logger: logger, telemetry: tracing.map { [$0] } ?? [])
             logger.info("starting", metadata: ["port": .stringConvertible(configuration.port), "version": "\(BuildVersion.current)"])
             try await app.application.runService()
         }
@@ -132,20 +141,28 @@ public struct ServiceCommand<S: ServiceDefinition>: AsyncParsableCommand {
         }
     }
 
-    /// Logs to standard output, or to standard error for a command whose result is its output.
-    static func bootstrapLogging(_ configuration: ServiceConfiguration, toStandardError: Bool = false) -> Logger {
+    /// Logs to standard output, or to standard error for a command whose result is its output;
+    /// a traced service's lines carry the span's `traceId` and `spanId`.
+    static func bootstrapLogging(_ configuration: ServiceConfiguration, toStandardError: Bool = false, traced: Bool = false) -> Logger {
         let level = configuration.logLevel
         let service = configuration.service
+        let provider = traced ? TraceExport.logMetadata : nil
         switch configuration.logFormat {
         case .json:
             let output = toStandardError ? STDERR_FILENO : STDOUT_FILENO
-            LoggingSystem.bootstrap { _ in JSONLogHandler(service: service, logLevel: level, output: output) }
+            LoggingSystem.bootstrap(
+                { _, provider in JSONLogHandler(service: service, logLevel: level, output: output, metadataProvider: provider) },
+                metadataProvider: provider)
         case .text:
-            LoggingSystem.bootstrap { label in
-                var handler = toStandardError ? StreamLogHandler.standardError(label: label) : StreamLogHandler.standardOutput(label: label)
-                handler.logLevel = level
-                return handler
-            }
+            LoggingSystem.bootstrap(
+                { label, provider in
+                    var handler =
+                        toStandardError
+                        ? StreamLogHandler.standardError(label: label, metadataProvider: provider)
+                        : StreamLogHandler.standardOutput(label: label, metadataProvider: provider)
+                    handler.logLevel = level
+                    return handler
+                }, metadataProvider: provider)
         }
         return Logger(label: service)
     }

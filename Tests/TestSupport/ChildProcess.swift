@@ -28,6 +28,32 @@ public final class ChildProcess: @unchecked Sendable {
         self.pid = try spawn(executable, arguments, environment: nil, stderr: "/dev/null")
     }
 
+    /// Starts a built service (`LW_BIN_DIR`) on a free port with `environment` (over a PATH,
+    /// `HOST` and `PORT` of its own), its standard output and error in `log` and `log.err`, and
+    /// waits until its `/health/ready` answers 200 (its migrations applied).
+    public static func service(_ name: String, environment: [String: String], log: String) async throws -> ChildProcess {
+        let port = try freePort()
+        var environment = environment
+        environment["PATH"] = "/usr/bin:/bin"
+        environment["HOST"] = "127.0.0.1"
+        environment["PORT"] = String(port)
+        let child = ChildProcess(
+            pid: try spawn(TestEnvironment.binDirectory + "/" + name, ["serve"], environment: environment, stdout: log, stderr: log + ".err"),
+            port: port)
+        let api = API.gateway(base: "http://127.0.0.1:\(port)", prefix: "")
+        for _ in 0..<300 {
+            if canConnect(port: port), (try? await api.get("/health/ready", as: nil).status) == .ok { return child }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        child.stop()
+        throw TestFailure("\(name) did not become ready: \((try? String(contentsOfFile: log + ".err", encoding: .utf8)) ?? "")")
+    }
+
+    private init(pid: pid_t, port: Int) {
+        self.pid = pid
+        self.port = port
+    }
+
     public var url: String { "redis://127.0.0.1:\(port)" }
 
     /// `signal` (SIGTERM unless given), SIGKILL after 5 s, and reaps the process.
@@ -185,4 +211,41 @@ public func withDeadline<Value: Sendable>(
             if outcome.resume(with: .failure(TestFailure("\(what) did not finish within \(deadline)"))) { work.cancel() }
         }
     }
+}
+
+/// A socket listening on 127.0.0.1:`port` that accepts nothing by itself: a connection made
+/// to it completes in the kernel's backlog, where `pendingConnections` finds it.
+public final class LoopbackListener: @unchecked Sendable {
+    private let fd: Int32
+
+    /// nil when the port is taken.
+    public init?(port: Int) {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var yes: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        guard bound, listen(fd, 64) == 0 else {
+            Glibc.close(fd)
+            return nil
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+    }
+
+    /// Connections made so far (each is accepted and closed as it is counted).
+    public var pendingConnections: Int {
+        var count = 0
+        while case let connection = accept(fd, nil, nil), connection >= 0 {
+            Glibc.close(connection)
+            count += 1
+        }
+        return count
+    }
+
+    public func close() { Glibc.close(fd) }
 }

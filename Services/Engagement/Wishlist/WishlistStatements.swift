@@ -25,15 +25,18 @@ enum WishlistStatements {
                 SELECT $3, $1, $4, $5, $6 FROM list
                 RETURNING \(WishlistStore.itemColumns)
             ), events AS (
-                INSERT INTO outbox (id, topic, key, value)
+                INSERT INTO outbox (id, topic, key, value, traceparent, tracestate)
                 SELECT e.id, e.topic, e.key,
                        jsonb_set(jsonb_set(e.value::jsonb, '{payload,itemCount}', to_jsonb(list.item_count)),
-                                 '{occurredAt}', to_jsonb(to_char(list.now AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))::text
+                                 '{occurredAt}', to_jsonb(to_char(list.now AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))::text,
+                       $11, $12
                 FROM unnest($7::uuid[], $8::text[], $9::text[], $10::text[]) AS e (id, topic, key, value), list
             )
             SELECT \(WishlistStore.itemColumns) FROM item
             """
-        static let bindingDataTypes: [PostgresDataType] = [.text, .uuid, .uuid, .text, .text, .text, .uuidArray, .textArray, .textArray, .textArray]
+        static let bindingDataTypes: [PostgresDataType] = [
+            .text, .uuid, .uuid, .text, .text, .text, .uuidArray, .textArray, .textArray, .textArray, .text, .text,
+        ]
         typealias Row = WishlistItem
 
         let userId: String
@@ -42,7 +45,7 @@ enum WishlistStatements {
         let events: OutboxRows
 
         func makeBindings() -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 10)
+            var bindings = PostgresBindings(capacity: 12)
             bindings.append(userId)
             bindings.append(UUID())
             bindings.append(UUID())
@@ -53,6 +56,8 @@ enum WishlistStatements {
             bindings.append(events.topics)
             bindings.append(events.keys)
             bindings.append(events.values)
+            bindings.append(events.traceParent)
+            bindings.append(events.traceState)
             return bindings
         }
 

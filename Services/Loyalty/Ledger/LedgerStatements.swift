@@ -58,14 +58,14 @@ enum LedgerStatements {
                 UPDATE lots SET remaining = lots.remaining - least(open.remaining, $17 - open.before)
                 FROM open, account WHERE lots.transaction_id = open.transaction_id AND open.before < $17
             ), events AS (
-                INSERT INTO outbox (id, topic, key, value)
-                SELECT events.* FROM unnest($18::uuid[], $19::text[], $20::text[], $21::text[]) AS events, account
+                INSERT INTO outbox (id, topic, key, value, traceparent, tracestate)
+                SELECT events.*, $22, $23 FROM unnest($18::uuid[], $19::text[], $20::text[], $21::text[]) AS events, account
             )
             SELECT count(*)::int FROM entry
             """
         static let bindingDataTypes: [PostgresDataType] = [
             .int8, .int8, .text, .int8, .int8, .text, .int8, .uuid, .text, .int8, .text, .text, .text, .timestamptz, .text,
-            .timestamptz, .int8, .uuidArray, .textArray, .textArray, .textArray,
+            .timestamptz, .int8, .uuidArray, .textArray, .textArray, .textArray, .text, .text,
         ]
         typealias Row = Int
 
@@ -77,7 +77,7 @@ enum LedgerStatements {
 
         func makeBindings() -> PostgresBindings {
             let entry = change.entry
-            var bindings = PostgresBindings(capacity: 21)
+            var bindings = PostgresBindings(capacity: 23)
             bindings.append(entry.balanceAfter)
             bindings.append(change.lifetime)
             bindings.append(tier.rawValue)
@@ -99,6 +99,8 @@ enum LedgerStatements {
             bindings.append(events.topics)
             bindings.append(events.keys)
             bindings.append(events.values)
+            bindings.append(events.traceParent)
+            bindings.append(events.traceState)
             return bindings
         }
 

@@ -106,7 +106,7 @@ public final class EventConsumer: Service, Sendable {
         guard !decoded.isEmpty else { return true }
         let started = ContinuousClock.now
         do {
-            let applied = try await apply(decoded.map(\.event))
+            let applied = try await apply(decoded)
             record(decoded.map(\.message.topic), applied: applied, since: started)
         } catch {
             for (message, event) in decoded {
@@ -126,7 +126,7 @@ public final class EventConsumer: Service, Sendable {
         while true {
             let started = ContinuousClock.now
             do {
-                let applied = try await apply([event])
+                let applied = try await apply([(message, event)])
                 record([message.topic], applied: applied, since: started)
                 return true
             } catch {
@@ -150,10 +150,10 @@ public final class EventConsumer: Service, Sendable {
 
     /// Applies the events that were not processed before, in one transaction; returns which
     /// of them were new.
-    private func apply(_ events: [any DecodedEvent]) async throws -> [Bool] {
+    private func apply(_ batch: [(message: KafkaMessage, event: any DecodedEvent)]) async throws -> [Bool] {
         let logger = self.logger
-        let ids = events.map(\.id)
-        let topics = events.map(\.topic)
+        let ids = batch.map(\.event.id)
+        let topics = batch.map(\.event.topic)
         return try await database.transaction { connection in
             let inserted = try await connection.query(
                 """
@@ -163,17 +163,17 @@ public final class EventConsumer: Service, Sendable {
                 """, logger: logger)
             var new = Set(try await inserted.values(UUID.self))
             var applied: [Bool] = []
-            var run: [any DecodedEvent] = []
-            for event in events {
+            var run: [(message: KafkaMessage, event: any DecodedEvent)] = []
+            for (message, event) in batch {
                 // An id seen twice in one batch is applied once.
                 let isNew = new.remove(event.id) != nil
                 applied.append(isNew)
                 guard isNew else { continue }
-                if let topic = run.first?.topic, topic != event.topic {
+                if let topic = run.first?.event.topic, topic != event.topic {
                     try await self.applyRun(run, on: connection)
                     run = []
                 }
-                run.append(event)
+                run.append((message, event))
             }
             if !run.isEmpty { try await self.applyRun(run, on: connection) }
             return applied
@@ -182,8 +182,11 @@ public final class EventConsumer: Service, Sendable {
 
     /// Consecutive new events of one topic (decoded, so the topic has handlers), handed to
     /// its handlers together.
-    private func applyRun(_ run: [any DecodedEvent], on connection: PostgresConnection) async throws {
-        try await handlers.byTopic[run[0].topic]?.apply(run, connection)
+    private func applyRun(_ run: [(message: KafkaMessage, event: any DecodedEvent)], on connection: PostgresConnection) async throws {
+        let topic = run[0].event.topic
+        try await EventSpan.around(run.map(\.message.headers), topic: topic) {
+            try await handlers.byTopic[topic]?.apply(run.map(\.event), connection)
+        }
     }
 
     private func record(_ topics: [String], applied: [Bool], since started: ContinuousClock.Instant) {

@@ -48,5 +48,8 @@ public enum EventBusMigrations {
             "CREATE TABLE anonymisations_recorded (since timestamptz NOT NULL)",
             "INSERT INTO anonymisations_recorded (since) VALUES (now())"
         ),
+        // The W3C trace context of the transaction that wrote the event (null when the writer
+        // was not traced); the relay sends it as the message's headers (docs/events.md).
+        Migration(100_004, "outbox trace context", "ALTER TABLE outbox ADD COLUMN traceparent text, ADD COLUMN tracestate text"),
     ]
 }

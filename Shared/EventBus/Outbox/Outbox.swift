@@ -1,7 +1,9 @@
 import Contracts
+import Instrumentation
 import Logging
 import PostgresNIO
 import Storage
+import Tracing
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -45,8 +47,12 @@ public struct Outbox: Sendable {
     /// Adds a prepared envelope (one statement; the relay is woken after the commit).
     public func enqueue<Payload>(_ event: EventEnvelope<Payload>, on connection: PostgresConnection, logger: Logger) async throws {
         let value = try JSONCoding.string(event)
+        let trace = TraceContext.current()
         try await connection.query(
-            "INSERT INTO outbox (id, topic, key, value) VALUES (\(event.id), \(event.type), \(event.userId), \(value))", logger: logger)
+            """
+            INSERT INTO outbox (id, topic, key, value, traceparent, tracestate)
+            VALUES (\(event.id), \(event.type), \(event.userId), \(value), \(trace.parent), \(trace.state))
+            """, logger: logger)
         await wakeRelayAfterCommit()
     }
 
@@ -66,6 +72,7 @@ public struct Outbox: Sendable {
     ) throws {
         let event = EventEnvelope(
             topic: topic, occurredAt: occurredAt, source: source, correlationId: correlationId, userId: userId, payload: payload)
+        if rows.ids.isEmpty { rows.trace = TraceContext.current() }
         rows.ids.append(event.id)
         rows.topics.append(event.type)
         rows.keys.append(event.userId)
@@ -94,8 +101,8 @@ public struct Outbox: Sendable {
 /// can change its own tables and the outbox in a single round trip:
 ///
 ///     events AS (
-///         INSERT INTO outbox (id, topic, key, value)
-///         SELECT * FROM unnest(\(rows.ids), \(rows.topics), \(rows.keys), \(rows.values))
+///         INSERT INTO outbox (id, topic, key, value, traceparent, tracestate)
+///         SELECT *, <trace> FROM unnest(\(rows.ids), \(rows.topics), \(rows.keys), \(rows.values))
 ///     )
 ///
 /// After such a statement, call `outbox.wakeRelayAfterCommit()`.
@@ -104,8 +111,37 @@ public struct OutboxRows: Sendable {
     public fileprivate(set) var topics: [String] = []
     public fileprivate(set) var keys: [String] = []
     public fileprivate(set) var values: [String] = []
+    /// The trace context of the request that writes them (all of one request).
+    fileprivate(set) var trace = TraceContext()
+    /// For a prepared statement that inserts the rows itself: the `traceparent` and
+    /// `tracestate` columns of every row.
+    public var traceParent: String? { trace.parent }
+    public var traceState: String? { trace.state }
 
     public init() {}
+}
+
+/// The W3C trace context (`traceparent`, `tracestate`) of the span running now, as the outbox
+/// stores it and the relay sends it: nil fields when tracing is off or nothing is traced.
+struct TraceContext: Sendable {
+    var parent: String?
+    var state: String?
+
+    static func current() -> TraceContext {
+        guard Spans.enabled, let context = ServiceContext.current else { return TraceContext() }
+        var headers: [String: String] = [:]
+        InstrumentationSystem.instrument.inject(context, into: &headers, using: DictionaryInjector())
+        return TraceContext(parent: headers["traceparent"], state: headers["tracestate"])
+    }
+
+    /// The context as message headers.
+    var headers: [(String, String)] {
+        [("traceparent", parent), ("tracestate", state)].compactMap { name, value in value.map { (name, $0) } }
+    }
+}
+
+struct DictionaryInjector: Injector {
+    func inject(_ value: String, forKey key: String, into carrier: inout [String: String]) { carrier[key] = value }
 }
 
 extension PostgresQuery.StringInterpolation {
@@ -116,7 +152,11 @@ extension PostgresQuery.StringInterpolation {
     ///
     /// After such a statement, call `outbox.wakeRelayAfterCommit()`.
     public mutating func appendInterpolation(outboxInsert rows: OutboxRows) {
-        appendLiteral("INSERT INTO outbox (id, topic, key, value) SELECT * FROM unnest(")
+        appendLiteral("INSERT INTO outbox (id, topic, key, value, traceparent, tracestate) SELECT *, ")
+        appendInterpolation(rows.trace.parent)
+        appendLiteral("::text, ")
+        appendInterpolation(rows.trace.state)
+        appendLiteral("::text FROM unnest(")
         appendInterpolation(rows.ids)
         appendLiteral("::uuid[], ")
         appendInterpolation(rows.topics)

@@ -127,7 +127,7 @@ public final class OutboxRelay: Service, Sendable {
             guard acquired == true else { return nil }
             let rows = try await connection.query(
                 """
-                SELECT seq, topic, key, value FROM outbox
+                SELECT seq, topic, key, value, traceparent, tracestate FROM outbox
                 WHERE published_at IS NULL ORDER BY seq LIMIT \(batchSize)
                 FOR UPDATE SKIP LOCKED
                 """, logger: logger)
@@ -135,11 +135,13 @@ public final class OutboxRelay: Service, Sendable {
             var topics: [String] = []
             var shortLived: [Int64] = []
             var deliveries: [Delivery] = []
-            for try await (seq, topic, key, value) in rows.decode((Int64, String, String, String).self) {
+            for try await (seq, topic, key, value, parent, state) in rows.decode((Int64, String, String, String, String?, String?).self) {
                 sequence.append(seq)
                 topics.append(topic)
                 if Topics.shortLived.contains(topic) { shortLived.append(seq) }
-                deliveries.append(try producer.enqueue(OutgoingMessage(topic: topic, key: key, value: Array(value.utf8))))
+                // The writer's trace context travels in the headers; the consumer continues it.
+                let trace = TraceContext(parent: parent, state: state)
+                deliveries.append(try producer.enqueue(OutgoingMessage(topic: topic, key: key, value: Array(value.utf8), headers: trace.headers)))
             }
             guard !sequence.isEmpty else { return [] }
             for delivery in deliveries { try await delivery.acknowledged() }

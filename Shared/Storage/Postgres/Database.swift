@@ -57,7 +57,9 @@ public struct Database: Sendable, Service {
     @discardableResult
     public func query(_ query: PostgresQuery, file: String = #fileID, line: Int = #line) async throws -> Rows {
         let logger = self.logger
-        return try await leased { Rows(try await $0.query(query, logger: logger, file: file, line: line).collect()) }
+        return try await Spans.client("db.query", system: "postgresql", statement: query.sql) {
+            try await leased { Rows(try await $0.query(query, logger: logger, file: file, line: line).collect()) }
+        }
     }
 
     /// Runs one statement and reads its rows with `read`, on a connection leased for exactly
@@ -67,17 +69,21 @@ public struct Database: Sendable, Service {
         _ query: PostgresQuery, file: String = #fileID, line: Int = #line, read: @escaping @Sendable (PostgresRowSequence) async throws -> Result
     ) async throws -> Result {
         let logger = self.logger
-        return try await leased { try await read($0.query(query, logger: logger, file: file, line: line)) }
+        return try await Spans.client("db.query", system: "postgresql", statement: query.sql) {
+            try await leased { try await read($0.query(query, logger: logger, file: file, line: line)) }
+        }
     }
 
     /// Runs a prepared statement (parsed and planned once per pooled connection, for hot
     /// paths) and returns its rows; errors come back classified.
     public func execute<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> [Statement.Row] where Statement.Row: Sendable {
         let logger = self.logger
-        return try await leased { connection in
-            var rows: [Statement.Row] = []
-            for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
-            return rows
+        return try await Spans.client("db.query", system: "postgresql", statement: Statement.sql) {
+            try await leased { connection in
+                var rows: [Statement.Row] = []
+                for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
+                return rows
+            }
         }
     }
 
@@ -112,30 +118,34 @@ public struct Database: Sendable, Service {
         let logger = self.logger
         inUse.increment()
         defer { inUse.decrement() }
-        var attempt = 1
-        while true {
-            let afterCommit = AfterCommit()
-            let result: Result
-            do {
-                let pool = try self.pool
-                result = try await AfterCommit.$current.withValue(
-                    afterCommit,
-                    operation: {
-                        try await pool.run { client in
-                            try await client.withTransaction(logger: logger) { connection in try await body(connection) }
-                        }
-                    }, isolation: isolation)
-            } catch {
-                let classified = StorageError.classify(error)
-                if classified as? StorageError == .transientConflict, attempt < 3 {
-                    attempt += 1
-                    logger.info("transaction conflicted with another, running it again", metadata: ["attempt": .stringConvertible(attempt)])
-                    continue
+        // One span for the transaction, retries included: the statements inside run on the
+        // connection directly (postgres-nio has no spans of its own).
+        return try await Spans.client("db.transaction", system: "postgresql", statement: "BEGIN … COMMIT", isolation: isolation) {
+            var attempt = 1
+            while true {
+                let afterCommit = AfterCommit()
+                let result: Result
+                do {
+                    let pool = try self.pool
+                    result = try await AfterCommit.$current.withValue(
+                        afterCommit,
+                        operation: {
+                            try await pool.run { client in
+                                try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+                            }
+                        }, isolation: isolation)
+                } catch {
+                    let classified = StorageError.classify(error)
+                    if classified as? StorageError == .transientConflict, attempt < 3 {
+                        attempt += 1
+                        logger.info("transaction conflicted with another, running it again", metadata: ["attempt": .stringConvertible(attempt)])
+                        continue
+                    }
+                    throw classified
                 }
-                throw classified
+                await afterCommit.run()
+                return result
             }
-            await afterCommit.run()
-            return result
         }
     }
 

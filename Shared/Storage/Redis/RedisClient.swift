@@ -34,8 +34,20 @@ public final class RedisClient: Sendable {
     }
 
     /// Sends one command and waits for its reply. Error replies are thrown as `.server`.
+    /// A span names the command (not its keys) when tracing is on.
     @discardableResult
     public func send(_ arguments: [String]) async throws(RedisError) -> RESPValue {
+        guard Spans.enabled else { return try await exchange(arguments) }
+        do {
+            return try await Spans.client("redis \(arguments.first ?? "")", system: "redis", statement: arguments.first ?? "") {
+                try await exchange(arguments)
+            }
+        } catch {
+            throw (error as? RedisError) ?? .connectionClosed
+        }
+    }
+
+    private func exchange(_ arguments: [String]) async throws(RedisError) -> RESPValue {
         let channel = try await connectedChannel()
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
         let timeout = channel.eventLoop.scheduleTask(in: .init(configuration.commandTimeout)) {
