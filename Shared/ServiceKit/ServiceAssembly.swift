@@ -123,8 +123,33 @@ public enum ServiceAssembly {
         return (producer, services)
     }
 
+    /// Waits up to `attempts` seconds for the database to accept connections (services may start
+    /// before Postgres in a fresh stack) and checks that it accepts this service. What PostgreSQL
+    /// refuses for good stops the start at once, in its own words; a server that never answers
+    /// stops it after the wait, naming the address and the last error.
+    public static func checkDatabase(_ settings: DatabaseConfiguration, migrating: Bool, logger: Logger, attempts: Int = 30) async throws {
+        var lastError: any Error = StorageError.unavailable
+        for attempt in 1...attempts {
+            do {
+                try await settings.preflight(migrating: migrating, logger: logger)
+                return
+            } catch let refusal as DatabaseRefusal {
+                throw ConfigurationError(variable: "DATABASE_URL", problem: "was refused by PostgreSQL: \(refusal)")
+            } catch {
+                lastError = error
+                if attempt < attempts {
+                    logger.warning("database not reachable yet, retrying", metadata: ["attempt": .stringConvertible(attempt)])
+                    try await Task.sleep(for: .seconds(1))
+                }
+            }
+        }
+        throw ConfigurationError(
+            variable: "DATABASE_URL",
+            problem: "points at \(settings.host):\(settings.port), which did not answer within \(attempts) s: \(DatabaseRefusal.describe(lastError))")
+    }
+
     /// Applies migrations, waiting up to `attempts` seconds for the database to accept
-    /// connections (services may start before Postgres in a fresh stack).
+    /// connections. A refusal (the role may not create in its schema) stops at once.
     public static func migrate(_ migrations: [Migration], database: Database, logger: Logger, attempts: Int = 30) async throws {
         let runner = MigrationRunner(database: database, migrations: migrations, logger: logger)
         for attempt in 1...attempts {
@@ -134,6 +159,13 @@ public enum ServiceAssembly {
             } catch StorageError.unavailable where attempt < attempts {
                 logger.warning("database not reachable yet, retrying migrations", metadata: ["attempt": .stringConvertible(attempt)])
                 try await Task.sleep(for: .seconds(1))
+            } catch {
+                guard let refusal = DatabaseRefusal(StorageError.classify(error)) else { throw error }
+                // Without USAGE on its schema the role does not even see it: PostgreSQL then
+                // says that no schema was selected (3F000), which needs the hint.
+                let rights = ["3F000", "42501"].contains(refusal.sqlState) ? " (its role needs USAGE and CREATE on it)" : ""
+                throw ConfigurationError(
+                    variable: "DATABASE_URL", problem: "cannot migrate schema \"\(database.schema)\"\(rights): \(refusal)")
             }
         }
     }

@@ -3,6 +3,7 @@ import Contracts
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import ServiceLifecycle
 import Storage
 
@@ -23,6 +24,8 @@ public struct ServiceCommand<S: ServiceDefinition>: AsyncParsableCommand {
 
     /// Parses the process arguments and runs the chosen subcommand (what `main()` of an
     /// `@main` command does; a generic command cannot be `@main`).
+    /// A configuration error (a variable, or what the database or the port refused) ends the
+    /// process with one line, `<service>: configuration error: <variable> <problem>`, and exit 1.
     public static func run() async {
         do {
             var command = try parseAsRoot()
@@ -31,6 +34,9 @@ public struct ServiceCommand<S: ServiceDefinition>: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+        } catch let error as ConfigurationError {
+            FileHandle.standardError.write(Data("\(S.name): configuration error: \(error)\n".utf8))
+            exit(withError: ExitCode(1))
         } catch {
             exit(withError: error)
         }
@@ -49,12 +55,17 @@ public struct ServiceCommand<S: ServiceDefinition>: AsyncParsableCommand {
             do {
                 tracing = try TraceExport.bootstrap(service: S.name, environment: environment, logger: logger)
             } catch {
-                FileHandle.standardError.write(Data("\(S.name): configuration error: tracing (OTEL_*): \(error)\n".utf8))
-                throw ExitCode(1)
+                throw ConfigurationError(variable: "OTEL_EXPORTER_OTLP_*", problem: "cannot be used: \(error)")
             }
+            try await ServiceAssembly.checkDatabase(
+                configuration.database, migrating: configuration.migrateOnStart, logger: logger, attempts: configuration.databaseWaitSeconds)
             let app = try await ServiceAssembly.make(S.self, configuration: configuration, logger: logger, telemetry: tracing.map { [$0] } ?? [])
             logger.info("starting", metadata: ["port": .stringConvertible(configuration.port), "version": "\(BuildVersion.current)"])
-            try await app.application.runService()
+            do {
+                try await app.application.runService()
+            } catch let error as IOError where error.errnoCode == EADDRINUSE {
+                throw ConfigurationError(variable: "PORT", problem: "\(configuration.port) is already in use on \(configuration.host)")
+            }
         }
     }
 
@@ -66,6 +77,7 @@ public struct ServiceCommand<S: ServiceDefinition>: AsyncParsableCommand {
         func run() async throws {
             let configuration = try ServiceCommand.loadConfiguration()
             let logger = ServiceCommand.bootstrapLogging(configuration)
+            try await ServiceAssembly.checkDatabase(configuration.database, migrating: true, logger: logger, attempts: 5)
             let database = Database(configuration.database, logger: logger)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await database.run() }
@@ -131,14 +143,9 @@ public struct ServiceCommand<S: ServiceDefinition>: AsyncParsableCommand {
         }
     }
 
-    /// Reads the environment, or prints the one line that says what is wrong and exits 1.
+    /// Reads the environment; a `ConfigurationError` says what is wrong (see `run()`).
     static func loadConfiguration() throws -> ServiceConfiguration {
-        do {
-            return try ServiceConfiguration(service: S.name, defaultPort: S.defaultPort)
-        } catch {
-            FileHandle.standardError.write(Data("\(S.name): configuration error: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
+        try ServiceConfiguration(service: S.name, defaultPort: S.defaultPort)
     }
 
     /// Logs to standard output, or to standard error for a command whose result is its output;

@@ -24,6 +24,8 @@ public struct ServiceConfiguration: Sendable {
     public let logFormat: LogFormat
     public let jobsEnabled: Bool
     public let migrateOnStart: Bool
+    /// How long a starting service waits for PostgreSQL to answer (`DATABASE_WAIT_SECONDS`).
+    public let databaseWaitSeconds: Int
     /// The variables themselves, for a service's own settings (loyalty thresholds, …).
     public let environment: EnvironmentVariables
 
@@ -73,6 +75,7 @@ public struct ServiceConfiguration: Sendable {
         self.logFormat = logFormat
         self.jobsEnabled = try env.bool("JOBS_ENABLED", default: true)
         self.migrateOnStart = try env.bool("MIGRATE_ON_START", default: true)
+        self.databaseWaitSeconds = try env.int("DATABASE_WAIT_SECONDS", default: 30, range: 1...3600)
         self.environment = env
     }
 }
