@@ -124,6 +124,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "OTel", package: "swift-otel"),
@@ -148,12 +149,13 @@ let package = Package(
         service("support", "Services/Support"),
         service("loyalty", "Services/Loyalty"),
 
-        // Developer tool: mint tokens (scripts/token), benchmark the event bus (bench/).
+        // Developer tool: mint tokens (scripts/token), publish other services' events, benchmark the event bus (bench/).
         .executableTarget(
             name: "lw-dev",
             dependencies: [
                 "Auth", "Contracts", "EventBus", "Storage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Tools/DevTool",
@@ -217,6 +219,7 @@ let package = Package(
             dependencies: [
                 "TestSupport", "Auth", "Contracts", "EventBus", "HTTPKit", "profiles", "engagement", "support", "loyalty",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ], path: "Tests/StackTests", swiftSettings: settings),
     ]
 )

@@ -7,13 +7,14 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Developer tools: `lw-dev token` mints a JWT the services accept (`scripts/token`).
+/// Developer tools: `lw-dev token` mints a JWT the services accept (`scripts/token`); `lw-dev
+/// publish` sends the events other platform services publish; `lw-dev bench-events` measures the bus.
 @main
 struct DevTool: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lw-dev",
         abstract: "Developer tools for the Lomash Wood customer platform.",
-        subcommands: [Token.self, BenchEvents.self]
+        subcommands: [Token.self, Publish.self, BenchEvents.self]
     )
 }
 
