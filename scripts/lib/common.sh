@@ -29,6 +29,8 @@ ensure_packages() {
   # The test suite also checks compose/docker-compose.yml with `docker-compose config` (no
   # engine needed); the stack itself does not need it.
   [ -z "${WITH_TEST_TOOLS:-}" ] || command -v docker-compose >/dev/null || missing+=(docker-compose)
+  # The test of the gateway's /docs drives it in headless Chromium.
+  [ -z "${WITH_TEST_TOOLS:-}" ] || [ -x /usr/bin/chromedriver ] || missing+=(chromium chromium-driver)
   # promtool checks the alert rules in the tests; `scripts/stack up --with-prometheus` runs the server.
   if [ -n "${WITH_TEST_TOOLS:-}" ] || [ "${WITH_PROMETHEUS:-0}" = 1 ]; then
     command -v promtool >/dev/null || missing+=(prometheus)
@@ -197,14 +199,42 @@ upstream_servers() {
 # gateway_render DIR LISTEN_PORT PROFILES_PORTS ENGAGEMENT_PORTS SUPPORT_PORTS LOYALTY_PORTS: the
 # gateway's routing table (the same template compose/ uses), each *_PORTS an upstream_servers list.
 gateway_render() {
-  GATEWAY_LISTEN="127.0.0.1:$2" GATEWAY_ACCESS_LOG="$1/gateway/logs/access.log" \
+  GATEWAY_LISTEN="127.0.0.1:$2" GATEWAY_ACCESS_LOG="$1/gateway/logs/access.log" GATEWAY_DOCS_ROOT="$1/gateway/docs" \
   PROFILES_SERVERS="$(upstream_servers "$3")" ENGAGEMENT_SERVERS="$(upstream_servers "$4")" \
   SUPPORT_SERVERS="$(upstream_servers "$5")" LOYALTY_SERVERS="$(upstream_servers "$6")" \
-    envsubst '${GATEWAY_LISTEN} ${GATEWAY_ACCESS_LOG} ${PROFILES_SERVERS} ${ENGAGEMENT_SERVERS} ${SUPPORT_SERVERS} ${LOYALTY_SERVERS}' \
+    envsubst '${GATEWAY_LISTEN} ${GATEWAY_ACCESS_LOG} ${GATEWAY_DOCS_ROOT} ${PROFILES_SERVERS} ${ENGAGEMENT_SERVERS} ${SUPPORT_SERVERS} ${LOYALTY_SERVERS}' \
     < "$REPO_ROOT/compose/gateway/gateway.conf.template" > "$1/gateway/gateway.conf"
 }
 
 nginx_bin() { command -v nginx || echo /usr/sbin/nginx; }
+
+# pip_ensure PACKAGE VERSION: the pinned PyPI package for python3, installed quietly unless it
+# is there already (system-wide, else for the user, else over Debian's guard).
+pip_ensure() {
+  local installed
+  command -v python3 >/dev/null || die "python3 is needed for $1"
+  installed=$(python3 -c "import importlib.metadata as m; print(m.version('$1'))" 2>/dev/null || true)
+  [ "$installed" = "$2" ] && return 0
+  log "installing $1 $2 (PyPI)"
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "$1==$2" \
+    || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --user "$1==$2" \
+    || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --break-system-packages "$1==$2" \
+    || die "could not install $1 $2 with pip"
+}
+
+# The gateway's /docs in DIR/gateway/docs: Swagger UI's files (5.x, which renders OpenAPI 3.1)
+# from the PyPI package swagger-ui-py, the page (compose/gateway/docs) and docs/openapi.yaml.
+# Nothing is fetched from a CDN when the page loads. (The package swagger-ui-bundle carries
+# Swagger UI 4.15, which refuses an OpenAPI 3.1 document.)
+SWAGGER_UI_PY_VERSION=25.7.1
+docs_prepare() {
+  local dir=$1/gateway/docs vendor
+  pip_ensure swagger-ui-py "$SWAGGER_UI_PY_VERSION"
+  vendor=$(python3 -c 'import os, swagger_ui; print(os.path.join(os.path.dirname(swagger_ui.__file__), "static"))')
+  mkdir -p "$dir"
+  cp "$vendor/swagger-ui-bundle.js" "$vendor/swagger-ui.css" "$dir/"
+  cp "$REPO_ROOT/compose/gateway/docs/index.html" "$REPO_ROOT/compose/gateway/docs/docs.js" "$REPO_ROOT/docs/openapi.yaml" "$dir/"
+}
 
 # rotate_log FILE: a log over 64 MiB becomes FILE.1 (replacing the one before) when its process
 # starts again, so that a stack used for weeks and benchmarks keeps two of each, not gigabytes.
@@ -218,6 +248,7 @@ gateway_start() {
   mkdir -p "$dir/tmp" "$dir/logs"
   alive "$dir/nginx.pid" && return 0
   rotate_log "$dir/logs/access.log"
+  docs_prepare "$1"
   gateway_render "$@"
   cat > "$dir/nginx.conf" <<CONF
 worker_processes 1;

@@ -28,17 +28,7 @@ SCHEMATHESIS_VERSION=4.32.5
 CONTRACT_FUZZ_DIR=$REPO_ROOT/scripts/lib/contract-fuzz
 
 # Installs the pinned schemathesis for python3, quietly, unless it is already there.
-ensure_schemathesis() {
-  local installed
-  command -v python3 >/dev/null || die "python3 is needed for schemathesis"
-  installed=$(python3 -c 'import importlib.metadata as m; print(m.version("schemathesis"))' 2>/dev/null || true)
-  [ "$installed" = "$SCHEMATHESIS_VERSION" ] && return 0
-  log "installing schemathesis $SCHEMATHESIS_VERSION"
-  python3 -m pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" \
-    || python3 -m pip install --quiet --disable-pip-version-check --user "schemathesis==$SCHEMATHESIS_VERSION" \
-    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "schemathesis==$SCHEMATHESIS_VERSION" \
-    || die "could not install schemathesis $SCHEMATHESIS_VERSION with pip"
-}
+ensure_schemathesis() { pip_ensure schemathesis "$SCHEMATHESIS_VERSION"; }
 
 # schemathesis ARGS…: the CLI of the python3 it was installed for (its script may not be on PATH).
 schemathesis_cli() {
