@@ -8,18 +8,31 @@ import Testing
 @Suite struct ComposeFileTests {
     static let compose = repositoryRoot + "/compose"
 
+    static func config(_ environment: [String: String]) async throws -> (status: Int32, stdout: String, stderr: String) {
+        try await runCapturingOutput(
+            "/usr/bin/docker-compose", ["--project-directory", Self.compose, "-f", Self.compose + "/docker-compose.yml", "config"],
+            environment: environment.merging(["PATH": "/usr/bin:/bin"]) { $1 })
+    }
+
     @Test func dockerComposeAcceptsTheComposeFile() async throws {
-        let (status, stderr) = try await runToCompletion(
-            "/usr/bin/docker-compose", ["--project-directory", Self.compose, "-f", Self.compose + "/docker-compose.yml", "config", "-q"],
-            environment: ["PATH": "/usr/bin:/bin"])
-        #expect(status == 0, "\(stderr)")
+        let run = try await Self.config(["JWT_SECRET": "a-secret-of-thirty-two-bytes-or-more"])
+        #expect(run.status == 0, "\(run.stderr)")
+        // The gateway is published on loopback unless GATEWAY_ADDRESS says otherwise.
+        #expect(run.stdout.contains("127.0.0.1:4006:4006") || run.stdout.contains("host_ip: 127.0.0.1"), "\(run.stdout)")
+    }
+
+    /// No public default signs tokens: without JWT_SECRET, compose refuses and says what to set.
+    @Test func theComposeFileRequiresAJWTSecret() async throws {
+        let run = try await Self.config([:])
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("set JWT_SECRET"), "\(run.stderr)")
     }
 
     @Test func eachContextIsATargetOfTheOneDockerfile() throws {
         let file = try String(contentsOfFile: Self.compose + "/docker-compose.yml", encoding: .utf8)
         let dockerfile = try String(contentsOfFile: Self.compose + "/Dockerfile", encoding: .utf8)
         for context in ["profiles", "engagement", "support", "loyalty"] {
-            #expect(file.contains("build: { context: .., dockerfile: compose/Dockerfile, target: \(context) }"))
+            #expect(file.contains("build: { context: .., dockerfile: compose/Dockerfile, target: \(context), "))
             #expect(dockerfile.contains("FROM runtime AS \(context)"))
         }
         let builds = dockerfile.split(separator: "\n").filter { $0.contains("swift build -c release") && !$0.contains("--show-bin-path") }
