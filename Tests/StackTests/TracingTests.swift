@@ -72,6 +72,8 @@ import Testing
                 .first { $0["message"] == "request" && $0["traceId"] == .string(traceId) },
             "an access line with traceId \(traceId)")
         #expect(access["status"] == .int(201))
+        // One request id per line: the service's, not Hummingbird's beside it.
+        #expect(access["requestId"] != nil && access["hb.request.id"] == nil, "\(access)")
         #expect(access["spanId"] == .string(request.spanId))
         if case .string = access["durationMs"] { Issue.record("durationMs is a string: \(access)") }
 
