@@ -28,6 +28,17 @@ import Testing
         #expect(run.stderr.contains("set JWT_SECRET"), "\(run.stderr)")
     }
 
+    /// A recreated container gets a new address: each upstream re-resolves its name, so the
+    /// gateway follows without a restart (nginx ≥ 1.27.3; the image cannot run here).
+    @Test func theGatewayReResolvesEachContextsName() async throws {
+        let run = try await Self.config(["JWT_SECRET": "a-secret-of-thirty-two-bytes-or-more"])
+        for (context, port) in [("profiles", 4011), ("engagement", 4012), ("support", 4013), ("loyalty", 4014)] {
+            #expect(
+                run.stdout.contains("zone \(context) 64k; resolver 127.0.0.11 valid=5s ipv6=off; server \(context):\(port) resolve;"),
+                "\(context)")
+        }
+    }
+
     @Test func eachContextIsATargetOfTheOneDockerfile() throws {
         let file = try String(contentsOfFile: Self.compose + "/docker-compose.yml", encoding: .utf8)
         let dockerfile = try String(contentsOfFile: Self.compose + "/Dockerfile", encoding: .utf8)
