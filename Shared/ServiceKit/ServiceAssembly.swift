@@ -133,6 +133,14 @@ public enum ServiceAssembly {
             do {
                 try await settings.preflight(migrating: migrating, logger: logger)
                 return
+            } catch let refusal as DatabaseRefusal where refusal.inSchema && migrating {
+                throw ConfigurationError(variable: "DATABASE_URL", problem: Self.cannotMigrate(settings.schema, refusal))
+            } catch let refusal as DatabaseRefusal where refusal.inSchema && refusal.sqlState == "42P01" {
+                // No migration table: the schema is missing or was never migrated.
+                throw ConfigurationError(
+                    variable: "DATABASE_SCHEMA",
+                    problem: "\"\(settings.schema)\" is not migrated, or its role may not use it "
+                        + "(MIGRATE_ON_START is false: run `migrate` first): \(refusal)")
             } catch let refusal as DatabaseRefusal {
                 throw ConfigurationError(variable: "DATABASE_URL", problem: "was refused by PostgreSQL: \(refusal)")
             } catch {
@@ -161,13 +169,17 @@ public enum ServiceAssembly {
                 try await Task.sleep(for: .seconds(1))
             } catch {
                 guard let refusal = DatabaseRefusal(StorageError.classify(error)) else { throw error }
-                // Without USAGE on its schema the role does not even see it: PostgreSQL then
-                // says that no schema was selected (3F000), which needs the hint.
-                let rights = ["3F000", "42501"].contains(refusal.sqlState) ? " (its role needs USAGE and CREATE on it)" : ""
-                throw ConfigurationError(
-                    variable: "DATABASE_URL", problem: "cannot migrate schema \"\(database.schema)\"\(rights): \(refusal)")
+                throw ConfigurationError(variable: "DATABASE_URL", problem: cannotMigrate(database.schema, refusal))
             }
         }
+    }
+
+    /// What PostgreSQL refused of a schema's migrations; a hint when it is about the role's rights.
+    static func cannotMigrate(_ schema: String, _ refusal: DatabaseRefusal) -> String {
+        // Without USAGE on its schema the role does not even see it: PostgreSQL then says that no
+        // schema was selected (3F000).
+        let rights = ["3F000", "42501"].contains(refusal.sqlState) ? " (its role needs USAGE and CREATE on it)" : ""
+        return "cannot migrate schema \"\(schema)\"\(rights): \(refusal)"
     }
 }
 

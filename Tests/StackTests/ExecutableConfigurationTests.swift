@@ -79,7 +79,23 @@ import Testing
         #expect(
             run.lines.map(String.init) == [
                 #"profiles: configuration error: DATABASE_URL cannot migrate schema "\#(schema)" (its role needs USAGE and CREATE on it): "#
-                    + "3F000 no schema has been selected to create in"
+                    + "42501 permission denied for schema \(schema)"
+            ], "\(run.lines)")
+        #expect(run.took < .seconds(2))
+    }
+
+    /// Without migrations on start, a schema that was never migrated is named at once.
+    @Test func anUnmigratedSchemaWithoutMigrationsOnStartStopsAtOnce() async throws {
+        let schema = "unmigrated_\(UUID().uuidString.prefix(8).lowercased())"
+        let run = try await Self.serve([
+            "DATABASE_URL": TestEnvironment.databaseURL, "DATABASE_SCHEMA": schema, "MIGRATE_ON_START": "false",
+            "JWT_SECRET": TestEnvironment.jwtSecret, "PORT": String(try freePort()),
+        ])
+        #expect(run.status == 1)
+        #expect(
+            run.lines.map(String.init) == [
+                #"profiles: configuration error: DATABASE_SCHEMA "\#(schema)" is not migrated, or its role may not use it "#
+                    + #"(MIGRATE_ON_START is false: run `migrate` first): 42P01 relation "schema_migrations" does not exist"#
             ], "\(run.lines)")
         #expect(run.took < .seconds(2))
     }
