@@ -19,40 +19,13 @@
 # STACK_BIN_DIR runs other binaries (e.g. an earlier commit's release build) on the same script.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-export PRODUCTS=${PRODUCTS:-1000} REVIEWS_PER_PRODUCT=20
 started=$(date -u +%Y-%m-%dT%H:%MZ)
 bench_up
-export ADMIN_TOKEN AGENT_TOKEN CUSTOMERS
+export ADMIN_TOKEN AGENT_TOKEN
 ADMIN_TOKEN=$(JWT_SECRET=$DEV_JWT_SECRET "$BIN_DIR/lw-dev" token --sub bench-admin --role admin --expires-in 86400)
 AGENT_TOKEN=$(JWT_SECRET=$DEV_JWT_SECRET "$BIN_DIR/lw-dev" token --sub bench-agent --role agent --expires-in 86400)
 
-log "seeding: $CUSTOMERS customers (profile, loyalty account, 5 tickets each), $PRODUCTS products with $REVIEWS_PER_PRODUCT reviews each"
-bench_sql "
-  INSERT INTO profiles.profiles (id, user_id, email, first_name, last_name, phone)
-  SELECT gen_random_uuid(), 'bench-' || i, 'bench' || i || '@example.com', 'First' || i, 'Last' || i, '+44 20 7946 ' || lpad(i::text, 4, '0')
-  FROM generate_series(1, $CUSTOMERS) i ON CONFLICT (user_id) DO NOTHING;
-  INSERT INTO loyalty.accounts (user_id) SELECT 'bench-' || i FROM generate_series(1, $CUSTOMERS) i ON CONFLICT DO NOTHING;
-  INSERT INTO engagement.customer_names (user_id, first_name, last_name, event_at)
-  SELECT 'bench-reviewer-' || r, 'Reviewer' || r, 'Bench', now() FROM generate_series(1, $REVIEWS_PER_PRODUCT) r ON CONFLICT DO NOTHING;
-  INSERT INTO engagement.reviews (id, user_id, product_id, category, rating, title, body, status, verified_purchase, created_at, moderated_at)
-  SELECT gen_random_uuid(), 'bench-reviewer-' || r, 'bench-product-' || p, 'KITCHEN', 1 + (p + r) % 5, 'Review ' || r,
-         'A solid piece of furniture, review number ' || r || ' of product ' || p || '.', 'APPROVED', r % 2 = 0,
-         now() - (r || ' hours')::interval, now()
-  FROM generate_series(1, $PRODUCTS) p, generate_series(1, $REVIEWS_PER_PRODUCT) r ON CONFLICT DO NOTHING;
-  INSERT INTO engagement.product_ratings (product_id, counts)
-  SELECT product_id, ARRAY[count(*) FILTER (WHERE rating = 1), count(*) FILTER (WHERE rating = 2), count(*) FILTER (WHERE rating = 3),
-                           count(*) FILTER (WHERE rating = 4), count(*) FILTER (WHERE rating = 5)]::int[]
-  FROM engagement.reviews WHERE status = 'APPROVED' AND product_id LIKE 'bench-product-%' GROUP BY product_id
-  ON CONFLICT (product_id) DO UPDATE SET counts = EXCLUDED.counts;
-  INSERT INTO support.tickets (id, ticket_ref, user_id, subject, category, priority, created_at, updated_at)
-  SELECT gen_random_uuid(), 'TKT-' || upper(lpad(to_hex(c * 5 + t), 8, '0')), 'bench-' || c, 'Seeded ticket ' || t, 'GENERAL', 'MEDIUM',
-         now() - (t || ' days')::interval, now() - (t || ' days')::interval
-  FROM generate_series(1, $CUSTOMERS) c, generate_series(1, 5) t ON CONFLICT DO NOTHING;
-  INSERT INTO support.ticket_messages (id, ticket_id, sender_type, sender_id, message, created_at)
-  SELECT gen_random_uuid(), id, 'CUSTOMER', user_id, 'The first message of ' || subject, created_at FROM support.tickets
-  WHERE user_id LIKE 'bench-%' AND NOT EXISTS (SELECT 1 FROM support.ticket_messages m WHERE m.ticket_id = tickets.id);
-  ANALYZE;
-  CHECKPOINT"
+bench_seed
 
 log "ceilings: nginx static body ($DURATION), pgbench -S and -N (10 s each)"
 static_nginx_start "$(curl -s -H "Authorization: Bearer $(head -n1 "$TOKENS_FILE")" "$GATEWAY/v1/customers/profile")"
