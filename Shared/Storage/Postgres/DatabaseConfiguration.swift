@@ -21,6 +21,9 @@ public struct DatabaseConfiguration: Sendable {
     public var maxConnections: Int
     /// Settings every pooled connection starts with (a service's `databaseSettings`).
     public var sessionSettings: [String: String] = [:]
+    /// How long a pooled connection may sit unused before it is closed (postgres-nio's default
+    /// is 60 s): a lull that long costs one reconnect per connection afterwards.
+    static let idleTimeout: Duration = .seconds(10)
 
     /// Parses `postgres://user:password@host:port/database?sslmode=disable|prefer|require`.
     /// Throws a message fit to follow the variable's name.
@@ -57,6 +60,13 @@ public struct DatabaseConfiguration: Sendable {
         config.options.additionalStartupParameters = [("search_path", schema)] + sessionSettings.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         config.options.maximumConnections = maxConnections
         config.options.connectTimeout = .seconds(3)
+        // Each time a connection goes idle the pool arms a keep-alive and an idle-close timer,
+        // and cancels them at the next lease; a cancelled `Task.sleep` keeps its memory until
+        // its deadline (swiftlang/swift#60441), so the heap held ∝ leases/s × those durations
+        // (docs/decisions/0008). No keep-alive: every connection is closed once idle for
+        // `connectionIdleTimeout` anyway, and a dead one is found by the watch (0006).
+        config.options.keepAliveBehavior = nil
+        config.options.connectionIdleTimeout = Self.idleTimeout
         return config
     }
 
