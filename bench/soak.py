@@ -202,7 +202,7 @@ def plot(samples, soak_seconds, path):
                  f'<text x="12" y="{top + 10}" >MB</text>'
                  f'<line x1="{x(soak_seconds):.1f}" x2="{x(soak_seconds):.1f}" y1="{top}" y2="{height - bottom}" stroke="#999" stroke-dasharray="2,3"/>'
                  f'<line x1="{left}" x2="{width - right}" y1="{y(MEMORY_LIMIT_MB):.1f}" y2="{y(MEMORY_LIMIT_MB):.1f}" stroke="#f80" stroke-dasharray="6,3"/>'
-                 f'<text x="{width - right + 6}" y="{y(MEMORY_LIMIT_MB) + 4:.1f}" fill="#f80">limit {MEMORY_LIMIT_MB:.0f} MB</text>')
+                 f'<text x="{left + 6}" y="{y(MEMORY_LIMIT_MB) - 4:.1f}" fill="#f80">limit {MEMORY_LIMIT_MB:.0f} MB</text>')
     for i, c in enumerate(CONTEXTS):
         for kind, dash in (("rss_kb", ""), ("pss_kb", ' stroke-dasharray="5,3"')):
             points = " ".join(f"{x(s['t']):.1f},{y(s[kind][c] / 1024):.1f}" for s in samples)
