@@ -25,7 +25,7 @@ import urllib.request
 CONTEXTS = ["profiles", "engagement", "support", "loyalty"]
 COLOURS = {"profiles": "#1f77b4", "engagement": "#2ca02c", "support": "#d62728", "loyalty": "#9467bd"}
 MEMORY_LIMIT_MB = float(os.environ.get("MEMORY_LIMIT_MB", "64"))
-GROWTH_LIMIT_MB = float(os.environ.get("GROWTH_LIMIT_MB", "3"))
+GROWTH_LIMIT_MB = float(os.environ.get("GROWTH_LIMIT_MB", "2"))
 
 
 def psql(sql):

@@ -12,7 +12,7 @@
 # samples as a table and an SVG plot — goes to bench/results/soak-<time>-<commit>.md (SAVE=0 only
 # prints it). Exits non-zero on any error or non-2xx answer, a projection that differs from its
 # source, an outbox not drained, a context whose RSS or PSS exceeded MEMORY_LIMIT_MB (64), or
-# memory that still grows over the last third of the run (GROWTH_LIMIT_MB, 3). STACK_BIN_DIR runs
+# memory that still grows over the last third of the run (GROWTH_LIMIT_MB, 2). STACK_BIN_DIR runs
 # other binaries, as for bench/run.sh.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
