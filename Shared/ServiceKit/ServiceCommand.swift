@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import Storage
 
@@ -57,6 +58,8 @@ public struct ServiceCommand<S: ServiceDefinition>: AsyncParsableCommand {
             } catch {
                 throw ConfigurationError(variable: "OTEL_EXPORTER_OTLP_*", problem: "cannot be used: \(error)")
             }
+            // The port first: a taken port is known at once, where the database may be waited for.
+            try await Self.checkPortIsFree(host: configuration.host, port: configuration.port)
             try await ServiceAssembly.checkDatabase(
                 configuration.database, migrating: configuration.migrateOnStart, logger: logger, attempts: configuration.databaseWaitSeconds)
             let app = try await ServiceAssembly.make(S.self, configuration: configuration, logger: logger, telemetry: tracing.map { [$0] } ?? [])
@@ -64,8 +67,25 @@ public struct ServiceCommand<S: ServiceDefinition>: AsyncParsableCommand {
             do {
                 try await app.application.runService()
             } catch let error as IOError where error.errnoCode == EADDRINUSE {
-                throw ConfigurationError(variable: "PORT", problem: "\(configuration.port) is already in use on \(configuration.host)")
+                // Taken between the check and the start.
+                throw Self.portInUse(configuration.host, configuration.port)
             }
+        }
+
+        /// Binds the address the way the server will (`SO_REUSEADDR`) and lets it go again.
+        private static func checkPortIsFree(host: String, port: Int) async throws {
+            do {
+                let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .bind(host: host, port: port).get()
+                try await channel.close()
+            } catch let error as IOError where error.errnoCode == EADDRINUSE {
+                throw portInUse(host, port)
+            }
+        }
+
+        private static func portInUse(_ host: String, _ port: Int) -> ConfigurationError {
+            ConfigurationError(variable: "PORT", problem: "\(port) is already in use on \(host)")
         }
     }
 

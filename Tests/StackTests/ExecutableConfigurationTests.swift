@@ -100,12 +100,14 @@ import Testing
         #expect(run.took < .seconds(2))
     }
 
+    /// Before the database is tried: nothing answers at DATABASE_URL, which would be waited for
+    /// DATABASE_WAIT_SECONDS (30) were the port checked later.
     @Test func aPortInUseStopsAtOnceNamingPORT() async throws {
         let port = try freePort()
         let listener = try #require(LoopbackListener(port: port))
         defer { listener.close() }
         let run = try await Self.serve([
-            "DATABASE_URL": TestEnvironment.databaseURL, "DATABASE_SCHEMA": "profiles", "JWT_SECRET": TestEnvironment.jwtSecret,
+            "DATABASE_URL": "postgres://profiles:pw@127.0.0.1:\(try freePort())/db", "JWT_SECRET": TestEnvironment.jwtSecret,
             "PORT": String(port),
         ])
         #expect(run.status == 1)
