@@ -10,26 +10,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_up
-export PRODUCTS=${PRODUCTS:-1000} REVIEWS_PER_PRODUCT=20
-
-log "creating $PRODUCTS products with $REVIEWS_PER_PRODUCT approved reviews each"
-bench_sql "
-  INSERT INTO engagement.customer_names (user_id, first_name, last_name, event_at)
-  SELECT 'bench-reviewer-' || r, 'Reviewer' || r, 'Bench', now() FROM generate_series(1, $REVIEWS_PER_PRODUCT) r
-  ON CONFLICT DO NOTHING;
-  INSERT INTO engagement.reviews (id, user_id, product_id, category, rating, title, body, status, verified_purchase, created_at, moderated_at)
-  SELECT gen_random_uuid(), 'bench-reviewer-' || r, 'bench-product-' || p, 'KITCHEN', 1 + (p + r) % 5, 'Review ' || r,
-         'A solid piece of furniture, review number ' || r || ' of product ' || p || '.', 'APPROVED', r % 2 = 0,
-         now() - (r || ' hours')::interval, now()
-  FROM generate_series(1, $PRODUCTS) p, generate_series(1, $REVIEWS_PER_PRODUCT) r
-  ON CONFLICT DO NOTHING;
-  INSERT INTO engagement.product_ratings (product_id, counts)
-  SELECT product_id, ARRAY[count(*) FILTER (WHERE rating = 1), count(*) FILTER (WHERE rating = 2), count(*) FILTER (WHERE rating = 3),
-                           count(*) FILTER (WHERE rating = 4), count(*) FILTER (WHERE rating = 5)]::int[]
-  FROM engagement.reviews WHERE status = 'APPROVED' AND product_id LIKE 'bench-product-%' GROUP BY product_id
-  ON CONFLICT (product_id) DO UPDATE SET counts = EXCLUDED.counts;
-  ANALYZE engagement.reviews;
-  CHECKPOINT"
+bench_seed
 
 static_nginx_start "$(curl -s "$GATEWAY/v1/customers/reviews/product/bench-product-1")"
 log "ceilings: nginx static body ($DURATION), pgbench -N and -S (10 s each)"

@@ -60,6 +60,20 @@ bench_seed() {
     CHECKPOINT"
 }
 
+# bench_commit: the working tree's short commit, marked +changes when the binaries it runs have
+# uncommitted changes (not so for STACK_BIN_DIR's, which BENCH_LABEL should name).
+bench_commit() {
+  local commit; commit=$(git rev-parse --short HEAD)
+  [ -n "${STACK_BIN_DIR:-}" ] || git diff --quiet HEAD -- Services Shared Package.swift || commit+='+changes'
+  echo "$commit"
+}
+
+# bench_result_name KIND COMMIT: KIND-<time>-COMMIT[-BENCH_LABEL as a file name], for bench/results/.
+bench_result_name() {
+  local label=${BENCH_LABEL:+-${BENCH_LABEL//[^A-Za-z0-9._-]/-}}
+  echo "$1-$(date -u +%Y-%m-%dT%H%MZ)-$2${label//--/-}"
+}
+
 bench_cleanup() { stop_pid "$STACK_DIR/static/nginx.pid" static-nginx; }
 
 bench_sql() { pg_psql "$STACK_DIR" "$PG_PORT" -d "$DATABASE_NAME" -c "$1" >/dev/null; }

@@ -7,12 +7,10 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_up
-export CUSTOMERS ADMIN_TOKEN READ_PATH=/v1/customers/loyalty
+export ADMIN_TOKEN READ_PATH=/v1/customers/loyalty
 ADMIN_TOKEN=$(JWT_SECRET=$DEV_JWT_SECRET "$BIN_DIR/lw-dev" token --sub bench-admin --role admin --expires-in 86400)
 
-log "creating $CUSTOMERS accounts"
-bench_sql "INSERT INTO loyalty.accounts (user_id) SELECT 'bench-' || i FROM generate_series(1, $CUSTOMERS) i ON CONFLICT DO NOTHING"
-bench_sql "CHECKPOINT"
+bench_seed
 
 writes=$(bench_phase bench/loyalty-write.lua "admin EARN writes" loyalty)
 # Measure reads on their own: let the relay publish the writes' events and the profiles

@@ -6,11 +6,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_up
 
-log "creating $CUSTOMERS profiles"
-bench_sql "
-  INSERT INTO profiles.profiles (id, user_id, email, first_name, last_name, phone)
-  SELECT gen_random_uuid(), 'bench-' || i, 'bench' || i || '@example.com', 'First' || i, 'Last' || i, '+44 20 7946 ' || lpad(i::text, 4, '0')
-  FROM generate_series(1, $CUSTOMERS) i ON CONFLICT (user_id) DO NOTHING"
+bench_seed
 
 # nginx answering a static JSON body of the same size, in its own instance.
 static_nginx_start "$(curl -s -H "Authorization: Bearer $(head -n1 "$TOKENS_FILE")" "$GATEWAY/v1/customers/profile")"

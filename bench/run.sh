@@ -124,12 +124,8 @@ table=$(
 )
 echo "$table"
 if [ "${SAVE:-1}" != 0 ]; then
-  # The working tree's commit, marked when it has changes that the binaries run (not so for
-  # STACK_BIN_DIR's, which BENCH_LABEL should name).
-  commit=$(git rev-parse --short HEAD)
-  [ -n "${STACK_BIN_DIR:-}" ] || git diff --quiet HEAD -- Services Shared Package.swift || commit+='+changes'
-  label=${BENCH_LABEL:+-${BENCH_LABEL//[^A-Za-z0-9._-]/-}}
-  result=bench/results/run-$(date -u +%Y-%m-%dT%H%MZ)-$commit${label//--/-}.md
+  commit=$(bench_commit)
+  result=bench/results/$(bench_result_name run "$commit").md
   mkdir -p bench/results
   {
     echo "# bench/run.sh, $started, commit $commit${BENCH_LABEL:+ — $BENCH_LABEL}${STACK_BIN_DIR:+ (binaries: $STACK_BIN_DIR)}"

@@ -54,9 +54,8 @@ kill "$sampler"; wait "$sampler" 2>/dev/null || true
 python3 bench/soak.py drain 120 || true
 python3 bench/soak.py sample "$soak/samples.jsonl" --once
 
-commit=$(git rev-parse --short HEAD)
-[ -n "${STACK_BIN_DIR:-}" ] || git diff --quiet HEAD -- Services Shared Package.swift || commit+='+changes'
-name=soak-$(date -u +%Y-%m-%dT%H%MZ)-$commit${BENCH_LABEL:+-${BENCH_LABEL//[^A-Za-z0-9._-]/-}}
+commit=$(bench_commit)
+name=$(bench_result_name soak "$commit")
 out=bench/results
 [ "${SAVE:-1}" != 0 ] || out=$soak
 python3 bench/soak.py report "$soak" "$out/$name" "$started" "$commit${BENCH_LABEL:+ — $BENCH_LABEL}"

@@ -13,20 +13,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_up
-
-log "creating 5 tickets, each with its first message, for each of $CUSTOMERS customers"
-bench_sql "
-  INSERT INTO support.tickets (id, ticket_ref, user_id, subject, category, priority, created_at, updated_at)
-  SELECT gen_random_uuid(), 'TKT-' || upper(lpad(to_hex(c * 5 + t), 8, '0')), 'bench-' || c, 'Seeded ticket ' || t, 'GENERAL', 'MEDIUM',
-         now() - (t || ' days')::interval, now() - (t || ' days')::interval
-  FROM generate_series(1, $CUSTOMERS) c, generate_series(1, 5) t
-  ON CONFLICT DO NOTHING;
-  INSERT INTO support.ticket_messages (id, ticket_id, sender_type, sender_id, message, created_at)
-  SELECT gen_random_uuid(), id, 'CUSTOMER', user_id, 'The first message of ' || subject, created_at FROM support.tickets
-  WHERE user_id LIKE 'bench-%' AND NOT EXISTS (SELECT 1 FROM support.ticket_messages m WHERE m.ticket_id = tickets.id);
-  ANALYZE support.tickets;
-  ANALYZE support.ticket_messages;
-  CHECKPOINT"
+bench_seed
 
 log "ceilings: pgbench -N and -S (10 s each)"
 pgbench_n=$(bench_pgbench -N)
